@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { pinoHttp } from 'pino-http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Logger } from './logger.js';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** A named dependency check for `/ready`: resolves when reachable, rejects otherwise. */
+export type ReadinessCheck = () => Promise<unknown>;
+
+export interface ServiceApp {
+  app: Express;
+  registry: Registry;
+}
+
+export interface ServiceAppOptions {
+  service: string;
+  logger: Logger;
+  checks: Record<string, ReadinessCheck>;
+  registry?: Registry;
+}
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** The exact request bytes, kept for signature checks. */
+    rawBody?: Buffer;
+  }
+}
+
+const READY_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref()),
+  ]);
+}
+
+/**
+ * The HTTP shell every process shares: request ids, JSON access logs, `/health`, `/ready`
+ * and `/metrics`. Routes of the service itself are added by the caller.
+ */
+export function createServiceApp({ service, logger, checks, registry = new Registry() }: ServiceAppOptions): ServiceApp {
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req: IncomingMessage, res) => {
+        const given = req.headers[REQUEST_ID_HEADER];
+        const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+        res.setHeader(REQUEST_ID_HEADER, id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' || req.url === '/ready' },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+  );
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', service });
+  });
+  app.get('/ready', async (_req, res) => {
+    const results = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), READY_TIMEOUT_MS);
+          return [name, 'ok'] as const;
+        } catch (error) {
+          return [name, error instanceof Error ? error.message : 'unreachable'] as const;
+        }
+      }),
+    );
+    const ready = results.every(([, status]) => status === 'ok');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service, checks: Object.fromEntries(results) });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  return { app, registry };
+}
+
+/** JSON bodies up to `limit`, keeping the raw bytes for signature checks. */
+export function jsonBody(limit = '1mb') {
+  return express.json({
+    limit,
+    verify: (req: IncomingMessage, _res, buffer) => {
+      req.rawBody = buffer;
+    },
+  });
+}
+
+/** Last middleware: malformed JSON, oversized bodies and the unexpected answer in JSON, no stack. */
+export function errorHandler(logger: Logger) {
+  return (error: { status?: number; type?: string; message?: string }, req: Request, res: Response, _next: NextFunction) => {
+    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+    if (status === 500) (req.log ?? logger).error({ err: error }, 'unhandled request error');
+    const message =
+      status === 413 ? 'Request body too large.' : status === 500 ? 'Internal server error.' : 'Malformed request body.';
+    const code = status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
+    res.status(status).json({ errors: [{ message, extensions: { code } }] });
+  };
+}
+
+/** Listens on `port` (0 = any free port) and resolves with the bound port. */
+export async function listen(server: Server, port: number, host?: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}

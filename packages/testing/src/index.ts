@@ -1,0 +1,3 @@
+export * from './database.js';
+export * from './graphql-client.js';
+export * from './redis.js';

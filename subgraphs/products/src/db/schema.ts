@@ -1,0 +1,41 @@
+import { sql } from 'drizzle-orm';
+import { check, customType, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+// Millisecond precision: timestamps round-trip through JS Dates and keyset cursors exactly.
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+};
+
+export const products = pgTable(
+  'products',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    sku: text('sku').notNull(),
+    name: text('name').notNull(),
+    description: text('description'),
+    priceAmount: integer('price_amount').notNull(),
+    priceCurrency: text('price_currency').notNull(),
+    /** Units in the warehouse, reserved ones included. */
+    onHand: integer('on_hand').notNull().default(0),
+    /** Units held by orders awaiting payment; `stock` = onHand - reserved. */
+    reserved: integer('reserved').notNull().default(0),
+    ...timestamps,
+    /** Soft delete: hidden from the catalog, still resolvable from orders that hold it. */
+    deletedAt: timestamp('deleted_at', { withTimezone: true, precision: 3 }),
+    searchVector: tsvector('search_vector').generatedAlwaysAs(
+      sql`setweight(to_tsvector('simple'::regconfig, sku), 'A') || setweight(to_tsvector('english'::regconfig, name), 'A') || setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'B')`,
+    ),
+  },
+  (t) => [
+    uniqueIndex('products_sku_live_key').on(t.sku).where(sql`${t.deletedAt} is null`),
+    index('products_catalog_order_idx').on(t.createdAt.desc(), t.id.desc()).where(sql`${t.deletedAt} is null`),
+    index('products_search_idx').using('gin', t.searchVector),
+    check('products_stock_check', sql`${t.reserved} >= 0 and ${t.reserved} <= ${t.onHand}`),
+    check('products_price_check', sql`${t.priceAmount} >= 0`),
+  ],
+);
+
+export type ProductRow = typeof products.$inferSelect;
