@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Every long-running process of the platform, with the env var that sets its port. */
+export const platformProcesses = [
+  { name: 'products', dir: 'subgraphs/products', portEnv: 'PRODUCTS_PORT', defaultPort: 4001 },
+  { name: 'users', dir: 'subgraphs/users', portEnv: 'USERS_PORT', defaultPort: 4002 },
+  { name: 'orders', dir: 'subgraphs/orders', portEnv: 'ORDERS_PORT', defaultPort: 4003 },
+  { name: 'payments', dir: 'subgraphs/payments', portEnv: 'PAYMENTS_PORT', defaultPort: 4004 },
+  { name: 'gateway', dir: 'gateway', portEnv: 'GATEWAY_PORT', defaultPort: 4000 },
+  { name: 'workers', dir: 'workers', portEnv: 'DASHBOARD_PORT', defaultPort: 4010 },
+] as const;
+
+export type ProcessName = (typeof platformProcesses)[number]['name'];
+
+export interface RunningPlatform {
+  children: Map<ProcessName, ChildProcess>;
+  /** Resolves when every process answers GET /health, rejects if one exits first. */
+  healthy(timeoutMs?: number): Promise<void>;
+  /** SIGTERM to all, SIGKILL after `graceMs`; resolves when all have exited. */
+  stop(graceMs?: number): Promise<void>;
+  /** Resolves with the first process to exit on its own. */
+  firstExit: Promise<{ name: ProcessName; code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** The ports a platform run uses: each from `env` or the contract's default. */
+export function portsOf(env: NodeJS.ProcessEnv): Record<ProcessName, number> {
+  return Object.fromEntries(
+    platformProcesses.map((p) => [p.name, Number(env[p.portEnv] ?? p.defaultPort)]),
+  ) as Record<ProcessName, number>;
+}
+
+/** The subgraph URLs the gateway should call for these ports. */
+export function subgraphUrlEnv(ports: Record<ProcessName, number>): Record<string, string> {
+  return {
+    PRODUCTS_URL: `http://127.0.0.1:${ports.products}/graphql`,
+    USERS_URL: `http://127.0.0.1:${ports.users}/graphql`,
+    ORDERS_URL: `http://127.0.0.1:${ports.orders}/graphql`,
+    PAYMENTS_URL: `http://127.0.0.1:${ports.payments}/graphql`,
+  };
+}
+
+/**
+ * Starts every process as a child running its TypeScript entry point through tsx.
+ * `stdio: 'inherit'` for a person's terminal; 'ignore' or 'pipe' for tests.
+ */
+export function startPlatform(env: NodeJS.ProcessEnv, stdio: 'inherit' | 'ignore' | 'pipe' = 'inherit'): RunningPlatform {
+  const ports = portsOf(env);
+  const childEnv = { ...subgraphUrlEnv(ports), ...env };
+  const children = new Map<ProcessName, ChildProcess>();
+  let stopping = false;
+  const exits: Promise<{ name: ProcessName; code: number | null; signal: NodeJS.Signals | null }>[] = [];
+  for (const spec of platformProcesses) {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+      cwd: `${root}/${spec.dir}`,
+      env: childEnv,
+      stdio,
+    });
+    children.set(spec.name, child);
+    exits.push(
+      new Promise((resolve) => child.once('exit', (code, signal) => resolve({ name: spec.name, code, signal }))),
+    );
+  }
+  const firstExit = Promise.race(exits);
+
+  return {
+    children,
+    firstExit,
+    async healthy(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      const exited = firstExit.then(({ name, code }) => {
+        if (!stopping) throw new Error(`${name} exited with code ${code} before it was healthy`);
+      });
+      const allHealthy = Promise.all(
+        platformProcesses.map(async (spec) => {
+          for (;;) {
+            try {
+              const response = await fetch(`http://127.0.0.1:${ports[spec.name]}/health`);
+              if (response.ok) return;
+            } catch {
+              // not listening yet
+            }
+            if (Date.now() > deadline) throw new Error(`${spec.name} was not healthy within ${timeoutMs} ms`);
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+        }),
+      );
+      await Promise.race([allHealthy, exited]);
+    },
+    async stop(graceMs = 10_000) {
+      stopping = true;
+      const alive = [...children.values()].filter((child) => child.exitCode === null && child.signalCode === null);
+      for (const child of alive) child.kill('SIGTERM');
+      const killer = setTimeout(() => alive.forEach((child) => child.kill('SIGKILL')), graceMs);
+      await Promise.all(alive.map((child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)))));
+      clearTimeout(killer);
+    },
+  };
+}

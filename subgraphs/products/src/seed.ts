@@ -1,0 +1,52 @@
+import { createDb, createLogger, prepareSubgraphDatabase } from '@shopgraph/common';
+import { sql } from 'drizzle-orm';
+import type { DemoOrder, DemoProduct } from '../../../scripts/demo-data.js';
+import type { ProductsConfig } from './env.js';
+import { products } from './db/schema.js';
+import { migrationsFolder } from './server.js';
+
+/**
+ * Seeds the demo catalog into an empty catalog (a shop with its own products is left alone).
+ * Units held by the demo orders awaiting payment are counted as reserved.
+ * Resolves true when the demo catalog is in place, so the other seeds know they may refer to it.
+ */
+export async function seedProducts(config: ProductsConfig, catalog: DemoProduct[], orders: DemoOrder[]): Promise<boolean> {
+  const logger = createLogger('products-seed', config.logLevel);
+  const db = createDb({ url: config.databaseUrl, subgraph: 'products', logger, max: 1 });
+  try {
+    await prepareSubgraphDatabase(config.databaseUrl, db, 'products', migrationsFolder);
+    const reserved = new Map<string, number>();
+    for (const order of orders.filter((o) => o.status === 'AWAITING_PAYMENT')) {
+      for (const item of order.items) reserved.set(item.productId, (reserved.get(item.productId) ?? 0) + item.quantity);
+    }
+    return await db.transaction(async (tx) => {
+      // Serializes concurrent seeders; the emptiness check below is then reliable.
+      await tx.execute(sql`lock table ${products} in share row exclusive mode`);
+      const [existing] = await tx.select({ id: products.id }).from(products).limit(1);
+      if (!existing) {
+        await tx.insert(products).values(
+          catalog.map((p, index) => ({
+            id: p.id,
+            sku: p.sku,
+            name: p.name,
+            description: p.description,
+            priceAmount: p.price.amount,
+            priceCurrency: p.price.currency,
+            onHand: p.onHand,
+            reserved: reserved.get(p.id) ?? 0,
+            // Spread creation times so "newest first" has a stable, meaningful order.
+            createdAt: new Date(Date.now() - (catalog.length - index) * 60_000),
+          })),
+        );
+        logger.info({ products: catalog.length }, 'seeded the demo catalog');
+      }
+      const [demo] = await tx
+        .select({ id: products.id })
+        .from(products)
+        .where(sql`${products.id} = ${catalog[0]!.id}`);
+      return demo !== undefined;
+    });
+  } finally {
+    await db.$client.end();
+  }
+}
