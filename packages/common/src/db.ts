@@ -109,6 +109,15 @@ export function createDb({ url, subgraph, logger, registry, max = 10 }: CreateDb
 }
 
 /**
+ * drizzle-kit qualifies the targets of foreign keys with "public" when a table has no schema.
+ * Our tables live in the subgraph's schema (the connection's search_path), so the qualifier
+ * names that schema instead.
+ */
+export function inSubgraphSchema(statement: string, subgraph: SubgraphName): string {
+  return statement.replaceAll('REFERENCES "public".', `REFERENCES "${subgraph}".`);
+}
+
+/**
  * Applies the subgraph's committed drizzle-kit migrations, in drizzle's own bookkeeping format.
  * drizzle's migrator starts with `CREATE SCHEMA IF NOT EXISTS`, which needs a right on the whole
  * database that a subgraph role must not have; this one only touches the role's own schema.
@@ -133,7 +142,7 @@ export async function migrateSubgraph(db: Db, subgraph: SubgraphName, migrations
     try {
       for (const migration of pending) {
         for (const statement of migration.sql) {
-          if (statement.trim()) await client.query(statement);
+          if (statement.trim()) await client.query(inSubgraphSchema(statement, subgraph));
         }
         await client.query('insert into __drizzle_migrations (hash, created_at) values ($1, $2)', [
           migration.hash,

@@ -4,10 +4,11 @@ import type { DemoOrder, DemoProduct } from '../../../scripts/demo-data.js';
 import type { ProductsConfig } from './env.js';
 import { products } from './db/schema.js';
 import { migrationsFolder } from './server.js';
+import { commitReservation, reserveStock } from './services/inventory-service.js';
 
 /**
  * Seeds the demo catalog into an empty catalog (a shop with its own products is left alone).
- * Units held by the demo orders awaiting payment are counted as reserved.
+ * Demo orders awaiting payment hold their units; paid ones have taken them off the shelf.
  * Resolves true when the demo catalog is in place, so the other seeds know they may refer to it.
  */
 export async function seedProducts(config: ProductsConfig, catalog: DemoProduct[], orders: DemoOrder[]): Promise<boolean> {
@@ -15,11 +16,7 @@ export async function seedProducts(config: ProductsConfig, catalog: DemoProduct[
   const db = createDb({ url: config.databaseUrl, subgraph: 'products', logger, max: 1 });
   try {
     await prepareSubgraphDatabase(config.databaseUrl, db, 'products', migrationsFolder);
-    const reserved = new Map<string, number>();
-    for (const order of orders.filter((o) => o.status === 'AWAITING_PAYMENT')) {
-      for (const item of order.items) reserved.set(item.productId, (reserved.get(item.productId) ?? 0) + item.quantity);
-    }
-    return await db.transaction(async (tx) => {
+    const demoCatalog = await db.transaction(async (tx) => {
       // Serializes concurrent seeders; the emptiness check below is then reliable.
       await tx.execute(sql`lock table ${products} in share row exclusive mode`);
       const [existing] = await tx.select({ id: products.id }).from(products).limit(1);
@@ -33,7 +30,6 @@ export async function seedProducts(config: ProductsConfig, catalog: DemoProduct[
             priceAmount: p.price.amount,
             priceCurrency: p.price.currency,
             onHand: p.onHand,
-            reserved: reserved.get(p.id) ?? 0,
             // Spread creation times so "newest first" has a stable, meaningful order.
             createdAt: new Date(Date.now() - (catalog.length - index) * 60_000),
           })),
@@ -46,6 +42,14 @@ export async function seedProducts(config: ProductsConfig, catalog: DemoProduct[
         .where(sql`${products.id} = ${catalog[0]!.id}`);
       return demo !== undefined;
     });
+    if (demoCatalog) {
+      // Demo orders that hold or bought stock do so through the real inventory steps.
+      for (const order of orders.filter((o) => o.status === 'AWAITING_PAYMENT' || o.status === 'PAID')) {
+        await reserveStock(db, { orderId: order.id, version: 1, items: order.items });
+        if (order.status === 'PAID') await commitReservation(db, order.id);
+      }
+    }
+    return demoCatalog;
   } finally {
     await db.$client.end();
   }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, customType, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { check, customType, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
@@ -39,3 +39,44 @@ export const products = pgTable(
 );
 
 export type ProductRow = typeof products.$inferSelect;
+
+export const reservationStatuses = ['HELD', 'COMMITTED', 'RELEASED', 'REJECTED', 'RESTORED'] as const;
+export type ReservationStatus = (typeof reservationStatuses)[number];
+
+/**
+ * One row per order: what the order's stock holding is and which version of the order's items
+ * it reflects. Jobs that arrive late for an older version are recognised and ignored.
+ */
+export const stockReservations = pgTable(
+  'stock_reservations',
+  {
+    orderId: uuid('order_id').primaryKey(),
+    version: integer('version').notNull(),
+    status: text('status', { enum: reservationStatuses }).notNull(),
+    reason: text('reason'),
+    ...timestamps,
+  },
+  (t) => [check('stock_reservations_status_check', sql`${t.status} in ('HELD', 'COMMITTED', 'RELEASED', 'REJECTED', 'RESTORED')`)],
+);
+
+/** The units an order holds per product, with the name and price snapshotted when reserved. */
+export const stockReservationLines = pgTable(
+  'stock_reservation_lines',
+  {
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => stockReservations.orderId, { onDelete: 'cascade' }),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id),
+    quantity: integer('quantity').notNull(),
+    productName: text('product_name').notNull(),
+    unitPriceAmount: integer('unit_price_amount').notNull(),
+    unitPriceCurrency: text('unit_price_currency').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orderId, t.productId] }),
+    index('stock_reservation_lines_product_idx').on(t.productId),
+    check('stock_reservation_lines_quantity_check', sql`${t.quantity} > 0`),
+  ],
+);

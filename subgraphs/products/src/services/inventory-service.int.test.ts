@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { createDb, createLogger, prepareSubgraphDatabase, type Db } from '@shopgraph/common';
+import { createTestDatabase, type TestDatabase } from '@shopgraph/testing';
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { products, stockReservations } from '../db/schema.js';
+import { migrationsFolder } from '../server.js';
+import { commitReservation, releaseReservation, reserveStock, restoreStock } from './inventory-service.js';
+
+let database: TestDatabase;
+let db: Db;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = createDb({ url: database.url, subgraph: 'products', logger: createLogger('test', 'silent'), max: 20 });
+  await prepareSubgraphDatabase(database.url, db, 'products', migrationsFolder);
+});
+
+afterAll(async () => {
+  await db?.$client.end();
+  await database?.drop();
+});
+
+async function newProduct(onHand: number, name = 'Widget') {
+  const [row] = await db
+    .insert(products)
+    .values({ sku: `W-${randomUUID().slice(0, 8)}`, name, priceAmount: 500, priceCurrency: 'EUR', onHand })
+    .returning();
+  return row!;
+}
+
+async function stockOf(id: string) {
+  const [row] = await db.select({ onHand: products.onHand, reserved: products.reserved }).from(products).where(eq(products.id, id));
+  return row!;
+}
+
+describe('reserveStock', () => {
+  it('reserves at most the stock under a race of 50 orders for stock 10', async () => {
+    const product = await newProduct(10);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        reserveStock(db, { orderId: randomUUID(), version: 1, items: [{ productId: product.id, quantity: 1 }] }),
+      ),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(10);
+    expect(results.filter((r) => !r.ok)).toHaveLength(40);
+    expect(await stockOf(product.id)).toEqual({ onHand: 10, reserved: 10 });
+  });
+
+  it('reserves all lines or none, and names the product that is short', async () => {
+    const plenty = await newProduct(100, 'Plenty');
+    const scarce = await newProduct(1, 'Scarce');
+    const result = await reserveStock(db, {
+      orderId: randomUUID(),
+      version: 1,
+      items: [
+        { productId: plenty.id, quantity: 5 },
+        { productId: scarce.id, quantity: 2 },
+      ],
+    });
+    expect(result).toEqual({ ok: false, reason: expect.stringContaining('Scarce') });
+    expect(await stockOf(plenty.id)).toEqual({ onHand: 100, reserved: 0 });
+    expect(await stockOf(scarce.id)).toEqual({ onHand: 1, reserved: 0 });
+  });
+
+  it('answers a repeated delivery the same way and reserves once', async () => {
+    const product = await newProduct(5);
+    const request = { orderId: randomUUID(), version: 1, items: [{ productId: product.id, quantity: 2 }] };
+    const first = await reserveStock(db, request);
+    const again = await Promise.all([reserveStock(db, request), reserveStock(db, request)]);
+    expect(again).toEqual([first, first]);
+    expect(first).toMatchObject({ ok: true, lines: [{ productId: product.id, quantity: 2, name: 'Widget', unitPrice: { amount: 500, currency: 'EUR' } }] });
+    expect(await stockOf(product.id)).toEqual({ onHand: 5, reserved: 2 });
+  });
+
+  it('re-reserves only the difference for a new version and ignores an older one', async () => {
+    const a = await newProduct(5);
+    const b = await newProduct(5);
+    const orderId = randomUUID();
+    await reserveStock(db, { orderId, version: 1, items: [{ productId: a.id, quantity: 4 }] });
+    const v2 = await reserveStock(db, { orderId, version: 2, items: [{ productId: a.id, quantity: 5 }, { productId: b.id, quantity: 1 }] });
+    expect(v2.ok).toBe(true);
+    expect(await stockOf(a.id)).toEqual({ onHand: 5, reserved: 5 });
+    expect(await stockOf(b.id)).toEqual({ onHand: 5, reserved: 1 });
+    const stale = await reserveStock(db, { orderId, version: 1, items: [{ productId: a.id, quantity: 4 }] });
+    expect(stale.ok).toBe(false);
+    expect(await stockOf(a.id)).toEqual({ onHand: 5, reserved: 5 });
+  });
+
+  it('releases what the order held when a new version cannot be reserved', async () => {
+    const product = await newProduct(3);
+    const orderId = randomUUID();
+    await reserveStock(db, { orderId, version: 1, items: [{ productId: product.id, quantity: 2 }] });
+    const v2 = await reserveStock(db, { orderId, version: 2, items: [{ productId: product.id, quantity: 4 }] });
+    expect(v2.ok).toBe(false);
+    expect(await stockOf(product.id)).toEqual({ onHand: 3, reserved: 0 });
+  });
+
+  it('refuses a deleted product', async () => {
+    const product = await newProduct(3, 'Retired');
+    await db.update(products).set({ deletedAt: sql`now()` }).where(eq(products.id, product.id));
+    const result = await reserveStock(db, { orderId: randomUUID(), version: 1, items: [{ productId: product.id, quantity: 1 }] });
+    expect(result).toEqual({ ok: false, reason: expect.stringContaining('no longer sold') });
+  });
+});
+
+describe('release, commit, restore', () => {
+  it('moves units once per step, however often a step is delivered', async () => {
+    const product = await newProduct(10);
+    const sold = randomUUID();
+    const dropped = randomUUID();
+    await reserveStock(db, { orderId: sold, version: 1, items: [{ productId: product.id, quantity: 3 }] });
+    await reserveStock(db, { orderId: dropped, version: 1, items: [{ productId: product.id, quantity: 2 }] });
+    expect(await stockOf(product.id)).toEqual({ onHand: 10, reserved: 5 });
+
+    expect(await Promise.all([releaseReservation(db, dropped), releaseReservation(db, dropped)])).toEqual(
+      expect.arrayContaining([true, false]),
+    );
+    expect(await stockOf(product.id)).toEqual({ onHand: 10, reserved: 3 });
+
+    expect(await commitReservation(db, sold)).toBe(true);
+    expect(await commitReservation(db, sold)).toBe(false);
+    expect(await releaseReservation(db, sold)).toBe(false);
+    expect(await stockOf(product.id)).toEqual({ onHand: 7, reserved: 0 });
+
+    expect(await restoreStock(db, sold)).toBe(true);
+    expect(await restoreStock(db, sold)).toBe(false);
+    expect(await stockOf(product.id)).toEqual({ onHand: 10, reserved: 0 });
+    const [reservation] = await db.select().from(stockReservations).where(eq(stockReservations.orderId, sold));
+    expect(reservation!.status).toBe('RESTORED');
+  });
+});

@@ -1,0 +1,189 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '@shopgraph/common';
+import { products, stockReservationLines, stockReservations } from '../db/schema.js';
+
+/** The inventory steps of checkout (docs/checkout.md): each idempotent, each one transaction. */
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+export interface ReservationRequest {
+  orderId: string;
+  /** The order's item version: an older one than already recorded is ignored. */
+  version: number;
+  items: { productId: string; quantity: number }[];
+}
+
+export interface ReservedLine {
+  productId: string;
+  quantity: number;
+  name: string;
+  unitPrice: { amount: number; currency: string };
+}
+
+export type ReservationResult = { ok: true; lines: ReservedLine[] } | { ok: false; reason: string };
+
+/** Adds `delta` (may be negative) to each product's reserved units in one statement. */
+async function adjustReserved(tx: Tx, deltas: Map<string, number>, column: 'reserved' | 'both' = 'reserved') {
+  const changed = [...deltas].filter(([, delta]) => delta !== 0);
+  if (changed.length === 0) return;
+  const ids = changed.map(([id]) => id);
+  const amounts = changed.map(([, delta]) => delta);
+  // Committing a sale takes the units out of both reserved and on hand.
+  const onHand = column === 'both' ? sql`${products.onHand} + d.delta` : products.onHand;
+  await tx.execute(sql`
+    update ${products} set reserved = ${products.reserved} + d.delta, on_hand = ${onHand}, updated_at = now()
+    from unnest(${sql.param(ids)}::uuid[], ${sql.param(amounts)}::int[]) as d(id, delta)
+    where ${products.id} = d.id`);
+}
+
+async function linesOf(tx: Tx, orderId: string) {
+  return tx.select().from(stockReservationLines).where(eq(stockReservationLines.orderId, orderId));
+}
+
+const toReservedLine = (line: typeof stockReservationLines.$inferSelect): ReservedLine => ({
+  productId: line.productId,
+  quantity: line.quantity,
+  name: line.productName,
+  unitPrice: { amount: line.unitPriceAmount, currency: line.unitPriceCurrency },
+});
+
+function mergeItems(items: ReservationRequest['items']): Map<string, number> {
+  const wanted = new Map<string, number>();
+  for (const item of items) wanted.set(item.productId, (wanted.get(item.productId) ?? 0) + item.quantity);
+  return wanted;
+}
+
+/**
+ * Moves the order's holding to exactly `items`, all lines or none. Product rows are locked in
+ * id order so concurrent reservations never deadlock; only the difference against what the
+ * order already holds is re-reserved. Run twice for one version, it answers the same.
+ */
+export async function reserveStock(db: Db, request: ReservationRequest): Promise<ReservationResult> {
+  return db.transaction(async (tx) => {
+    const [existing] = await tx
+      .select()
+      .from(stockReservations)
+      .where(eq(stockReservations.orderId, request.orderId))
+      .for('update');
+    if (existing && existing.version > request.version) {
+      return { ok: false, reason: `superseded by version ${existing.version} of the order` };
+    }
+    if (existing && existing.version === request.version) {
+      // A repeated delivery: answer what was decided the first time.
+      if (existing.status === 'HELD' || existing.status === 'COMMITTED') {
+        return { ok: true, lines: (await linesOf(tx, request.orderId)).map(toReservedLine) };
+      }
+      return { ok: false, reason: existing.reason ?? `the reservation was ${existing.status.toLowerCase()}` };
+    }
+
+    const held = existing?.status === 'HELD' ? await linesOf(tx, request.orderId) : [];
+    const heldBy = new Map(held.map((line) => [line.productId, line.quantity]));
+    const wanted = mergeItems(request.items);
+    const ids = [...new Set([...heldBy.keys(), ...wanted.keys()])].sort();
+    const rows = await tx
+      .select({
+        id: products.id,
+        sku: products.sku,
+        name: products.name,
+        priceAmount: products.priceAmount,
+        priceCurrency: products.priceCurrency,
+        onHand: products.onHand,
+        reserved: products.reserved,
+        deletedAt: products.deletedAt,
+      })
+      .from(products)
+      .where(inArray(products.id, ids))
+      .orderBy(asc(products.id))
+      .for('update');
+    const byId = new Map(rows.map((row) => [row.id, row]));
+
+    let refusal: string | null = null;
+    for (const [productId, quantity] of wanted) {
+      const product = byId.get(productId);
+      if (!product || product.deletedAt) {
+        refusal = `Product ${product ? `${product.name} (${product.sku})` : productId} is no longer sold.`;
+        break;
+      }
+      const extra = quantity - (heldBy.get(productId) ?? 0);
+      if (extra > product.onHand - product.reserved) {
+        refusal = `Not enough stock for ${product.name} (${product.sku}): ${quantity} wanted, ${product.onHand - product.reserved + (heldBy.get(productId) ?? 0)} available.`;
+        break;
+      }
+    }
+
+    const deltas = new Map<string, number>();
+    for (const id of ids) deltas.set(id, (refusal ? 0 : (wanted.get(id) ?? 0)) - (heldBy.get(id) ?? 0));
+    await adjustReserved(tx, deltas);
+
+    const status = refusal ? ('REJECTED' as const) : ('HELD' as const);
+    await tx
+      .insert(stockReservations)
+      .values({ orderId: request.orderId, version: request.version, status, reason: refusal })
+      .onConflictDoUpdate({
+        target: stockReservations.orderId,
+        set: { version: request.version, status, reason: refusal, updatedAt: sql`now()` },
+      });
+    await tx.delete(stockReservationLines).where(eq(stockReservationLines.orderId, request.orderId));
+    if (refusal) return { ok: false, reason: refusal };
+
+    const lines = [...wanted].map(([productId, quantity]) => {
+      const product = byId.get(productId)!;
+      return {
+        orderId: request.orderId,
+        productId,
+        quantity,
+        productName: product.name,
+        unitPriceAmount: product.priceAmount,
+        unitPriceCurrency: product.priceCurrency,
+      };
+    });
+    await tx.insert(stockReservationLines).values(lines);
+    return { ok: true, lines: lines.map(toReservedLine) };
+  });
+}
+
+/**
+ * Moves a reservation from one status to the next and applies its stock effect, once.
+ * Returns false when the reservation is not in `from` (already moved, or never made).
+ */
+async function transition(
+  db: Db,
+  orderId: string,
+  from: 'HELD' | 'COMMITTED',
+  to: 'RELEASED' | 'COMMITTED' | 'RESTORED',
+  effect: (tx: Tx, lines: Awaited<ReturnType<typeof linesOf>>) => Promise<void>,
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [moved] = await tx
+      .update(stockReservations)
+      .set({ status: to, updatedAt: sql`now()` })
+      .where(and(eq(stockReservations.orderId, orderId), eq(stockReservations.status, from)))
+      .returning({ orderId: stockReservations.orderId });
+    if (!moved) return false;
+    await effect(tx, await linesOf(tx, orderId));
+    return true;
+  });
+}
+
+/** Held units go back to stock (order cancelled, expired or rejected). */
+export const releaseReservation = (db: Db, orderId: string) =>
+  transition(db, orderId, 'HELD', 'RELEASED', (tx, lines) =>
+    adjustReserved(tx, new Map(lines.map((line) => [line.productId, -line.quantity]))),
+  );
+
+/** The order is paid: held units leave the warehouse (reserved and on hand drop together). */
+export const commitReservation = (db: Db, orderId: string) =>
+  transition(db, orderId, 'HELD', 'COMMITTED', (tx, lines) =>
+    adjustReserved(tx, new Map(lines.map((line) => [line.productId, -line.quantity])), 'both'),
+  );
+
+/** A paid order was cancelled and refunded: its units are back on hand. */
+export const restoreStock = (db: Db, orderId: string) =>
+  transition(db, orderId, 'COMMITTED', 'RESTORED', async (tx, lines) => {
+    const ids = lines.map((line) => line.productId);
+    const amounts = lines.map((line) => line.quantity);
+    await tx.execute(sql`
+      update ${products} set on_hand = ${products.onHand} + d.quantity, updated_at = now()
+      from unnest(${sql.param(ids)}::uuid[], ${sql.param(amounts)}::int[]) as d(id, quantity)
+      where ${products.id} = d.id`);
+  });
