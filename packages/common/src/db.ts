@@ -53,14 +53,18 @@ export async function ensureSubgraphSchema(adminUrl: string, subgraph: SubgraphN
         create role ${quoteIdent(role)} nologin;
       exception when duplicate_object or unique_violation then null;
       end $$`);
+    // Lets a non-superuser admin act as the role; a superuser needs nothing, so a refusal is fine.
     await client.query(`grant ${quoteIdent(role)} to current_user`).catch(() => undefined);
-    await client
-      .query(`create schema if not exists ${quoteIdent(subgraph)} authorization ${quoteIdent(role)}`)
-      .catch((error: { code?: string }) => {
-        if (error.code !== '23505' && error.code !== '42P06') throw error;
-      });
+    // Concurrent grants on one object fail with "tuple concurrently updated": one at a time.
+    await client.query('begin');
+    await client.query("select pg_advisory_xact_lock(hashtext('shopgraph:bootstrap'))");
+    await client.query(`create schema if not exists ${quoteIdent(subgraph)} authorization ${quoteIdent(role)}`);
     await client.query(`revoke all on schema public from ${quoteIdent(role)}`);
     await client.query(`revoke all on schema ${quoteIdent(subgraph)} from public`);
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
   } finally {
     await client.end();
   }
