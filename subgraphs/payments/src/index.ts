@@ -1,0 +1,14 @@
+import { assertDependencies, createLogger, onShutdown, runMain } from '@shopgraph/common';
+import { loadConfig } from './env.js';
+import { createPaymentsServer } from './server.js';
+
+runMain(async () => {
+  const config = loadConfig();
+  const logger = createLogger('payments', config.logLevel);
+  for (const warning of config.warnings) logger.warn(warning);
+  await assertDependencies({ postgres: config.databaseUrl });
+  const server = await createPaymentsServer(config, logger);
+  const url = await server.listen(config.port);
+  logger.info({ url }, 'payments subgraph ready');
+  onShutdown(logger, () => server.close());
+});

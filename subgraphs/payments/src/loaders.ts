@@ -1,0 +1,33 @@
+import DataLoader from 'dataloader';
+import { desc, inArray } from 'drizzle-orm';
+import type { Db } from '@shopgraph/common';
+import { payments, type Payment } from './db/schema.js';
+
+/** Returns rows in key order, null where a key has no row: what DataLoader expects. */
+function inKeyOrder<Row>(keys: readonly string[], rows: Row[], keyOf: (row: Row) => string): (Row | null)[] {
+  const byKey = new Map(rows.map((row) => [keyOf(row), row]));
+  return keys.map((key) => byKey.get(key) ?? null);
+}
+
+/** Per-request batch loaders: one SQL statement per loader per tick, whatever the fan-out. */
+export function createLoaders(db: Db) {
+  return {
+    paymentById: new DataLoader<string, Payment | null>(async (ids) =>
+      inKeyOrder(ids, await db.select().from(payments).where(inArray(payments.id, [...ids])), (row) => row.id),
+    ),
+    /** The newest attempt of each order: one `distinct on` over the (order_id, created_at desc) index. */
+    latestPaymentByOrderId: new DataLoader<string, Payment | null>(async (orderIds) =>
+      inKeyOrder(
+        orderIds,
+        await db
+          .selectDistinctOn([payments.orderId])
+          .from(payments)
+          .where(inArray(payments.orderId, [...orderIds]))
+          .orderBy(payments.orderId, desc(payments.createdAt), desc(payments.id)),
+        (row) => row.orderId,
+      ),
+    ),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,6 @@
+import { DateTime } from '@shopgraph/common';
+import { Order } from './Order.js';
+import { Payment } from './Payment.js';
+import { Query } from './Query.js';
+
+export const resolvers = { DateTime, Query, Payment, Order };
