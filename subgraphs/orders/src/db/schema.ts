@@ -1,0 +1,65 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+/** The contract's order lifecycle; the database refuses any other status. */
+export const orderStatuses = ['PENDING', 'AWAITING_PAYMENT', 'PAID', 'CANCELLED', 'REJECTED', 'EXPIRED'] as const;
+export type OrderStatus = (typeof orderStatuses)[number];
+
+// Millisecond precision: timestamps round-trip through JS Dates and keyset cursors exactly.
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+};
+
+export const orders = pgTable(
+  'orders',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** A user of the users subgraph, referred to by id only (another schema, another owner). */
+    userId: uuid('user_id').notNull(),
+    status: text('status', { enum: orderStatuses }).notNull(),
+    /** Why the order was REJECTED or EXPIRED, in words. */
+    statusReason: text('status_reason'),
+    /** Null while PENDING: the order is priced when its stock is reserved. */
+    totalAmount: integer('total_amount'),
+    totalCurrency: text('total_currency'),
+    /** placeOrder's key: the same key from the same user returns the same order. */
+    idempotencyKey: text('idempotency_key'),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('orders_idempotency_key').on(t.userId, t.idempotencyKey),
+    // Keyset pagination, newest first: a user's orders, and every order for an admin.
+    index('orders_user_recent_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
+    index('orders_recent_idx').on(t.createdAt.desc(), t.id.desc()),
+    check('orders_status_check', sql`${t.status} in (${sql.raw(orderStatuses.map((s) => `'${s}'`).join(', '))})`),
+    check('orders_total_check', sql`(${t.totalAmount} is null) = (${t.totalCurrency} is null) and ${t.totalAmount} >= 0`),
+  ],
+);
+
+export const orderItems = pgTable(
+  'order_items',
+  {
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    /** A product of the products subgraph, referred to by id only. */
+    productId: uuid('product_id').notNull(),
+    quantity: integer('quantity').notNull(),
+    /** Snapshots taken when stock is reserved, so later catalog edits never rewrite an order. */
+    productName: text('product_name'),
+    unitPriceAmount: integer('unit_price_amount'),
+    unitPriceCurrency: text('unit_price_currency'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orderId, t.productId] }),
+    check('order_items_quantity_check', sql`${t.quantity} > 0`),
+    check(
+      'order_items_unit_price_check',
+      sql`(${t.unitPriceAmount} is null) = (${t.unitPriceCurrency} is null) and ${t.unitPriceAmount} >= 0`,
+    ),
+  ],
+);
+
+export type OrderRow = typeof orders.$inferSelect;
+export type OrderItemRow = typeof orderItems.$inferSelect;

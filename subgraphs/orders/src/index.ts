@@ -1,0 +1,14 @@
+import { assertDependencies, createLogger, onShutdown, runMain } from '@shopgraph/common';
+import { loadConfig } from './env.js';
+import { createOrdersServer } from './server.js';
+
+runMain(async () => {
+  const config = loadConfig();
+  const logger = createLogger('orders', config.logLevel);
+  for (const warning of config.warnings) logger.warn(warning);
+  await assertDependencies({ postgres: config.databaseUrl });
+  const server = await createOrdersServer(config, logger);
+  const url = await server.listen(config.port);
+  logger.info({ url }, 'orders subgraph ready');
+  onShutdown(logger, () => server.close());
+});

@@ -1,0 +1,94 @@
+import DataLoader from 'dataloader';
+import { and, asc, count, desc, inArray, sql } from 'drizzle-orm';
+import type { Cursor, Db } from '@shopgraph/common';
+import { olderThan } from './db/keyset.js';
+import { orderItems, orders, type OrderItemRow, type OrderRow } from './db/schema.js';
+
+/** One page of one user's orders: `first + 1` rows are fetched, the extra one says "there is more". */
+export interface UserOrdersKey {
+  userId: string;
+  first: number;
+  after: Cursor | null;
+}
+
+const pageShape = (key: Pick<UserOrdersKey, 'first' | 'after'>) =>
+  `${key.first}|${key.after ? `${key.after.createdAt.toISOString()}|${key.after.id}` : ''}`;
+
+/** Returns rows in key order, null where a key has no row: what DataLoader expects. */
+function inKeyOrder<Row extends { id: string }>(keys: readonly string[], rows: Row[]): (Row | null)[] {
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return keys.map((key) => byId.get(key) ?? null);
+}
+
+function groupBy<Row, Key>(rows: readonly Row[], keyOf: (row: Row) => Key): Map<Key, Row[]> {
+  const groups = new Map<Key, Row[]>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
+  }
+  return groups;
+}
+
+/** Several users' pages that share `first` and `after`, in one statement. */
+async function selectUserPages(db: Db, userIds: string[], shape: Pick<UserOrdersKey, 'first' | 'after'>) {
+  // A lateral join walks (user_id, created_at desc, id desc) once per user and stops after
+  // first + 1 rows, however many orders a user has.
+  const requested = sql`unnest(${sql.param(userIds)}::uuid[]) as requested(user_id)`;
+  const page = db
+    .select()
+    .from(orders)
+    .where(and(sql`${orders.userId} = requested.user_id`, olderThan(shape.after)))
+    .orderBy(desc(orders.createdAt), desc(orders.id))
+    .limit(shape.first + 1)
+    .as('page');
+  return db.select(page._.selectedFields).from(requested).crossJoinLateral(page);
+}
+
+/** Per-request batch loaders: one SQL statement per kind of read per tick, whatever the fan-out. */
+export function createLoaders(db: Db) {
+  return {
+    /** Every order, whoever owns it: callers decide who may see it. */
+    orderById: new DataLoader<string, OrderRow | null>(async (ids) =>
+      inKeyOrder(ids, await db.select().from(orders).where(inArray(orders.id, [...ids]))),
+    ),
+
+    itemsByOrderId: new DataLoader<string, OrderItemRow[]>(async (orderIds) => {
+      const rows = await db
+        .select()
+        .from(orderItems)
+        .where(inArray(orderItems.orderId, [...orderIds]))
+        .orderBy(asc(orderItems.orderId), asc(orderItems.productId));
+      const byOrder = groupBy(rows, (row) => row.orderId);
+      return orderIds.map((id) => byOrder.get(id) ?? []);
+    }),
+
+    /** `User.orders` for many users: one statement per distinct (first, after), usually one. */
+    ordersByUser: new DataLoader<UserOrdersKey, OrderRow[], string>(
+      async (keys) => {
+        const pages = new Map<string, OrderRow[]>();
+        await Promise.all(
+          [...groupBy(keys, pageShape).entries()].map(async ([shape, group]) => {
+            const rows = await selectUserPages(db, [...new Set(group.map((key) => key.userId))], group[0]!);
+            for (const [userId, userRows] of groupBy(rows, (row) => row.userId)) pages.set(`${userId}|${shape}`, userRows);
+          }),
+        );
+        return keys.map((key) => pages.get(`${key.userId}|${pageShape(key)}`) ?? []);
+      },
+      { cacheKeyFn: (key) => `${key.userId}|${pageShape(key)}` },
+    ),
+
+    orderCountByUser: new DataLoader<string, number>(async (userIds) => {
+      const rows = await db
+        .select({ userId: orders.userId, total: count() })
+        .from(orders)
+        .where(inArray(orders.userId, [...userIds]))
+        .groupBy(orders.userId);
+      const totals = new Map(rows.map((row) => [row.userId, row.total]));
+      return userIds.map((id) => totals.get(id) ?? 0);
+    }),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

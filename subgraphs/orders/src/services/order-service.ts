@@ -1,0 +1,64 @@
+import { and, count, desc, eq } from 'drizzle-orm';
+import {
+  canSeeUserData,
+  forbidden,
+  notFound,
+  parseId,
+  parsePageArgs,
+  requireViewer,
+  toConnection,
+  type Money,
+} from '@shopgraph/common';
+import type { Context } from '../context.js';
+import { olderThan } from '../db/keyset.js';
+import { orders, type OrderRow } from '../db/schema.js';
+
+type PageArgs = { first?: number | null; after?: string | null };
+
+/** Money from a pair of columns that are null together (the tables' checks say so). */
+export function toMoney(amount: number | null, currency: string | null): Money | null {
+  return amount === null || currency === null ? null : { amount, currency };
+}
+
+/**
+ * The order if the viewer owns it or is an ADMIN. Anyone else gets NOT_FOUND, exactly as for an
+ * id that names nothing, so order ids reveal nothing about other customers.
+ */
+export async function getOrder(ctx: Context, id: string): Promise<OrderRow> {
+  const viewer = requireViewer(ctx.viewer);
+  const order = await ctx.loaders.orderById.load(parseId(id));
+  if (!order || !canSeeUserData(viewer, order.userId)) throw notFound('Order', id);
+  return order;
+}
+
+/** The viewer's orders newest first, or every order for an ADMIN; totalCount only if asked for. */
+export async function listOrders(ctx: Context, args: PageArgs) {
+  const viewer = requireViewer(ctx.viewer);
+  const { first, after } = parsePageArgs(args);
+  const owner = viewer.role === 'ADMIN' ? undefined : eq(orders.userId, viewer.id);
+  const rows = await ctx.db
+    .select()
+    .from(orders)
+    .where(and(owner, olderThan(after)))
+    .orderBy(desc(orders.createdAt), desc(orders.id))
+    .limit(first + 1);
+  for (const row of rows) ctx.loaders.orderById.prime(row.id, row);
+  return {
+    ...toConnection(rows, first),
+    totalCount: async () =>
+      viewer.role === 'ADMIN'
+        ? ((await ctx.db.select({ total: count() }).from(orders))[0]?.total ?? 0)
+        : ctx.loaders.orderCountByUser.load(viewer.id),
+  };
+}
+
+/** `User.orders`: self or ADMIN. Batched across users, so a list of users costs one statement. */
+export async function listUserOrders(ctx: Context, userId: string, args: PageArgs) {
+  const viewer = requireViewer(ctx.viewer);
+  const id = parseId(userId);
+  if (!canSeeUserData(viewer, id)) throw forbidden("Only the user and admins may see a user's orders.");
+  const { first, after } = parsePageArgs(args);
+  const rows = await ctx.loaders.ordersByUser.load({ userId: id, first, after });
+  for (const row of rows) ctx.loaders.orderById.prime(row.id, row);
+  return { ...toConnection(rows, first), totalCount: () => ctx.loaders.orderCountByUser.load(id) };
+}
