@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { and, asc, count, desc, inArray, sql } from 'drizzle-orm';
-import type { Cursor, Db } from '@shopgraph/common';
+import { encodeCursor, type Cursor, type Db } from '@shopgraph/common';
 import { olderThan } from './db/keyset.js';
 import { orderItems, orders, type OrderItemRow, type OrderRow } from './db/schema.js';
 
@@ -11,8 +11,9 @@ export interface UserOrdersKey {
   after: Cursor | null;
 }
 
+/** Keys with the same shape share one statement. */
 const pageShape = (key: Pick<UserOrdersKey, 'first' | 'after'>) =>
-  `${key.first}|${key.after ? `${key.after.createdAt.toISOString()}|${key.after.id}` : ''}`;
+  `${key.first}|${key.after ? encodeCursor(key.after) : ''}`;
 
 /** Returns rows in key order, null where a key has no row: what DataLoader expects. */
 function inKeyOrder<Row extends { id: string }>(keys: readonly string[], rows: Row[]): (Row | null)[] {
