@@ -1,0 +1,14 @@
+import { assertDependencies, createLogger, onShutdown, runMain } from '@shopgraph/common';
+import { loadConfig } from './env.js';
+import { createUsersServer } from './server.js';
+
+runMain(async () => {
+  const config = loadConfig();
+  const logger = createLogger('users', config.logLevel);
+  for (const warning of config.warnings) logger.warn(warning);
+  await assertDependencies({ postgres: config.databaseUrl });
+  const server = await createUsersServer(config, logger);
+  const url = await server.listen(config.port);
+  logger.info({ url }, 'users subgraph ready');
+  onShutdown(logger, () => server.close());
+});

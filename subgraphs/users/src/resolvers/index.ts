@@ -1,0 +1,6 @@
+import { DateTime } from '@shopgraph/common';
+import { Mutation } from './Mutation.js';
+import { Query } from './Query.js';
+import { User } from './User.js';
+
+export const resolvers = { DateTime, Query, Mutation, User };
