@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import { createDb, createLogger, ensureSubgraphSchema, type Db } from '@shopgraph/common';
+import { createTestDatabase, testRedisUrl, type TestDatabase } from '@shopgraph/testing';
+import { Queue } from 'bullmq';
+import { generateDrizzleJson, generateMigration } from 'drizzle-kit/api';
+import { isNull } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import pg from 'pg';
+import { Registry } from 'prom-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { jobIds } from './job-ids.js';
+import { enqueueInTransaction, outboxTable } from './outbox.js';
+import { createQueueConnection } from './redis.js';
+import { startOutboxRelay, type OutboxRelay } from './relay.js';
+import { removeQueueKeys, testQueuePrefix } from './testing.js';
+
+const logger = createLogger('queues-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+const outbox = outboxTable();
+const prefix = testQueuePrefix();
+
+let database: TestDatabase;
+let db: Db;
+let connection: Redis;
+let reservations: Queue;
+let payments: Queue;
+const running: OutboxRelay[] = [];
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function relay(registry: Registry, lockRetryMs: number): OutboxRelay {
+  const started = startOutboxRelay({ db, subgraph: 'orders', outbox, connection, prefix, logger, registry, intervalMs: 20, lockRetryMs });
+  running.push(started);
+  return started;
+}
+
+async function metricValue(registry: Registry, name: string): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) return 0;
+  return (await metric.get()).values.reduce((sum, { value }) => sum + value, 0);
+}
+
+const isLeader = async (registry: Registry) => (await metricValue(registry, 'shopgraph_outbox_relay_leader')) === 1;
+const relayedBy = (registry: Registry) => metricValue(registry, 'shopgraph_outbox_relayed_total');
+const unsentRows = async () => (await db.select({ id: outbox.id }).from(outbox).where(isNull(outbox.sentAt))).length;
+
+async function placeReservations(count: number): Promise<string[]> {
+  const orderIds = Array.from({ length: count }, () => randomUUID());
+  // Many small concurrent transactions, as mutations would write them.
+  await Promise.all(
+    orderIds.map((orderId) =>
+      db.transaction((tx) =>
+        enqueueInTransaction(tx, outbox, {
+          queue: 'reservations',
+          name: 'reserve-stock',
+          jobId: jobIds.reserveStock(orderId, 1),
+          payload: { orderId, version: 1 },
+        }),
+      ),
+    ),
+  );
+  return orderIds;
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase('sg_queues');
+  await ensureSubgraphSchema(database.url, 'orders');
+  db = createDb({ url: database.url, subgraph: 'orders', logger, max: 20 });
+  // The DDL drizzle-kit generates for outboxTable(): what a subgraph's migration contains.
+  for (const statement of await generateMigration(generateDrizzleJson({}), generateDrizzleJson({ outbox }))) {
+    await db.$client.query(statement);
+  }
+  connection = createQueueConnection(testRedisUrl);
+  reservations = new Queue('reservations', { connection, prefix });
+  payments = new Queue('payments', { connection, prefix });
+});
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((started) => started.stop()));
+});
+
+afterAll(async () => {
+  await reservations?.close();
+  await payments?.close();
+  connection?.disconnect();
+  await db?.$client.end();
+  await removeQueueKeys(testRedisUrl, prefix);
+  await database?.drop();
+});
+
+describe('enqueueInTransaction', () => {
+  it('refuses a payload that does not match its schema', async () => {
+    await expect(
+      db.transaction((tx) =>
+        enqueueInTransaction(tx, outbox, {
+          queue: 'reservations',
+          name: 'reserve-stock',
+          jobId: 'reserve-bad',
+          payload: { orderId: 'not-a-uuid', version: 1 },
+        }),
+      ),
+    ).rejects.toThrow();
+    await expect(
+      db.transaction((tx) =>
+        enqueueInTransaction(tx, outbox, {
+          queue: 'payments',
+          name: 'charge-payment',
+          jobId: '123',
+          payload: { paymentId: randomUUID() },
+        }),
+      ),
+    ).rejects.toThrow(/Invalid job id/);
+    expect(await unsentRows()).toBe(0);
+  });
+
+  it('writes nothing when the surrounding transaction rolls back, and a repeated job id once', async () => {
+    const orderId = randomUUID();
+    const request = {
+      queue: 'reservations',
+      name: 'release-stock',
+      jobId: jobIds.releaseStock(orderId),
+      payload: { orderId, reason: 'cancelled' },
+    } as const;
+    await expect(
+      db.transaction(async (tx) => {
+        await enqueueInTransaction(tx, outbox, request);
+        throw new Error('the mutation failed after its enqueue');
+      }),
+    ).rejects.toThrow('the mutation failed');
+    expect(await unsentRows()).toBe(0);
+
+    await db.transaction((tx) => enqueueInTransaction(tx, outbox, request));
+    await db.transaction((tx) => enqueueInTransaction(tx, outbox, request));
+    expect(await unsentRows()).toBe(1);
+    await db.delete(outbox);
+  });
+});
+
+describe('the outbox relay', () => {
+  it('moves every row to BullMQ exactly once while two relays run side by side', async () => {
+    const [first, second] = [new Registry(), new Registry()];
+    relay(first, 50);
+    relay(second, 50);
+    const paymentId = randomUUID();
+    const [orderIds] = await Promise.all([
+      placeReservations(300),
+      db.transaction((tx) =>
+        enqueueInTransaction(tx, outbox, {
+          queue: 'payments',
+          name: 'charge-payment',
+          jobId: jobIds.chargePayment(paymentId),
+          payload: { paymentId },
+        }),
+      ),
+    ]);
+    await waitFor(async () => (await unsentRows()) === 0);
+
+    // Counted by the relays themselves: a row sent twice would show here even though BullMQ
+    // would have ignored the second add of its job id.
+    expect((await relayedBy(first)) + (await relayedBy(second))).toBe(301);
+    expect([await isLeader(first), await isLeader(second)].filter(Boolean)).toHaveLength(1);
+
+    const jobs = await reservations.getJobs(['waiting']);
+    expect(jobs).toHaveLength(300);
+    expect(new Set(jobs.map((job) => job.id))).toEqual(new Set(orderIds.map((orderId) => jobIds.reserveStock(orderId, 1))));
+    const job = jobs.find((candidate) => candidate.id === jobIds.reserveStock(orderIds[0]!, 1))!;
+    expect(job.name).toBe('reserve-stock');
+    expect(job.data).toEqual({ orderId: orderIds[0], version: 1 });
+    expect(job.opts).toMatchObject({ attempts: 5, backoff: { type: 'exponential', delay: 250 }, removeOnComplete: { age: 86_400 } });
+    expect((await payments.getJob(jobIds.chargePayment(paymentId)))?.data).toEqual({ paymentId });
+  });
+
+  it('delays a job by delay_ms counted from the insert', async () => {
+    relay(new Registry(), 50);
+    const orderId = randomUUID();
+    const jobId = jobIds.expireOrder(orderId, 1);
+    await db.transaction((tx) =>
+      enqueueInTransaction(tx, outbox, { queue: 'expiries', name: 'expire-order', jobId, payload: { orderId, version: 1 }, delayMs: 60_000 }),
+    );
+    await waitFor(async () => (await unsentRows()) === 0);
+    const expiries = new Queue('expiries', { connection, prefix });
+    try {
+      const job = await expiries.getJob(jobId);
+      expect(await job?.getState()).toBe('delayed');
+      expect(job!.opts.delay).toBeGreaterThan(55_000);
+      expect(job!.opts.delay).toBeLessThanOrEqual(60_000);
+    } finally {
+      await expiries.close();
+    }
+  });
+
+  it('hands the outbox to the other relay when the lock holder loses its connection, and when it stops', async () => {
+    const [holder, standby] = [new Registry(), new Registry()];
+    // The holder waits long before asking again, so the takeover is the standby's.
+    relay(holder, 2_000);
+    await waitFor(() => isLeader(holder));
+    const standbyRelay = relay(standby, 50);
+
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ pid: number }>(
+        // The relay's lock is the only advisory lock in this test database.
+        `select pid from pg_locks
+          where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`,
+      );
+      expect(rows).toHaveLength(1);
+      await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+    } finally {
+      await admin.end();
+    }
+    await waitFor(async () => (await isLeader(standby)) && !(await isLeader(holder)));
+
+    const before = await relayedBy(holder);
+    const orderIds = await placeReservations(20);
+    await waitFor(async () => (await unsentRows()) === 0);
+    expect(await relayedBy(standby)).toBe(20);
+    expect(await relayedBy(holder)).toBe(before);
+    for (const orderId of orderIds) expect(await reservations.getJob(jobIds.reserveStock(orderId, 1))).toBeDefined();
+
+    // A clean stop gives the lock up at once; the first relay, still running, takes it back.
+    running.splice(running.indexOf(standbyRelay), 1);
+    await standbyRelay.stop();
+    await waitFor(() => isLeader(holder));
+    await placeReservations(5);
+    await waitFor(async () => (await unsentRows()) === 0);
+    expect(await relayedBy(holder)).toBe(before + 5);
+  });
+});

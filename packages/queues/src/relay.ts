@@ -1,0 +1,284 @@
+import type { Db, Logger, SubgraphName } from '@shopgraph/common';
+import { Queue } from 'bullmq';
+import { asc, inArray, isNull, sql } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import type { PoolClient } from 'pg';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { jobOptionsFor } from './job-options.js';
+import type { OutboxTable } from './outbox.js';
+
+export interface OutboxRelayOptions {
+  /** The subgraph's own database (its role and schema), where `outbox` lives. */
+  db: Db;
+  subgraph: SubgraphName;
+  outbox: OutboxTable;
+  /** A producer connection (`createQueueConnection`); the relay does not close it. */
+  connection: Redis;
+  prefix: string;
+  logger: Logger;
+  /** Gets `shopgraph_outbox_relayed_total`, `shopgraph_outbox_relay_lag_seconds`, `shopgraph_outbox_relay_leader`. */
+  registry: Registry;
+  /** How long the leader sleeps when the outbox is empty. */
+  intervalMs?: number;
+  batchSize?: number;
+  /** How often a follower asks for the lock, and how often the leader checks its lock connection. */
+  lockRetryMs?: number;
+}
+
+export interface OutboxRelay {
+  /** Finishes the batch in flight, gives the lock up and closes the relay's queues. */
+  stop(): Promise<void>;
+}
+
+/** The advisory lock key of a subgraph's relay; one holder per subgraph across all replicas. */
+export const relayLockKey = (subgraph: SubgraphName) => `shopgraph:outbox:${subgraph}`;
+
+const ERROR_BACKOFF_MS = 1000;
+
+function relayMetrics(registry: Registry) {
+  // Several relays (one per subgraph) share the workers' registry: register each metric once.
+  const existing = <T>(name: string) => registry.getSingleMetric(name) as T | undefined;
+  return {
+    relayed:
+      existing<Counter<'subgraph'>>('shopgraph_outbox_relayed_total') ??
+      new Counter({
+        name: 'shopgraph_outbox_relayed_total',
+        help: 'Outbox rows moved to BullMQ',
+        labelNames: ['subgraph'],
+        registers: [registry],
+      }),
+    lag:
+      existing<Histogram<'subgraph'>>('shopgraph_outbox_relay_lag_seconds') ??
+      new Histogram({
+        name: 'shopgraph_outbox_relay_lag_seconds',
+        help: 'Time from an outbox insert to its job being in BullMQ',
+        labelNames: ['subgraph'],
+        buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+        registers: [registry],
+      }),
+    leader:
+      existing<Gauge<'subgraph'>>('shopgraph_outbox_relay_leader') ??
+      new Gauge({
+        name: 'shopgraph_outbox_relay_leader',
+        help: '1 while this replica holds the outbox lock of the subgraph and relays',
+        labelNames: ['subgraph'],
+        registers: [registry],
+      }),
+  };
+}
+
+/** A sleep that `wake()` cuts short, so `stop()` never waits out an interval. */
+function createSleeper() {
+  let wake = () => {};
+  return {
+    sleep: (ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      }),
+    wake: () => wake(),
+  };
+}
+
+/**
+ * A session-level advisory lock on a dedicated pool connection. Postgres drops the lock with
+ * the session, so a dead connection (or process) hands the outbox over to another replica.
+ */
+interface AdvisoryLock {
+  /** False once the connection failed: the lock must be assumed gone. */
+  held(): boolean;
+  /** Checks the connection still answers; marks the lock lost when it does not in time. */
+  verify(timeoutMs: number): Promise<void>;
+  release(): Promise<void>;
+}
+
+async function tryAdvisoryLock(db: Db, key: string, onLost: (error: unknown) => void): Promise<AdvisoryLock | undefined> {
+  const client: PoolClient = await db.$client.connect();
+  let lost = false;
+  const markLost = (error: unknown) => {
+    if (lost) return;
+    lost = true;
+    onLost(error);
+  };
+  // A checked-out client that errors with no listener would crash the process.
+  const onError = (error: Error) => markLost(error);
+  const onEnd = () => markLost(new Error('lock connection ended'));
+  client.on('error', onError);
+  client.on('end', onEnd);
+  const detach = () => {
+    client.off('error', onError);
+    client.off('end', onEnd);
+  };
+  try {
+    const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtext($1)) as locked', [key]);
+    if (!rows[0]?.locked) {
+      detach();
+      client.release();
+      return undefined;
+    }
+  } catch (error) {
+    detach();
+    client.release(error instanceof Error ? error : true);
+    throw error;
+  }
+  return {
+    held: () => !lost,
+    async verify(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          client.query('select 1'),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`lock connection silent for ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
+      } catch (error) {
+        markLost(error);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async release() {
+      detach();
+      // Destroying the connection ends the session and with it the lock, whatever state it is in;
+      // handing it back to the pool would keep the lock alive on an idle connection.
+      client.release(true);
+    },
+  };
+}
+
+/**
+ * Moves a subgraph's outbox rows to BullMQ (docs/checkout.md, "Outbox"). Runs in every workers
+ * replica; only the holder of `pg_try_advisory_lock(hashtext('shopgraph:outbox:<subgraph>'))`
+ * relays. Each batch locks unsent rows `for update skip locked`, adds them with their
+ * deterministic job ids (BullMQ ignores an id it has, so a crash before the commit re-sends
+ * harmlessly) and marks them sent in the same transaction.
+ */
+export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { db, subgraph, outbox, connection, prefix, intervalMs = 100, batchSize = 100, lockRetryMs = 1000 } = options;
+  const logger = options.logger.child({ component: 'outbox-relay', subgraph });
+  const metrics = relayMetrics(options.registry);
+  const queues = new Map<string, Queue>();
+  const queueFor = (name: string) => {
+    let queue = queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection, prefix });
+      queues.set(name, queue);
+    }
+    return queue;
+  };
+  const sleeper = createSleeper();
+  let stopping = false;
+  let lock: AdvisoryLock | undefined;
+  let lockVerifiedAt = 0;
+  metrics.leader.set({ subgraph }, 0);
+
+  const onLockLost = (error: unknown) => {
+    metrics.leader.set({ subgraph }, 0);
+    logger.warn({ err: error }, 'lost the outbox lock connection: relaying stops until the lock is held again');
+  };
+
+  async function relayBatch(): Promise<number> {
+    return db.transaction(async (tx) => {
+      const rows = await tx
+        .select({
+          id: outbox.id,
+          queue: outbox.queue,
+          jobName: outbox.jobName,
+          jobId: outbox.jobId,
+          payload: outbox.payload,
+          // Computed on the database clock, the same one that stamped created_at.
+          remainingDelayMs: sql<number>`greatest(0, ${outbox.delayMs} - extract(epoch from now() - ${outbox.createdAt}) * 1000)::int`,
+          ageSeconds: sql<number>`extract(epoch from clock_timestamp() - ${outbox.createdAt})::float8`,
+        })
+        .from(outbox)
+        .where(isNull(outbox.sentAt))
+        .orderBy(asc(outbox.id))
+        .limit(batchSize)
+        .for('update', { skipLocked: true });
+      if (rows.length === 0) return 0;
+      const byQueue = new Map<string, typeof rows>();
+      for (const row of rows) {
+        const group = byQueue.get(row.queue);
+        if (group) group.push(row);
+        else byQueue.set(row.queue, [row]);
+      }
+      for (const [queueName, group] of byQueue) {
+        await queueFor(queueName).addBulk(
+          group.map((row) => ({
+            name: row.jobName,
+            data: row.payload,
+            opts: { ...jobOptionsFor(row.jobName), jobId: row.jobId, delay: row.remainingDelayMs },
+          })),
+        );
+      }
+      await tx
+        .update(outbox)
+        .set({ sentAt: sql`now()` })
+        .where(
+          inArray(
+            outbox.id,
+            rows.map((row) => row.id),
+          ),
+        );
+      metrics.relayed.inc({ subgraph }, rows.length);
+      for (const row of rows) metrics.lag.observe({ subgraph }, row.ageSeconds);
+      return rows.length;
+    });
+  }
+
+  /** Holds the lock, or learns that another replica does; returns whether to relay now. */
+  async function ensureLeadership(): Promise<boolean> {
+    if (lock && Date.now() - lockVerifiedAt >= lockRetryMs) {
+      lockVerifiedAt = Date.now();
+      await lock.verify(lockRetryMs);
+    }
+    if (lock && !lock.held()) {
+      await lock.release();
+      lock = undefined;
+      // Give the other replicas the first chance at the lock.
+      await sleeper.sleep(lockRetryMs);
+      return false;
+    }
+    if (lock) return true;
+    lock = await tryAdvisoryLock(db, relayLockKey(subgraph), onLockLost);
+    if (!lock) {
+      await sleeper.sleep(lockRetryMs);
+      return false;
+    }
+    lockVerifiedAt = Date.now();
+    metrics.leader.set({ subgraph }, 1);
+    logger.info('holding the outbox lock: relaying');
+    return true;
+  }
+
+  const loop = (async () => {
+    while (!stopping) {
+      try {
+        if (!(await ensureLeadership()) || stopping) continue;
+        const relayed = await relayBatch();
+        if (relayed > 0) logger.debug({ relayed }, 'relayed outbox rows');
+        // A full batch means more rows are waiting: go again at once.
+        if (relayed < batchSize) await sleeper.sleep(intervalMs);
+      } catch (error) {
+        logger.error({ err: error }, 'outbox relay failed: retrying');
+        await sleeper.sleep(ERROR_BACKOFF_MS);
+      }
+    }
+  })();
+
+  return {
+    async stop() {
+      stopping = true;
+      sleeper.wake();
+      await loop;
+      await lock?.release();
+      lock = undefined;
+      metrics.leader.set({ subgraph }, 0);
+      await Promise.all([...queues.values()].map((queue) => queue.close()));
+    },
+  };
+}
