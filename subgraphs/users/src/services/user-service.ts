@@ -53,18 +53,17 @@ async function signIn(ctx: Context, user: UserRow): Promise<AuthPayload> {
 export async function register(ctx: Context, rawInput: unknown): Promise<AuthPayload> {
   const input = parseInput(registerSchema, rawInput, 'input');
   const passwordHash = await hashPassword(input.password);
-  try {
-    const [created] = await ctx.db
-      .insert(users)
-      .values({ email: input.email, name: input.name, role: 'CUSTOMER', passwordHash })
-      .returning();
-    return signIn(ctx, created!);
-  } catch (error) {
-    if (isUniqueViolation(error, 'users_email_key')) {
-      throw conflict('An account with this email already exists.', { field: 'email' });
-    }
-    throw error;
-  }
+  const [created] = await ctx.db
+    .insert(users)
+    .values({ email: input.email, name: input.name, role: 'CUSTOMER', passwordHash })
+    .returning()
+    .catch((error: unknown) => {
+      if (isUniqueViolation(error, 'users_email_key')) {
+        throw conflict('An account with this email already exists.', { field: 'email' });
+      }
+      throw error;
+    });
+  return signIn(ctx, created!);
 }
 
 /** Signs a user in. An unknown email and a wrong password get the same answer after the same work. */
