@@ -1,0 +1,110 @@
+import { fileURLToPath } from 'node:url';
+import { ConfigError, parseEnv, platformEnvSchema, portSchema, toPlatformConfig } from '@shopgraph/common';
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+
+const httpUrl = z.string().refine((value) => {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}, 'must be an http:// or https:// URL');
+
+const schema = platformEnvSchema.extend({
+  GATEWAY_PORT: portSchema.default(4000),
+  /** The supergraph to serve; watched and hot-reloaded when it changes. */
+  SUPERGRAPH_PATH: z.string().default(fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url))),
+  CORS_ORIGINS: z.string().default('http://localhost:3000'),
+  SUBGRAPH_TIMEOUT_MS: positiveInt.default(10_000),
+  MAX_DEPTH: positiveInt.default(10),
+  MAX_ALIASES: positiveInt.default(15),
+  MAX_TOKENS: positiveInt.default(2000),
+  MAX_DIRECTIVES: positiveInt.default(20),
+  MAX_COST: positiveInt.default(5000),
+});
+
+/** `SUBGRAPH_URL_<NAME>` overrides the URL the supergraph gives the subgraph called `name`. */
+const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
+/** Shorter spellings for the platform's own subgraphs, as `npm start` and docker-compose set them. */
+const SHORT_URL_NAMES = ['PRODUCTS', 'USERS', 'ORDERS', 'PAYMENTS'] as const;
+
+/** The env name part of a subgraph called `name` in the supergraph: `order-history` → `ORDER_HISTORY`. */
+export const subgraphEnvName = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+
+export interface OperationLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+}
+
+export type GatewayConfig = ReturnType<typeof toGatewayConfig>;
+
+/** Every subgraph URL override in `source`, keyed by subgraph env name, with the problems found. */
+function subgraphUrlOverrides(source: Record<string, string | undefined>) {
+  const given: [envName: string, subgraph: string, url: string][] = [];
+  for (const short of SHORT_URL_NAMES) {
+    const url = source[`${short}_URL`];
+    if (url) given.push([`${short}_URL`, short, url]);
+  }
+  // The long form comes last so that it wins over the short one.
+  for (const [envName, url] of Object.entries(source)) {
+    if (envName.startsWith(SUBGRAPH_URL_PREFIX) && url) given.push([envName, envName.slice(SUBGRAPH_URL_PREFIX.length), url]);
+  }
+  const problems = given.flatMap(([envName, , url]) => {
+    const parsed = httpUrl.safeParse(url);
+    return parsed.success ? [] : [`  - ${envName}: ${parsed.error.issues[0]?.message ?? 'invalid'}`];
+  });
+  return { urls: Object.fromEntries(given.map(([, subgraph, url]) => [subgraph, url])), problems };
+}
+
+function toGatewayConfig(env: z.output<typeof schema>, subgraphUrls: Record<string, string>) {
+  const platform = toPlatformConfig(env);
+  const limits: OperationLimits = {
+    maxDepth: env.MAX_DEPTH,
+    maxAliases: env.MAX_ALIASES,
+    maxTokens: env.MAX_TOKENS,
+    maxDirectives: env.MAX_DIRECTIVES,
+    maxCost: env.MAX_COST,
+  };
+  return {
+    ...platform,
+    production: env.NODE_ENV === 'production',
+    port: env.GATEWAY_PORT,
+    supergraphPath: env.SUPERGRAPH_PATH,
+    /** By `subgraphEnvName`: the URL to call instead of the supergraph's. */
+    subgraphUrls,
+    corsOrigins: env.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
+    subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+    limits,
+  };
+}
+
+/** The gateway's configuration, from the environment (the only reader of it). */
+export function loadConfig(source: Record<string, string | undefined> = process.env): GatewayConfig {
+  const overrides = subgraphUrlOverrides(source);
+  // Both checks run before either fails, so one start lists every problem.
+  let env: z.output<typeof schema>;
+  try {
+    env = parseEnv(schema, source);
+  } catch (error) {
+    if (error instanceof ConfigError && overrides.problems.length > 0) {
+      throw new ConfigError(`${error.message}\n${overrides.problems.join('\n')}`);
+    }
+    throw error;
+  }
+  if (overrides.problems.length > 0) throw new ConfigError(`Invalid configuration:\n${overrides.problems.join('\n')}`);
+  return toGatewayConfig(env, overrides.urls);
+}
+
+/** The URL the gateway calls for a subgraph: its env override, or the supergraph's. */
+export function subgraphUrlFor(config: Pick<GatewayConfig, 'subgraphUrls'>, subgraph: { name: string; url?: string }): string {
+  const url = config.subgraphUrls[subgraphEnvName(subgraph.name)] ?? subgraph.url;
+  if (!url) {
+    throw new ConfigError(`The supergraph gives subgraph ${subgraph.name} no URL: set ${SUBGRAPH_URL_PREFIX}${subgraphEnvName(subgraph.name)}.`);
+  }
+  return url;
+}

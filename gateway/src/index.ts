@@ -1,0 +1,13 @@
+import { createLogger, onShutdown, runMain } from '@shopgraph/common';
+import { loadConfig } from './env.js';
+import { createGatewayServer } from './server.js';
+
+runMain(async () => {
+  const config = loadConfig();
+  const logger = createLogger('gateway', config.logLevel);
+  for (const warning of config.warnings) logger.warn(warning);
+  const server = await createGatewayServer(config, logger);
+  const url = await server.listen(config.port);
+  logger.info({ url, supergraph: config.supergraphPath }, 'gateway ready');
+  onShutdown(logger, () => server.close());
+});

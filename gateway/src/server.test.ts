@@ -1,0 +1,180 @@
+import { issueToken, type Viewer } from '@shopgraph/common';
+import { freePort, gatewayRequest, readCounter, TEST_JWT_SECRET } from '@shopgraph/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, startTestGraph, type TestGraph } from './test-graph.js';
+
+const customer: Viewer = { id: 'user-1', role: 'CUSTOMER' };
+const LEAKS = /stacktrace|ECONNREFUSED|10\.1\.2\.3|select \*|internal_ledger|127\.0\.0\.1|legacy-inventory|serviceName/i;
+
+let graph: TestGraph;
+let gateway: Awaited<ReturnType<typeof startGateway>>;
+
+beforeAll(async () => {
+  graph = await startTestGraph();
+  gateway = await startGateway(graph.gatewayEnv({ SUBGRAPH_TIMEOUT_MS: '300', CORS_ORIGINS: 'http://shop.example, http://localhost:3000' }));
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await graph?.close();
+});
+
+const post = (body: string, headers: Record<string, string> = {}) =>
+  fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+describe('signed subgraph calls', () => {
+  it('passes the viewer of a valid token to the subgraph, which accepts only signed calls', async () => {
+    const token = await issueToken(TEST_JWT_SECRET, customer);
+    const response = await gatewayRequest(gateway.url, '{ whoami { id role } }', {}, token);
+    expect(response).toMatchObject({ status: 200, data: { whoami: customer } });
+    expect(response.errors).toBeUndefined();
+  });
+
+  it('signs entity fetches too, across subgraphs, with the same viewer', async () => {
+    const token = await issueToken(TEST_JWT_SECRET, customer);
+    const response = await gatewayRequest(gateway.url, '{ item(id: "7") { id name inStock checkedBy } }', {}, token);
+    expect(response.data).toEqual({ item: { id: '7', name: 'Item 7', inStock: true, checkedBy: customer.id } });
+  });
+
+  it('calls the subgraphs as an anonymous viewer when no token is sent', async () => {
+    const response = await gatewayRequest(gateway.url, '{ whoami { id } item(id: "1") { checkedBy } }');
+    expect(response).toMatchObject({ status: 200, data: { whoami: null, item: { checkedBy: null } } });
+  });
+
+  it('forwards the request id to the subgraphs and answers with it', async () => {
+    const response = await post(JSON.stringify({ query: '{ requestId }' }), { 'x-request-id': 'trace-me-42' });
+    expect(response.headers.get('x-request-id')).toBe('trace-me-42');
+    expect(await response.json()).toEqual({ data: { requestId: 'trace-me-42' } });
+  });
+});
+
+describe('bearer tokens', () => {
+  it.each([
+    ['garbage', 'Bearer not-a-token'],
+    ['signed with another secret', async () => `Bearer ${await issueToken('another-secret-that-is-32-characters-long', customer)}`],
+    ['expired', async () => `Bearer ${await issueToken(TEST_JWT_SECRET, customer, '-10s')}`],
+    ['not a bearer scheme', 'Basic dXNlcjpwYXNz'],
+  ])('refuses a token that is %s with 401 UNAUTHENTICATED', async (_, header) => {
+    const authorization = typeof header === 'string' ? header : await header();
+    const response = await post(JSON.stringify({ query: '{ whoami { id } }' }), { authorization });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    const body = await response.json();
+    expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('errors', () => {
+  it.each(['NOT_FOUND', 'FORBIDDEN', 'CONFLICT', 'BAD_USER_INPUT'])('passes a subgraph %s through with its code and details', async (code) => {
+    const response = await gatewayRequest(gateway.url, `{ fail(code: "${code}") }`);
+    expect(response.errors).toEqual([
+      { message: `failed with ${code}`, path: ['fail'], extensions: { code, detail: 'kept' } },
+    ]);
+  });
+
+  it('hides an unexpected subgraph error: no message, stack, address or subgraph name', async () => {
+    const response = await gatewayRequest(gateway.url, '{ crash anonymousError }');
+    expect(response.status).toBe(200);
+    expect(response.errors).toHaveLength(2);
+    for (const error of response.errors!) {
+      expect(error).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    }
+    expect(JSON.stringify(response)).not.toMatch(LEAKS);
+  });
+
+  it('keeps the code of input only a subgraph can judge (its HTTP 400)', async () => {
+    const query = 'query($email: Email!) { subscribe(email: $email) }';
+    expect(await gatewayRequest(gateway.url, query, { email: 'a@b.example' })).toMatchObject({ data: { subscribe: 'a@b.example' } });
+    const response = await gatewayRequest(gateway.url, query, { email: 'nope' });
+    expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(response)).not.toMatch(LEAKS);
+  });
+
+  it('abandons a subgraph call after SUBGRAPH_TIMEOUT_MS without leaking where it went', async () => {
+    const startedAt = Date.now();
+    const response = await gatewayRequest(gateway.url, '{ slow(ms: 3000) }');
+    expect(Date.now() - startedAt).toBeLessThan(2000);
+    expect(response.errors?.[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(JSON.stringify(response)).not.toMatch(LEAKS);
+  });
+
+  it('answers a malformed body and an oversized one in JSON', async () => {
+    const malformed = await post('{"query": ');
+    expect(malformed.status).toBe(400);
+    const oversized = await post(JSON.stringify({ query: '{ whoami { id } }', variables: { pad: 'x'.repeat(1024 * 1024) } }));
+    expect(oversized.status).toBe(413);
+    expect((await oversized.json()).errors[0].message).toBe('Request body too large.');
+  });
+});
+
+describe('browsers', () => {
+  it('shows Apollo Sandbox for GET /graphql with accept: text/html', async () => {
+    const response = await fetch(gateway.url, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await response.text()).toMatch(/embeddable-sandbox/);
+  });
+
+  it('refuses a simple cross-site request (CSRF prevention)', async () => {
+    const response = await fetch(`${gateway.url}?query=${encodeURIComponent('{ whoami { id } }')}`);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toMatch(/CSRF/);
+  });
+
+  it('allows CORS for the listed origins only', async () => {
+    const preflight = (origin: string) =>
+      fetch(gateway.url, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+      });
+    const allowed = await preflight('http://shop.example');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://shop.example');
+    expect(allowed.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+    const other = await preflight('http://evil.example');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('service endpoints', () => {
+  it('answers /health', async () => {
+    const response = await fetch(`${gateway.origin}/health`);
+    expect(await response.json()).toMatchObject({ status: 'ok', service: 'gateway' });
+  });
+
+  it('is ready when the supergraph is loaded and every subgraph answers /health', async () => {
+    const response = await fetch(`${gateway.origin}/ready`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      status: 'ready',
+      checks: { supergraph: 'ok', 'subgraph users': 'ok', 'subgraph legacy-inventory': 'ok' },
+    });
+  });
+
+  it('is not ready, and says which subgraph, when one does not answer', async () => {
+    const nobody = `http://127.0.0.1:${await freePort()}/graphql`;
+    const degraded = await startGateway(graph.gatewayEnv({ SUBGRAPH_URL_LEGACY_INVENTORY: nobody }));
+    try {
+      const response = await fetch(`${degraded.origin}/ready`);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({
+        checks: { supergraph: 'ok', 'subgraph users': 'ok', 'subgraph legacy-inventory': 'unreachable (ECONNREFUSED)' },
+      });
+    } finally {
+      await degraded.close();
+    }
+  });
+
+  it('counts operations by name and errors by code on /metrics', async () => {
+    const metricsUrl = `${gateway.origin}/metrics`;
+    const errorsBefore = await readCounter(metricsUrl, 'shopgraph_gateway_errors_total');
+    await gatewayRequest(gateway.url, 'query WhoAmI { whoami { id } }');
+    await gatewayRequest(gateway.url, '{ fail(code: "NOT_FOUND") }');
+    await post(JSON.stringify({ query: '{ whoami { id } }' }), { authorization: 'Bearer nope' });
+    const text = await (await fetch(metricsUrl)).text();
+    expect(text).toMatch(/shopgraph_gateway_operation_duration_seconds_count\{[^}]*operation="WhoAmI",type="query"\} 1/);
+    expect(text).toMatch(/shopgraph_gateway_errors_total\{[^}]*code="NOT_FOUND"[^}]*\} [1-9]/);
+    expect(text).toMatch(/shopgraph_gateway_errors_total\{[^}]*code="UNAUTHENTICATED"[^}]*\} [1-9]/);
+    expect(await readCounter(metricsUrl, 'shopgraph_gateway_errors_total')).toBe(errorsBefore + 2);
+  });
+});
