@@ -1,14 +1,48 @@
 import { parseEnv, platformEnvSchema, portSchema, toPlatformConfig } from '@shopgraph/common';
+import { DEFAULT_QUEUE_PREFIX, defaultConcurrency, isHashTaggedPrefix } from '@shopgraph/queues';
 import { z } from 'zod';
+
+const milliseconds = z.coerce.number().int().positive();
+const concurrency = z.coerce.number().int().min(1).max(1000);
 
 const schema = platformEnvSchema.extend({
   DASHBOARD_PORT: portSchema.default(4010),
+  PAYMENT_PROVIDER_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4005'),
+  PAYMENT_PROVIDER_TIMEOUT_MS: milliseconds.default(10_000),
+  /** How long stock stays reserved for an order awaiting payment. */
+  RESERVATION_TTL_MS: milliseconds.default(15 * 60 * 1000),
+  WORKER_CONCURRENCY_PAYMENTS: concurrency.default(defaultConcurrency.payments),
+  WORKER_CONCURRENCY_RESERVATIONS: concurrency.default(defaultConcurrency.reservations),
+  WORKER_CONCURRENCY_REFUNDS: concurrency.default(defaultConcurrency.refunds),
+  WORKER_CONCURRENCY_EXPIRIES: concurrency.default(defaultConcurrency.expiries),
+  /** How often a worker looks for jobs whose worker died (their lock expired) to run them again. */
+  STALLED_INTERVAL_MS: milliseconds.default(30_000),
+  /** How long a job's lock lasts without renewal: after a crash, its job runs again this much later at most. */
+  JOB_LOCK_MS: milliseconds.default(30_000),
+  QUEUE_PREFIX: z
+    .string()
+    .refine(isHashTaggedPrefix, 'must be a Redis Cluster hash tag such as {shopgraph}')
+    .default(DEFAULT_QUEUE_PREFIX),
 });
 
 export type WorkersConfig = ReturnType<typeof toWorkersConfig>;
 
 function toWorkersConfig(env: z.output<typeof schema>) {
-  return { ...toPlatformConfig(env), dashboardPort: env.DASHBOARD_PORT };
+  return {
+    ...toPlatformConfig(env),
+    dashboardPort: env.DASHBOARD_PORT,
+    paymentProvider: { url: env.PAYMENT_PROVIDER_URL, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS },
+    reservationTtlMs: env.RESERVATION_TTL_MS,
+    queuePrefix: env.QUEUE_PREFIX,
+    concurrency: {
+      payments: env.WORKER_CONCURRENCY_PAYMENTS,
+      reservations: env.WORKER_CONCURRENCY_RESERVATIONS,
+      refunds: env.WORKER_CONCURRENCY_REFUNDS,
+      expiries: env.WORKER_CONCURRENCY_EXPIRIES,
+    },
+    stalledIntervalMs: env.STALLED_INTERVAL_MS,
+    jobLockMs: env.JOB_LOCK_MS,
+  };
 }
 
 /** The workers' configuration, from the environment (the only reader of it). */

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { createDb, createLogger, ensureSubgraphSchema, type Db } from '@shopgraph/common';
 import { createTestDatabase, testRedisUrl, type TestDatabase } from '@shopgraph/testing';
 import { Queue } from 'bullmq';
-import { generateDrizzleJson, generateMigration } from 'drizzle-kit/api';
 import { isNull } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
@@ -12,7 +11,7 @@ import { jobIds } from './job-ids.js';
 import { enqueueInTransaction, outboxTable } from './outbox.js';
 import { createQueueConnection } from './redis.js';
 import { startOutboxRelay, type OutboxRelay } from './relay.js';
-import { removeQueueKeys, testQueuePrefix } from './testing.js';
+import { createOutboxForTest, removeQueueKeys, testQueuePrefix } from './testing.js';
 
 const logger = createLogger('queues-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 const outbox = outboxTable();
@@ -71,10 +70,7 @@ beforeAll(async () => {
   database = await createTestDatabase('sg_queues');
   await ensureSubgraphSchema(database.url, 'orders');
   db = createDb({ url: database.url, subgraph: 'orders', logger, max: 20 });
-  // The DDL drizzle-kit generates for outboxTable(): what a subgraph's migration contains.
-  for (const statement of await generateMigration(generateDrizzleJson({}), generateDrizzleJson({ outbox }))) {
-    await db.$client.query(statement);
-  }
+  await createOutboxForTest(db, outbox);
   connection = createQueueConnection(testRedisUrl);
   reservations = new Queue('reservations', { connection, prefix });
   payments = new Queue('payments', { connection, prefix });

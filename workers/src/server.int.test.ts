@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { createDb, createLogger, ensureSubgraphSchema, type Db } from '@shopgraph/common';
+import { enqueueInTransaction, jobIds, outboxTable } from '@shopgraph/queues';
+import { createOutboxForTest, removeQueueKeys, testQueuePrefix } from '@shopgraph/queues/testing';
+import { createTestDatabase, testEnv, testRedisUrl, type TestDatabase } from '@shopgraph/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from './env.js';
+import { startWorkers, type RunningWorkers } from './server.js';
+
+const logger = createLogger('workers-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+const prefix = testQueuePrefix();
+const admin = { email: 'ops@shopgraph.test', password: 'dashboard-password' };
+const basic = (email: string, password: string) => `Basic ${Buffer.from(`${email}:${password}`).toString('base64')}`;
+const outbox = outboxTable();
+
+let database: TestDatabase;
+let orders: Db;
+let workers: RunningWorkers;
+let url: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase('sg_workers');
+  await ensureSubgraphSchema(database.url, 'orders');
+  orders = createDb({ url: database.url, subgraph: 'orders', logger });
+  await createOutboxForTest(orders, outbox);
+  const config = loadConfig(
+    testEnv(database.url, { QUEUE_PREFIX: prefix, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password }),
+  );
+  workers = await startWorkers(config, { processors: () => ({}), outboxSubgraphs: ['orders'] }, logger);
+  url = await workers.listen(0, '127.0.0.1');
+});
+
+afterAll(async () => {
+  await workers?.close();
+  await orders?.$client.end();
+  await removeQueueKeys(testRedisUrl, prefix);
+  await database?.drop();
+});
+
+describe('configuration', () => {
+  it('has the documented defaults and insists on a hash-tagged prefix', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      dashboardPort: 4010,
+      paymentProvider: { url: 'http://127.0.0.1:4005' },
+      reservationTtlMs: 900_000,
+      queuePrefix: '{shopgraph}',
+      concurrency: { payments: 10, reservations: 10, refunds: 2, expiries: 2 },
+      stalledIntervalMs: 30_000,
+    });
+    expect(() => loadConfig({ QUEUE_PREFIX: 'bull' })).toThrow(/QUEUE_PREFIX: must be a Redis Cluster hash tag/);
+    expect(loadConfig({ QUEUE_PREFIX: '{shop}:staging' }).queuePrefix).toBe('{shop}:staging');
+  });
+});
+
+describe('the queue dashboard', () => {
+  it('asks for HTTP basic auth', async () => {
+    const anonymous = await fetch(`${url}/queues`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+    const wrong = await fetch(`${url}/queues/api/queues`, { headers: { authorization: basic(admin.email, 'not-the-password') } });
+    expect(wrong.status).toBe(401);
+    const stranger = await fetch(`${url}/queues`, { headers: { authorization: basic('someone@else.test', admin.password) } });
+    expect(stranger.status).toBe(401);
+  });
+
+  it('shows every queue, dead letters included, to the admin', async () => {
+    const page = await fetch(`${url}/queues`, { headers: { authorization: basic(admin.email.toUpperCase(), admin.password) } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    const api = await fetch(`${url}/queues/api/queues`, { headers: { authorization: basic(admin.email, admin.password) } });
+    expect(api.status).toBe(200);
+    const { queues } = (await api.json()) as { queues: { name: string }[] };
+    expect(queues.map((queue) => queue.name).sort()).toEqual(['dead-letters', 'expiries', 'payments', 'refunds', 'reservations']);
+  });
+});
+
+describe('the process shell', () => {
+  it('answers /health and /ready', async () => {
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    const ready = await fetch(`${url}/ready`);
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { redis: 'ok', postgres: 'ok' } });
+  });
+
+  it('relays the outboxes it is given and shows queue depth and job counts on /metrics', async () => {
+    const orderId = randomUUID();
+    await orders.transaction((tx) =>
+      enqueueInTransaction(tx, outbox, {
+        queue: 'reservations',
+        name: 'reserve-stock',
+        jobId: jobIds.reserveStock(orderId, 1),
+        payload: { orderId, version: 1 },
+      }),
+    );
+    const deadline = Date.now() + 10_000;
+    while (!(await workers.queues.reservations.getJob(jobIds.reserveStock(orderId, 1)))) {
+      if (Date.now() > deadline) throw new Error('the outbox row was not relayed');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await workers.queues['dead-letters'].add('reserve-stock', { note: 'for the metrics' }, { jobId: `metrics-${orderId}` });
+
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    // No worker runs reservations here, so the relayed job waits.
+    expect(metrics).toMatch(/shopgraph_queue_depth\{queue="reservations",service="workers"\} 1\n/);
+    expect(metrics).toMatch(/shopgraph_queue_jobs\{queue="dead-letters",state="waiting",service="workers"\} 1\n/);
+    expect(metrics).toMatch(/shopgraph_queue_jobs\{queue="payments",state="failed",service="workers"\} 0\n/);
+    expect(metrics).toMatch(/shopgraph_outbox_relayed_total\{subgraph="orders",service="workers"\} 1\n/);
+    expect(metrics).toMatch(/shopgraph_outbox_relay_leader\{subgraph="orders",service="workers"\} 1\n/);
+  });
+});

@@ -1,0 +1,153 @@
+import { createServer, type Server } from 'node:http';
+import {
+  checkPostgres,
+  checkRedis,
+  createDb,
+  createLogger,
+  createServiceApp,
+  listen,
+  type Db,
+  type Logger,
+  type SubgraphName,
+} from '@shopgraph/common';
+import {
+  addJob,
+  checkRedisForBullmq,
+  closeQueues,
+  createQueueConnection,
+  createQueues,
+  createWorkerConnection,
+  outboxTable,
+  startOutboxRelay,
+  workQueueNames,
+  type EnqueueRequest,
+  type QueueSet,
+  type WorkQueueName,
+} from '@shopgraph/queues';
+import type { Worker } from 'bullmq';
+import type { Registry } from 'prom-client';
+import { createWorker, type ExhaustedHooksOf, type ProcessorsOf } from './create-worker.js';
+import { mountDashboard } from './dashboard.js';
+import type { WorkersConfig } from './env.js';
+import { createJobMetrics } from './job-metrics.js';
+import { registerQueueMetrics } from './queue-metrics.js';
+
+/** What processors get to do their wiring with. */
+export interface WorkerContext {
+  config: WorkersConfig;
+  logger: Logger;
+  /** The subgraph's own database: its role, its schema. One pool per subgraph, closed on shutdown. */
+  db(subgraph: SubgraphName): Db;
+  /** Adds a follow-up job directly (deterministic `jobId`, so a retried processor adds it once). */
+  enqueue(request: EnqueueRequest): Promise<void>;
+}
+
+export interface QueueWiring<Q extends WorkQueueName> {
+  processors: ProcessorsOf<Q>;
+  onExhausted?: ExhaustedHooksOf<Q>;
+}
+
+/** The queues this replica works; a queue left out has no worker here. */
+export type QueueWirings = { [Q in WorkQueueName]?: QueueWiring<Q> };
+
+export interface WorkersWiring {
+  processors(context: WorkerContext): QueueWirings;
+  /** Subgraphs whose `outbox` table (from `outboxTable()`) this replica relays to BullMQ. */
+  outboxSubgraphs: readonly SubgraphName[];
+}
+
+export interface RunningWorkers {
+  httpServer: Server;
+  registry: Registry;
+  queues: QueueSet;
+  /** Listens on `port` (0 = any free port) and resolves with the base URL; the dashboard is at `/queues`. */
+  listen(port: number, host?: string): Promise<string>;
+  /** Drains: workers finish their active jobs (`worker.close()`), relays stop, then everything closes. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the workers process: one BullMQ worker per wired queue, the outbox relays, and the
+ * HTTP side (dashboard at `/queues`, `/health`, `/ready`, `/metrics`). Tests build the same.
+ */
+export async function startWorkers(
+  config: WorkersConfig,
+  wiring: WorkersWiring,
+  logger: Logger = createLogger('workers', config.logLevel),
+): Promise<RunningWorkers> {
+  const producerConnection = createQueueConnection(config.redisUrl);
+  const workerConnection = createWorkerConnection(config.redisUrl);
+  for (const connection of [producerConnection, workerConnection]) {
+    // ioredis reconnects by itself; without a listener each failed attempt would be an unhandled error.
+    connection.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
+  }
+  await checkRedisForBullmq(producerConnection, logger);
+  const queues = createQueues(producerConnection, config.queuePrefix);
+
+  const dbs = new Map<SubgraphName, Db>();
+  const dbOf = (subgraph: SubgraphName) => {
+    let db = dbs.get(subgraph);
+    if (!db) {
+      db = createDb({ url: config.databaseUrl, subgraph, logger, max: 5 });
+      dbs.set(subgraph, db);
+    }
+    return db;
+  };
+
+  const { app, registry } = createServiceApp({
+    service: 'workers',
+    logger,
+    checks: { redis: () => checkRedis(config.redisUrl), postgres: () => checkPostgres(config.databaseUrl) },
+  });
+  registerQueueMetrics(registry, queues, logger);
+  mountDashboard(app, queues, config.admin);
+
+  const metrics = createJobMetrics(registry);
+  const wirings = wiring.processors({ config, logger, db: dbOf, enqueue: (request) => addJob(queues, request) });
+  const workers: Worker[] = [];
+  for (const queueName of workQueueNames) {
+    const queueWiring = wirings[queueName] as QueueWiring<typeof queueName> | undefined;
+    if (!queueWiring) continue;
+    workers.push(
+      createWorker(queueName, queueWiring.processors, {
+        connection: workerConnection,
+        prefix: config.queuePrefix,
+        logger,
+        deadLetters: queues['dead-letters'],
+        metrics,
+        concurrency: config.concurrency[queueName],
+        stalledIntervalMs: config.stalledIntervalMs,
+        lockDurationMs: config.jobLockMs,
+        ...(queueWiring.onExhausted ? { onExhausted: queueWiring.onExhausted } : {}),
+      }),
+    );
+  }
+
+  const outbox = outboxTable();
+  const relays = wiring.outboxSubgraphs.map((subgraph) =>
+    startOutboxRelay({ db: dbOf(subgraph), subgraph, outbox, connection: producerConnection, prefix: config.queuePrefix, logger, registry }),
+  );
+  logger.info({ queues: workers.map((worker) => worker.name), outboxes: wiring.outboxSubgraphs }, 'workers started');
+
+  const httpServer = createServer(app);
+  return {
+    httpServer,
+    registry,
+    queues,
+    async listen(port, host) {
+      const bound = await listen(httpServer, port, host);
+      return `http://${host ?? '127.0.0.1'}:${bound}`;
+    },
+    async close() {
+      // Active jobs finish before their worker closes; a job never starts again elsewhere as stalled.
+      await Promise.all([...workers.map((worker) => worker.close()), ...relays.map((relay) => relay.stop())]);
+      await closeQueues(queues);
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+      await Promise.all([...dbs.values()].map((db) => db.$client.end()));
+      await Promise.all([producerConnection.quit(), workerConnection.quit()]);
+    },
+  };
+}
