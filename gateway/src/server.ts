@@ -16,6 +16,7 @@ import { useArmor } from './plugins/useArmor.js';
 import { useAuth, viewerOf } from './plugins/useAuth.js';
 import { useCors } from './plugins/useCors.js';
 import { useMetrics } from './plugins/useMetrics.js';
+import { useTokenLimit } from './plugins/useTokenLimit.js';
 import { GatewayReadiness } from './readiness.js';
 import { SignedDataSource } from './signed-data-source.js';
 import { subgraphsOf, supergraphFromFile } from './supergraph-file.js';
@@ -78,6 +79,7 @@ export async function createGatewayServer(
     useCors({ origins: config.corsOrigins }),
     useAuth({ jwtSecret: config.jwtSecret, onRejected: () => metrics.countError(ErrorCode.UNAUTHENTICATED) }),
     jsonBody(BODY_LIMIT),
+    useTokenLimit({ maxTokens: config.limits.maxTokens, onRejected: () => metrics.countError('GRAPHQL_VALIDATION_FAILED') }),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GatewayContext> => ({
         viewer: viewerOf(res),

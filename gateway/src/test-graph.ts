@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { expressMiddleware } from '@as-integrations/express5';
 import { createLogger, createServiceApp, jsonBody, listen, type Viewer } from '@shopgraph/common';
 import { createSubgraphServer, requireGatewaySignature, type RequestBase, type RunningServer } from '@shopgraph/common/subgraph';
 import { TEST_GATEWAY_SECRET, TEST_JWT_SECRET } from '@shopgraph/testing';
+import type { Express } from 'express';
 import { GraphQLError, GraphQLScalarType, parse, type DocumentNode } from 'graphql';
 import { loadConfig } from './env.js';
 import { createGatewayServer } from './server.js';
@@ -22,7 +24,7 @@ const federation = 'extend schema @link(url: "https://specs.apollo.dev/federatio
 
 /** "users": the repository's own subgraph shell, echoing what the gateway told it. */
 const usersSdl = (withGreeting: boolean) => `${federation}
-  type Viewer { id: ID!, role: String! }
+  type Viewer { id: ID!, role: String!, manager: Viewer }
   type Item @key(fields: "id") { id: ID!, name: String! }
   type Query {
     whoami: Viewer
@@ -91,6 +93,7 @@ async function startInventory(): Promise<RunningServer> {
   const apollo = new ApolloServer<{ viewer: Viewer | null }>({
     schema: buildSubgraphSchema({ typeDefs: parse(inventorySdl), resolvers: inventoryResolvers as never }),
     includeStacktraceInErrorResponses: true,
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
     // Like a subgraph on another GraphQL server: this error arrives with no extensions.code at all.
     formatError: (formatted) =>
       formatted.path?.[0] === 'anonymousError' ? { message: formatted.message, path: formatted.path } : formatted,
@@ -190,4 +193,14 @@ export async function startGateway(env: Record<string, string>) {
   const url = await server.listen(0, '127.0.0.1');
   const origin = new URL(url).origin;
   return { server, url, origin, close: () => server.close() };
+}
+
+/** Serves an express app on a free port, for the plugins' own tests. */
+export async function serveApp(app: Express) {
+  const httpServer = createServer(app);
+  const port = await listen(httpServer, 0, '127.0.0.1');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => httpServer.close(() => resolve())),
+  };
 }
