@@ -37,9 +37,9 @@ function startReservationsWorker(processors: ProcessorsOf<'reservations'>, onExh
 async function settled(jobId: string): Promise<Job> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const job = await queues.reservations.getJob(jobId);
-    const state = job ? await job.getState() : 'missing';
-    if (job && (state === 'completed' || state === 'failed')) return job;
+    // State first, then the job: read the other way round, the job could predate its result.
+    const state = await queues.reservations.getJobState(jobId);
+    if (state === 'completed' || state === 'failed') return (await queues.reservations.getJob(jobId))!;
     if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${state}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -1,4 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import type { Db } from '@shopgraph/common';
 import { generateDrizzleJson, generateMigration } from 'drizzle-kit/api';
 import { Redis } from 'ioredis';
@@ -29,4 +31,66 @@ export async function createOutboxForTest(db: Db, outbox: OutboxTable): Promise<
   for (const statement of await generateMigration(generateDrizzleJson({}), generateDrizzleJson({ outbox }))) {
     await db.$client.query(statement);
   }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A Redis of a test's own: one it may crash, restart or misconfigure without disturbing others. */
+export interface PrivateRedis {
+  url: string;
+  /** Kills the server at once, as a crash would (SIGKILL); nothing is persisted. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port; resolves once it answers. */
+  start(): Promise<void>;
+}
+
+/** Starts `redis-server` on a free port with `args` added (e.g. `--maxmemory-policy allkeys-lru`). */
+export async function startPrivateRedis(args: string[] = []): Promise<PrivateRedis> {
+  const port = await freePort();
+  let server: ChildProcess | undefined;
+  const start = async () => {
+    const started = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], {
+      stdio: 'ignore',
+    });
+    server = started;
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        await probe.ping();
+        return;
+      } catch (error) {
+        if (Date.now() > deadline || started.exitCode !== null) {
+          started.kill('SIGKILL');
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      } finally {
+        probe.disconnect();
+      }
+    }
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    async kill() {
+      const running = server;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
