@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildSchema, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { apiSchemaOf, composeSubgraphs } from './composition.js';
@@ -22,6 +24,27 @@ describe('the supergraph', () => {
   it('keeps every type, field and argument of the contract', () => {
     if (!composed.ok) throw new Error('composition failed, see the test above');
     expect(contractGaps(contract, apiSchemaOf(composed.supergraphSdl))).toEqual([]);
+  });
+});
+
+describe('composition', () => {
+  it('reports subgraphs that do not compose, and files that are missing', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'shopgraph-compose-'));
+    try {
+      const sdl = (type: string) => `type Query { a: A } type A { id: ${type} }`;
+      writeFileSync(join(directory, 'one.graphql'), sdl('ID!'));
+      writeFileSync(join(directory, 'two.graphql'), sdl('Int!'));
+      const source = (name: string) => ({ name, url: `http://${name}/graphql`, schemaPath: join(directory, `${name}.graphql`) });
+
+      const conflicting = composeSubgraphs([source('one'), source('two')]);
+      expect(conflicting.ok).toBe(false);
+      expect(conflicting.ok ? [] : conflicting.errors.join('\n')).toMatch(/one.*two|two.*one/);
+
+      const missing = composeSubgraphs([source('one'), source('three')]);
+      expect(missing).toEqual({ ok: false, errors: [expect.stringMatching(/three\.graphql does not exist$/)] });
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
 

@@ -42,6 +42,17 @@ describe('signed subgraph calls', () => {
     expect(response).toMatchObject({ status: 200, data: { whoami: null, item: { checkedBy: null } } });
   });
 
+  it('is refused by the subgraphs when it signs with another secret; the client sees only an internal error', async () => {
+    const impostor = await startGateway(graph.gatewayEnv({ GATEWAY_SECRET: 'a-different-gateway-secret-of-32-characters' }));
+    try {
+      const response = await gatewayRequest(impostor.url, '{ whoami { id } }');
+      expect(response.errors).toEqual([expect.objectContaining({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+      expect(JSON.stringify(response)).not.toMatch(LEAKS);
+    } finally {
+      await impostor.close();
+    }
+  });
+
   it('forwards the request id to the subgraphs and answers with it', async () => {
     const response = await post(JSON.stringify({ query: '{ requestId }' }), { 'x-request-id': 'trace-me-42' });
     expect(response.headers.get('x-request-id')).toBe('trace-me-42');

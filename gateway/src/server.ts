@@ -49,6 +49,8 @@ export async function createGatewayServer(
         timeoutMs: config.subgraphTimeoutMs,
       }),
     logger: logger.child({ component: 'apollo-gateway' }),
+    // Apollo skips this when NODE_ENV=production; a hot-reloaded file should be checked there too.
+    validateSupergraph: true,
   });
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
     readiness.supergraphLoaded(subgraphsOf(coreSupergraphSdl), (subgraph) => subgraphUrlFor(config, subgraph));
