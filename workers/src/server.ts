@@ -25,7 +25,6 @@ import {
   type WorkQueueName,
 } from '@shopgraph/queues';
 import type { Worker } from 'bullmq';
-import type { Registry } from 'prom-client';
 import { createWorker, type ExhaustedHooksOf, type ProcessorsOf } from './create-worker.js';
 import { mountDashboard } from './dashboard.js';
 import type { WorkersConfig } from './env.js';
@@ -58,7 +57,6 @@ export interface WorkersWiring {
 
 export interface RunningWorkers {
   httpServer: Server;
-  registry: Registry;
   queues: QueueSet;
   /** Listens on `port` (0 = any free port) and resolves with the base URL; the dashboard is at `/queues`. */
   listen(port: number, host?: string): Promise<string>;
@@ -132,7 +130,6 @@ export async function startWorkers(
   const httpServer = createServer(app);
   return {
     httpServer,
-    registry,
     queues,
     async listen(port, host) {
       const bound = await listen(httpServer, port, host);

@@ -26,7 +26,6 @@ export function outboxTable(name = 'outbox') {
 }
 
 export type OutboxTable = ReturnType<typeof outboxTable>;
-export type OutboxRow = OutboxTable['$inferSelect'];
 
 /** A drizzle database or transaction of any subgraph. */
 export type Transaction = Pick<PgDatabase<PgQueryResultHKT>, 'insert'>;

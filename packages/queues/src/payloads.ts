@@ -36,13 +36,14 @@ export function payloadSchemaOf(queue: WorkQueueName, name: string): z.ZodType |
 }
 
 /** What `dead-letters` holds: the exhausted job, as it was, and why it failed. */
-export const deadLetterSchema = z.object({
-  queue: z.string(),
-  name: z.string(),
-  jobId: z.string(),
-  payload: z.unknown(),
-  failedReason: z.string(),
-  attemptsMade: z.int(),
-  failedAt: z.iso.datetime(),
-});
-export type DeadLetter = z.output<typeof deadLetterSchema>;
+export interface DeadLetter {
+  queue: WorkQueueName;
+  name: string;
+  jobId: string;
+  /** The payload as it was queued, malformed or not. */
+  payload: unknown;
+  failedReason: string;
+  attemptsMade: number;
+  /** ISO 8601. */
+  failedAt: string;
+}

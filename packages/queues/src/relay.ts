@@ -182,7 +182,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   };
 
   async function relayBatch(): Promise<number> {
-    return db.transaction(async (tx) => {
+    const relayed = await db.transaction(async (tx) => {
       const rows = await tx
         .select({
           id: outbox.id,
@@ -199,7 +199,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         .orderBy(asc(outbox.id))
         .limit(batchSize)
         .for('update', { skipLocked: true });
-      if (rows.length === 0) return 0;
+      if (rows.length === 0) return rows;
       const byQueue = new Map<string, typeof rows>();
       for (const row of rows) {
         const group = byQueue.get(row.queue);
@@ -224,10 +224,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
             rows.map((row) => row.id),
           ),
         );
-      metrics.relayed.inc({ subgraph }, rows.length);
-      for (const row of rows) metrics.lag.observe({ subgraph }, row.ageSeconds);
-      return rows.length;
+      return rows;
     });
+    // Counted once committed: a batch rolled back is relayed again and counted then.
+    metrics.relayed.inc({ subgraph }, relayed.length);
+    for (const row of relayed) metrics.lag.observe({ subgraph }, row.ageSeconds);
+    return relayed.length;
   }
 
   /** Holds the lock, or learns that another replica does; returns whether to relay now. */
