@@ -1,4 +1,11 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+// Node loads graphql's CommonJS build (it has no exports map); Vite would pick its ESM build for
+// our code while Apollo keeps the CommonJS one, and `instanceof GraphQLError` then fails across
+// the two. One build for everybody, as in production.
+const graphqlCommonJs = createRequire(import.meta.url).resolve('graphql');
+const resolve = { alias: [{ find: /^graphql$/, replacement: graphqlCommonJs }] };
 
 // Unit and integration tests share one project; end-to-end tests start the whole platform once.
 export default defineConfig({
@@ -7,9 +14,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       {
+        resolve,
         test: {
           name: 'services',
-          include: ['{packages,subgraphs,gateway,workers,schema}/**/*.test.ts'],
+          include: ['{packages,subgraphs,gateway,workers,schema,payment-provider}/**/*.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['./packages/testing/src/global-setup.ts'],
           testTimeout: 30_000,
@@ -17,6 +25,7 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           name: 'e2e',
           include: ['e2e/**/*.e2e.test.ts'],

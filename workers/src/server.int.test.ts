@@ -99,7 +99,13 @@ describe('the process shell', () => {
     }
     await workers.queues['dead-letters'].add('reserve-stock', { note: 'for the metrics' }, { jobId: `metrics-${orderId}` });
 
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    // The relay counts a row once its transaction commits, a moment after the job is in Redis.
+    let metrics = await (await fetch(`${url}/metrics`)).text();
+    while (!/shopgraph_outbox_relayed_total\{subgraph="orders",service="workers"\} 1\n/.test(metrics)) {
+      if (Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      metrics = await (await fetch(`${url}/metrics`)).text();
+    }
     // No worker runs reservations here, so the relayed job waits.
     expect(metrics).toMatch(/shopgraph_queue_depth\{queue="reservations",service="workers"\} 1\n/);
     expect(metrics).toMatch(/shopgraph_queue_jobs\{queue="dead-letters",state="waiting",service="workers"\} 1\n/);

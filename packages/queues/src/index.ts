@@ -6,3 +6,4 @@ export * from './producer.js';
 export * from './queue-names.js';
 export * from './redis.js';
 export * from './relay.js';
+export * from './step-results.js';

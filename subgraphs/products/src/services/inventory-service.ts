@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '@shopgraph/common';
+import type { ReservationResult } from '@shopgraph/queues';
 import { products, stockReservationLines, stockReservations } from '../db/schema.js';
 
 /** The inventory steps of checkout (docs/checkout.md): each idempotent, each one transaction. */
@@ -13,14 +14,7 @@ export interface ReservationRequest {
   items: { productId: string; quantity: number }[];
 }
 
-export interface ReservedLine {
-  productId: string;
-  quantity: number;
-  name: string;
-  unitPrice: { amount: number; currency: string };
-}
-
-export type ReservationResult = { ok: true; lines: ReservedLine[] } | { ok: false; reason: string };
+type ReservedLine = Extract<ReservationResult, { ok: true }>['lines'][number];
 
 /** Adds `delta` (may be negative) to each product's reserved units in one statement. */
 async function adjustReserved(tx: Tx, deltas: Map<string, number>, column: 'reserved' | 'both' = 'reserved') {
