@@ -1,1 +1,54 @@
-export default async function setup(): Promise<void> {}
+import type { TestProject } from 'vitest/node';
+import { createTestDatabase, freePort, testEnv } from '@shopgraph/testing';
+import { platformProcesses, startPlatform } from '../scripts/platform.js';
+import { setupPlatform } from '../scripts/setup.js';
+import checkDependencies from '../packages/testing/src/global-setup.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    gatewayUrl: string;
+    databaseUrl: string;
+    /** `/metrics` URL of every subgraph, to count SQL statements across the graph. */
+    subgraphMetricsUrls: string[];
+    adminEmail: string;
+    adminPassword: string;
+  }
+}
+
+export const E2E_ADMIN = { email: 'admin@e2e.shopgraph.local', password: 'e2e-admin-password' };
+
+/**
+ * Runs the platform the way `npm start` does — same setup, same processes — on a fresh
+ * database and free ports, once for the whole end-to-end run.
+ */
+export default async function startE2ePlatform(project: TestProject) {
+  await checkDependencies();
+  const database = await createTestDatabase('sg_e2e');
+  const ports: Record<string, string> = {};
+  for (const spec of platformProcesses) ports[spec.portEnv] = String(await freePort());
+  const env = {
+    ...process.env,
+    ...testEnv(database.url, { ...ports, ADMIN_EMAIL: E2E_ADMIN.email, ADMIN_PASSWORD: E2E_ADMIN.password }),
+  };
+  await setupPlatform(env);
+  const platform = startPlatform(env, 'inherit');
+  try {
+    await platform.healthy();
+  } catch (error) {
+    await platform.stop();
+    await database.drop();
+    throw error;
+  }
+  project.provide('gatewayUrl', `http://127.0.0.1:${ports.GATEWAY_PORT}/graphql`);
+  project.provide('databaseUrl', database.url);
+  project.provide(
+    'subgraphMetricsUrls',
+    ['PRODUCTS_PORT', 'USERS_PORT', 'ORDERS_PORT', 'PAYMENTS_PORT'].map((name) => `http://127.0.0.1:${ports[name]}/metrics`),
+  );
+  project.provide('adminEmail', E2E_ADMIN.email);
+  project.provide('adminPassword', E2E_ADMIN.password);
+  return async () => {
+    await platform.stop();
+    await database.drop();
+  };
+}

@@ -1,3 +1,4 @@
 export * from './database.js';
 export * from './graphql-client.js';
 export * from './redis.js';
+export * from './ports.js';
