@@ -12,7 +12,7 @@ describe('gateway configuration', () => {
       supergraphPath: fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url)),
       corsOrigins: ['http://localhost:3000'],
       subgraphTimeoutMs: 10_000,
-      limits: { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxDirectives: 20, maxCost: 5000 },
+      limits: { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxDirectives: 20, maxCost: 25000 },
       subgraphUrls: {},
     });
   });

@@ -22,7 +22,9 @@ const schema = platformEnvSchema.extend({
   MAX_ALIASES: positiveInt.default(15),
   MAX_TOKENS: positiveInt.default(2000),
   MAX_DIRECTIVES: positiveInt.default(20),
-  MAX_COST: positiveInt.default(5000),
+  // graphql-armor's cost grows 1.5x per level: a client's "my orders with items, products and
+  // payments" page (depth 5, 50 rows) costs about 10,000, so the default leaves room for it.
+  MAX_COST: positiveInt.default(25000),
 });
 
 /** `SUBGRAPH_URL_<NAME>` overrides the URL the supergraph gives the subgraph called `name`. */
