@@ -3,8 +3,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Every long-running process of the platform, with the env var that sets its port. */
+/**
+ * Every long-running process of the platform, with the env var that sets its port, in start
+ * order: the payment provider before payments and the workers that call it.
+ */
 export const platformProcesses = [
+  { name: 'payment-provider', dir: 'payment-provider', portEnv: 'PAYMENT_PROVIDER_PORT', defaultPort: 4005 },
   { name: 'products', dir: 'subgraphs/products', portEnv: 'PRODUCTS_PORT', defaultPort: 4001 },
   { name: 'users', dir: 'subgraphs/users', portEnv: 'USERS_PORT', defaultPort: 4002 },
   { name: 'orders', dir: 'subgraphs/orders', portEnv: 'ORDERS_PORT', defaultPort: 4003 },
@@ -32,9 +36,10 @@ export function portsOf(env: NodeJS.ProcessEnv): Record<ProcessName, number> {
   ) as Record<ProcessName, number>;
 }
 
-/** The subgraph URLs the gateway should call for these ports. */
-export function subgraphUrlEnv(ports: Record<ProcessName, number>): Record<string, string> {
+/** The URLs the processes call each other on for these ports: the gateway's subgraphs, the payment provider. */
+export function serviceUrlEnv(ports: Record<ProcessName, number>): Record<string, string> {
   return {
+    PAYMENT_PROVIDER_URL: `http://127.0.0.1:${ports['payment-provider']}`,
     PRODUCTS_URL: `http://127.0.0.1:${ports.products}/graphql`,
     USERS_URL: `http://127.0.0.1:${ports.users}/graphql`,
     ORDERS_URL: `http://127.0.0.1:${ports.orders}/graphql`,
@@ -48,7 +53,7 @@ export function subgraphUrlEnv(ports: Record<ProcessName, number>): Record<strin
  */
 export function startPlatform(env: NodeJS.ProcessEnv, stdio: 'inherit' | 'ignore' | 'pipe' = 'inherit'): RunningPlatform {
   const ports = portsOf(env);
-  const childEnv = { ...subgraphUrlEnv(ports), ...env };
+  const childEnv = { ...serviceUrlEnv(ports), ...env };
   const children = new Map<ProcessName, ChildProcess>();
   let stopping = false;
   const exits: Promise<{ name: ProcessName; code: number | null; signal: NodeJS.Signals | null }>[] = [];

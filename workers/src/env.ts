@@ -1,11 +1,21 @@
-import { parseEnv, platformEnvSchema, portSchema, toPlatformConfig } from '@shopgraph/common';
+import { parseEnv, platformEnvSchema, portSchema, toPlatformConfig, type SubgraphName } from '@shopgraph/common';
 import { DEFAULT_QUEUE_PREFIX, defaultConcurrency, isHashTaggedPrefix } from '@shopgraph/queues';
 import { z } from 'zod';
 
 const milliseconds = z.coerce.number().int().positive();
 const concurrency = z.coerce.number().int().min(1).max(1000);
 
+/** The subgraphs whose service functions the processors call, each possibly in its own database. */
+export const workerSubgraphs = ['products', 'orders', 'payments'] as const satisfies readonly SubgraphName[];
+export type WorkerSubgraph = (typeof workerSubgraphs)[number];
+
+const postgresUrl = platformEnvSchema.shape.DATABASE_URL.unwrap();
+
 const schema = platformEnvSchema.extend({
+  /** Where each subgraph's schema lives, as its own process reads it; each defaults to DATABASE_URL. */
+  PRODUCTS_DATABASE_URL: postgresUrl.optional(),
+  ORDERS_DATABASE_URL: postgresUrl.optional(),
+  PAYMENTS_DATABASE_URL: postgresUrl.optional(),
   DASHBOARD_PORT: portSchema.default(4010),
   PAYMENT_PROVIDER_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4005'),
   PAYMENT_PROVIDER_TIMEOUT_MS: milliseconds.default(10_000),
@@ -28,8 +38,15 @@ const schema = platformEnvSchema.extend({
 export type WorkersConfig = ReturnType<typeof toWorkersConfig>;
 
 function toWorkersConfig(env: z.output<typeof schema>) {
+  const platform = toPlatformConfig(env);
+  const databaseUrls: Record<WorkerSubgraph, string> = {
+    products: env.PRODUCTS_DATABASE_URL ?? platform.databaseUrl,
+    orders: env.ORDERS_DATABASE_URL ?? platform.databaseUrl,
+    payments: env.PAYMENTS_DATABASE_URL ?? platform.databaseUrl,
+  };
   return {
-    ...toPlatformConfig(env),
+    ...platform,
+    databaseUrls,
     dashboardPort: env.DASHBOARD_PORT,
     paymentProvider: { url: env.PAYMENT_PROVIDER_URL, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS },
     reservationTtlMs: env.RESERVATION_TTL_MS,
@@ -44,6 +61,9 @@ function toWorkersConfig(env: z.output<typeof schema>) {
     jobLockMs: env.JOB_LOCK_MS,
   };
 }
+
+/** The Postgres servers the workers reach: the subgraphs' databases, each named once. */
+export const databaseUrlsOf = (config: WorkersConfig) => [...new Set(Object.values(config.databaseUrls))];
 
 /** The workers' configuration, from the environment (the only reader of it). */
 export function loadConfig(source: Record<string, string | undefined> = process.env): WorkersConfig {

@@ -8,7 +8,6 @@ import {
   listen,
   type Db,
   type Logger,
-  type SubgraphName,
 } from '@shopgraph/common';
 import {
   addJob,
@@ -27,7 +26,7 @@ import {
 import type { Worker } from 'bullmq';
 import { createWorker, type ExhaustedHooksOf, type ProcessorsOf } from './create-worker.js';
 import { mountDashboard } from './dashboard.js';
-import type { WorkersConfig } from './env.js';
+import { databaseUrlsOf, type WorkerSubgraph, type WorkersConfig } from './env.js';
 import { createJobMetrics } from './job-metrics.js';
 import { registerQueueMetrics } from './queue-metrics.js';
 
@@ -35,8 +34,11 @@ import { registerQueueMetrics } from './queue-metrics.js';
 export interface WorkerContext {
   config: WorkersConfig;
   logger: Logger;
-  /** The subgraph's own database: its role, its schema. One pool per subgraph, closed on shutdown. */
-  db(subgraph: SubgraphName): Db;
+  /**
+   * The subgraph's own database (`<SUBGRAPH>_DATABASE_URL`): its role, its schema. One pool per
+   * subgraph, closed on shutdown.
+   */
+  db(subgraph: WorkerSubgraph): Db;
   /** Adds a follow-up job directly (deterministic `jobId`, so a retried processor adds it once). */
   enqueue(request: EnqueueRequest): Promise<void>;
 }
@@ -52,7 +54,7 @@ export type QueueWirings = { [Q in WorkQueueName]?: QueueWiring<Q> };
 export interface WorkersWiring {
   processors(context: WorkerContext): QueueWirings;
   /** Subgraphs whose `outbox` table (from `outboxTable()`) this replica relays to BullMQ. */
-  outboxSubgraphs: readonly SubgraphName[];
+  outboxSubgraphs: readonly WorkerSubgraph[];
 }
 
 export interface RunningWorkers {
@@ -82,11 +84,11 @@ export async function startWorkers(
   await checkRedisForBullmq(producerConnection, logger);
   const queues = createQueues(producerConnection, config.queuePrefix);
 
-  const dbs = new Map<SubgraphName, Db>();
-  const dbOf = (subgraph: SubgraphName) => {
+  const dbs = new Map<WorkerSubgraph, Db>();
+  const dbOf = (subgraph: WorkerSubgraph) => {
     let db = dbs.get(subgraph);
     if (!db) {
-      db = createDb({ url: config.databaseUrl, subgraph, logger, max: 5 });
+      db = createDb({ url: config.databaseUrls[subgraph], subgraph, logger, max: 5 });
       dbs.set(subgraph, db);
     }
     return db;
@@ -95,7 +97,12 @@ export async function startWorkers(
   const { app, registry } = createServiceApp({
     service: 'workers',
     logger,
-    checks: { redis: () => checkRedis(config.redisUrl), postgres: () => checkPostgres(config.databaseUrl) },
+    checks: {
+      redis: () => checkRedis(config.redisUrl),
+      postgres: async () => {
+        await Promise.all(databaseUrlsOf(config).map((url) => checkPostgres(url)));
+      },
+    },
   });
   registerQueueMetrics(registry, queues, logger);
   mountDashboard(app, queues, config.admin);
