@@ -1,0 +1,69 @@
+import { applyReservationResult, failOrder, orderForReservation } from '@shopgraph/orders/checkout';
+import { closePayableOrder, recordPayableOrder } from '@shopgraph/payments/checkout';
+import { releaseReservation, reserveStock } from '@shopgraph/products/inventory';
+import { jobIds } from '@shopgraph/queues';
+import type { QueueWiring, WorkerContext } from '../server.js';
+
+/** What a customer reads on an order whose reservation job was dead-lettered; the cause stays in the logs. */
+export const RESERVATION_FAILED_REASON = 'Stock could not be reserved. Please place the order again.';
+
+/**
+ * `reservations` (docs/checkout.md, "Processors"): products reserves, orders learns the outcome,
+ * payments learns what it may charge. Every step is idempotent, so a retry re-runs the lot.
+ */
+export function reservationProcessors(ctx: WorkerContext): QueueWiring<'reservations'> {
+  const orders = ctx.db('orders');
+  const products = ctx.db('products');
+  const payments = ctx.db('payments');
+
+  return {
+    processors: {
+      'reserve-stock': async ({ orderId, version }) => {
+        const request = await orderForReservation(orders, { orderId, version });
+        if (!request) return { skipped: 'the order is no longer pending at this version' };
+        const result = await reserveStock(products, request);
+        const order = await applyReservationResult(orders, { orderId, version, result });
+        if (!order) return { skipped: 'the order is gone' };
+        switch (order.status) {
+          case 'AWAITING_PAYMENT': {
+            if (!order.total) throw new Error(`order ${orderId} awaits payment without a total`);
+            await recordPayableOrder(payments, { orderId, userId: order.userId, total: order.total, version: order.version });
+            await ctx.enqueue({
+              queue: 'expiries',
+              name: 'expire-order',
+              jobId: jobIds.expireOrder(orderId, order.version),
+              payload: { orderId, version: order.version },
+              delayMs: ctx.config.reservationTtlMs,
+            });
+            break;
+          }
+          // Cancelled while the stock was being reserved: cancelOrder's release ran before
+          // there was anything to release, so what was just reserved goes back here.
+          case 'CANCELLED':
+            await releaseReservation(products, orderId);
+            break;
+          // Rejected after an item change: the payable copy of the earlier version must not
+          // stay chargeable.
+          case 'REJECTED':
+            await closePayableOrder(payments, { orderId, version: order.version });
+            break;
+        }
+        return { status: order.status, version: order.version };
+      },
+
+      'release-stock': async ({ orderId }) => {
+        const released = await releaseReservation(products, orderId);
+        await closePayableOrder(payments, { orderId });
+        return { released };
+      },
+    },
+
+    onExhausted: {
+      // The order must not hang in PENDING: it is rejected with a reason, and whatever the
+      // attempts held goes back to stock. An order that got past PENDING keeps its stock.
+      'reserve-stock': async ({ orderId }) => {
+        if (await failOrder(orders, { orderId, reason: RESERVATION_FAILED_REASON })) await releaseReservation(products, orderId);
+      },
+    },
+  };
+}
