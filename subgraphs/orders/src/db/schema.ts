@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, check, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { outboxTable } from '@shopgraph/queues';
 
 /** The contract's order lifecycle; the database refuses any other status. */
 export const orderStatuses = ['PENDING', 'AWAITING_PAYMENT', 'PAID', 'CANCELLED', 'REJECTED', 'EXPIRED'] as const;
@@ -25,6 +26,19 @@ export const orders = pgTable(
     totalCurrency: text('total_currency'),
     /** placeOrder's key: the same key from the same user returns the same order. */
     idempotencyKey: text('idempotency_key'),
+    /**
+     * A hash of the items placeOrder was called with (merged and sorted), so the same key with
+     * other items is told apart from a retry. It describes the request, not the current items:
+     * a retry after updateOrderItem still returns the order.
+     */
+    idempotencyFingerprint: text('idempotency_fingerprint'),
+    /**
+     * Counts item changes, starting at 1. Reservations, payments and expiries name the version
+     * they were made for, so one that arrives after the items changed is recognised as stale.
+     */
+    version: integer('version').notNull().default(1),
+    /** The payment that made the order PAID: a second payment that succeeds too must be refunded. */
+    paidByPaymentId: uuid('paid_by_payment_id'),
     ...timestamps,
   },
   (t) => [
@@ -34,6 +48,7 @@ export const orders = pgTable(
     index('orders_recent_idx').on(t.createdAt.desc(), t.id.desc()),
     check('orders_status_check', sql`${t.status} in (${sql.raw(orderStatuses.map((s) => `'${s}'`).join(', '))})`),
     check('orders_total_check', sql`(${t.totalAmount} is null) = (${t.totalCurrency} is null) and ${t.totalAmount} >= 0`),
+    check('orders_version_check', sql`${t.version} >= 1`),
   ],
 );
 
@@ -60,6 +75,34 @@ export const orderItems = pgTable(
     ),
   ],
 );
+
+/**
+ * Every transition of every order, written by the one function that changes an order's status
+ * (services/order-state.ts). `from_status` is null for the placement.
+ */
+export const orderStatusHistory = pgTable(
+  'order_status_history',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    fromStatus: text('from_status', { enum: orderStatuses }),
+    toStatus: text('to_status', { enum: orderStatuses }).notNull(),
+    /** The order's version after the transition. */
+    version: integer('version').notNull(),
+    reason: text('reason'),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [
+    // Within one version an order reaches each status at most once (an item change starts a new
+    // version), so a transition applied twice is refused by the database as well.
+    uniqueIndex('order_status_history_once').on(t.orderId, t.version, t.toStatus),
+  ],
+);
+
+/** Jobs born in this subgraph's transactions, relayed to BullMQ by the workers. */
+export const outbox = outboxTable();
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderItemRow = typeof orderItems.$inferSelect;

@@ -1,7 +1,8 @@
 import { DateTime } from '@shopgraph/common';
+import { Mutation } from './Mutation.js';
 import { Order } from './Order.js';
 import { OrderItem } from './OrderItem.js';
 import { Query } from './Query.js';
 import { User } from './User.js';
 
-export const resolvers = { DateTime, Query, Order, OrderItem, User };
+export const resolvers = { DateTime, Query, Mutation, Order, OrderItem, User };
