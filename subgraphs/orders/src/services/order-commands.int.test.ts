@@ -253,6 +253,20 @@ describe('updateOrderItem', () => {
     expect(await outboxOf(order.id)).toHaveLength(3);
   });
 
+  it('gives each of 10 parallel changes a version of its own, each with its reservation job', async () => {
+    const viewer = customer();
+    const productId = randomUUID();
+    const order = await place(viewer, [{ productId, quantity: 1 }]);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => gql(UPDATE, { orderId: order.id, productId, quantity: i + 2 }, viewer)),
+    );
+    expect(results.flatMap((result) => result.errors ?? [])).toEqual([]);
+    expect(await versionOf(order.id)).toBe(11);
+    const versions = Array.from({ length: 11 }, (_, i) => i + 1);
+    expect((await outboxOf(order.id)).map((job) => job.jobId).sort()).toEqual(versions.map((v) => `reserve-${order.id}-${v}`).sort());
+    expect((await historyOf(order.id)).map((row) => row.version)).toEqual(versions);
+  });
+
   it('refuses to remove the last line (cancel the order instead) with BAD_USER_INPUT', async () => {
     const viewer = customer();
     const productId = randomUUID();
