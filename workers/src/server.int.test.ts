@@ -51,6 +51,14 @@ describe('configuration', () => {
     expect(() => loadConfig({ QUEUE_PREFIX: 'bull' })).toThrow(/QUEUE_PREFIX: must be a Redis Cluster hash tag/);
     expect(loadConfig({ QUEUE_PREFIX: '{shop}:staging' }).queuePrefix).toBe('{shop}:staging');
   });
+
+  it("reaches each subgraph in its own database when told, else in DATABASE_URL's", () => {
+    const shared = 'postgres://shop@db:5432/shopgraph';
+    expect(loadConfig({ DATABASE_URL: shared }).databaseUrls).toEqual({ products: shared, orders: shared, payments: shared });
+    const split = loadConfig({ DATABASE_URL: shared, PRODUCTS_DATABASE_URL: 'postgres://catalog@db2:5432/catalog', PAYMENTS_DATABASE_URL: 'postgresql://pay@db3/pay' });
+    expect(split.databaseUrls).toEqual({ products: 'postgres://catalog@db2:5432/catalog', orders: shared, payments: 'postgresql://pay@db3/pay' });
+    expect(() => loadConfig({ ORDERS_DATABASE_URL: 'mysql://db/orders' })).toThrow(/ORDERS_DATABASE_URL/);
+  });
 });
 
 describe('the queue dashboard', () => {

@@ -16,7 +16,7 @@ export function expiryProcessors(ctx: WorkerContext): QueueWiring<'expiries'> {
     processors: {
       'expire-order': async ({ orderId, version }) => {
         // Paid, cancelled or changed since: the job is stale and the order keeps its stock.
-        if (!(await expireOrder(orders, { orderId, version }))) return { expired: false };
+        if (!(await expireOrder(orders, { orderId, version, reservedForMs: ctx.config.reservationTtlMs }))) return { expired: false };
         await releaseReservation(products, orderId);
         await closePayableOrder(payments, { orderId, version });
         return { expired: true };

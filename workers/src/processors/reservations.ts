@@ -42,9 +42,11 @@ export function reservationProcessors(ctx: WorkerContext): QueueWiring<'reservat
           case 'CANCELLED':
             await releaseReservation(products, orderId);
             break;
-          // Rejected after an item change: the payable copy of the earlier version must not
-          // stay chargeable.
+          // Refused by products (nothing held), or by orders after the stock was reserved
+          // (e.g. lines in different currencies): whatever is held goes back. After an item
+          // change the payable copy of the earlier version must not stay chargeable either.
           case 'REJECTED':
+            await releaseReservation(products, orderId);
             await closePayableOrder(payments, { orderId, version: order.version });
             break;
         }
