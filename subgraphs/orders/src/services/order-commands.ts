@@ -19,8 +19,8 @@ import { canTransition, lockOrder, recordPlacement, transitionOrder, type Tx } f
 
 /** The order mutations of the checkout (docs/checkout.md, "Orders"): each one transaction. */
 
-export const MAX_ORDER_LINES = 50;
-export const MAX_LINE_QUANTITY = 1000;
+const MAX_ORDER_LINES = 50;
+const MAX_LINE_QUANTITY = 1000;
 
 type Line = { productId: string; quantity: number };
 
