@@ -5,13 +5,22 @@ const schema = platformEnvSchema.extend({
   PAYMENTS_PORT: portSchema.default(4004),
   /** Lets payments live in their own database; defaults to DATABASE_URL. */
   PAYMENTS_DATABASE_URL: z.string().optional(),
+  /** Where cards are tokenized: the bundled simulator by default. */
+  PAYMENT_PROVIDER_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).default('http://127.0.0.1:4005'),
+  /** Per provider request; a payOrder waits this long at most for its card token. */
+  PAYMENT_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
 });
 
 export type PaymentsConfig = ReturnType<typeof toPaymentsConfig>;
 
 function toPaymentsConfig(env: z.output<typeof schema>) {
   const platform = toPlatformConfig(env);
-  return { ...platform, port: env.PAYMENTS_PORT, databaseUrl: env.PAYMENTS_DATABASE_URL ?? platform.databaseUrl };
+  return {
+    ...platform,
+    port: env.PAYMENTS_PORT,
+    databaseUrl: env.PAYMENTS_DATABASE_URL ?? platform.databaseUrl,
+    paymentProvider: { url: env.PAYMENT_PROVIDER_URL, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS },
+  };
 }
 
 /** The payments subgraph's configuration, from the environment (the only reader of it). */
