@@ -28,7 +28,10 @@ export function outboxTable(name = 'outbox') {
 export type OutboxTable = ReturnType<typeof outboxTable>;
 
 /** A drizzle database or transaction of any subgraph. */
-export type Transaction = Pick<PgDatabase<PgQueryResultHKT>, 'insert'>;
+export type Transaction = Pick<PgDatabase<PgQueryResultHKT>, 'insert' | 'execute'>;
+
+/** The channel on which a commit that wrote outbox rows wakes the relay; the payload is the schema. */
+export const OUTBOX_CHANNEL = 'shopgraph_outbox';
 
 /**
  * Records a job in the outbox inside the caller's transaction. The payload is checked against
@@ -48,4 +51,7 @@ export async function enqueueInTransaction(tx: Transaction, outbox: OutboxTable,
       delayMs: request.delayMs ?? 0,
     })
     .onConflictDoNothing({ target: outbox.jobId });
+  // Delivered at commit (and dropped on rollback), so the relay moves the row at once instead of
+  // at its next poll; the poll stays as the safety net for a missed notification.
+  await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, current_schema())`);
 }

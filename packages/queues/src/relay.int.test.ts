@@ -32,8 +32,8 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): P
   }
 }
 
-function relay(registry: Registry, lockRetryMs: number): OutboxRelay {
-  const started = startOutboxRelay({ db, subgraph: 'orders', outbox, connection, prefix, logger, registry, intervalMs: 20, lockRetryMs });
+function relay(registry: Registry, lockRetryMs: number, intervalMs = 20): OutboxRelay {
+  const started = startOutboxRelay({ db, subgraph: 'orders', outbox, connection, prefix, logger, registry, intervalMs, lockRetryMs });
   running.push(started);
   return started;
 }
@@ -226,5 +226,18 @@ describe('the outbox relay', () => {
     await placeReservations(5);
     await waitFor(async () => (await unsentRows()) === 0);
     expect(await relayedBy(holder)).toBe(before + 5);
+  });
+});
+
+describe('waking the relay', () => {
+  it('relays a committed row at once through NOTIFY, without waiting for the next poll', async () => {
+    const registry = new Registry();
+    // A poll interval far beyond the test's timeout: only the notification can move the row.
+    relay(registry, 200, 600_000);
+    await waitFor(() => isLeader(registry));
+    // The leader has just found the outbox empty and gone to sleep for the long interval.
+    await waitFor(async () => (await unsentRows()) === 0);
+    const [orderId] = await placeReservations(1);
+    await waitFor(async () => (await reservations.getJob(jobIds.reserveStock(orderId!, 1))) !== undefined, 5_000);
   });
 });

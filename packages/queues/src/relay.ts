@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { PoolClient } from 'pg';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { jobOptionsFor } from './job-options.js';
-import type { OutboxTable } from './outbox.js';
+import { OUTBOX_CHANNEL, type OutboxTable } from './outbox.js';
 
 export interface OutboxRelayOptions {
   /** The subgraph's own database (its role and schema), where `outbox` lives. */
@@ -67,19 +67,35 @@ function relayMetrics(registry: Registry) {
   };
 }
 
-/** A sleep that `wake()` cuts short, so `stop()` never waits out an interval. */
+/**
+ * A sleep that `wake()` cuts short, so `stop()` never waits out an interval and a notification
+ * starts the next batch at once. A wake while awake is remembered: the next sleep returns at once.
+ */
 function createSleeper() {
-  let wake = () => {};
+  let wakeSleeper: (() => void) | undefined;
+  let woken = false;
   return {
     sleep: (ms: number) =>
       new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        wake = () => {
+        if (woken) {
+          woken = false;
+          resolve();
+          return;
+        }
+        const timer = setTimeout(() => {
+          wakeSleeper = undefined;
+          resolve();
+        }, ms);
+        wakeSleeper = () => {
           clearTimeout(timer);
+          wakeSleeper = undefined;
           resolve();
         };
       }),
-    wake: () => wake(),
+    wake: () => {
+      if (wakeSleeper) wakeSleeper();
+      else woken = true;
+    },
   };
 }
 
@@ -95,7 +111,12 @@ interface AdvisoryLock {
   release(): Promise<void>;
 }
 
-async function tryAdvisoryLock(db: Db, key: string, onLost: (error: unknown) => void): Promise<AdvisoryLock | undefined> {
+async function tryAdvisoryLock(
+  db: Db,
+  key: string,
+  onLost: (error: unknown) => void,
+  onNotification: (payload: string | undefined) => void,
+): Promise<AdvisoryLock | undefined> {
   const client: PoolClient = await db.$client.connect();
   let lost = false;
   const markLost = (error: unknown) => {
@@ -106,11 +127,14 @@ async function tryAdvisoryLock(db: Db, key: string, onLost: (error: unknown) => 
   // A checked-out client that errors with no listener would crash the process.
   const onError = (error: Error) => markLost(error);
   const onEnd = () => markLost(new Error('lock connection ended'));
+  const onNotify = (message: { payload?: string }) => onNotification(message.payload);
   client.on('error', onError);
   client.on('end', onEnd);
+  client.on('notification', onNotify);
   const detach = () => {
     client.off('error', onError);
     client.off('end', onEnd);
+    client.off('notification', onNotify);
   };
   try {
     const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtext($1)) as locked', [key]);
@@ -119,6 +143,8 @@ async function tryAdvisoryLock(db: Db, key: string, onLost: (error: unknown) => 
       client.release();
       return undefined;
     }
+    // Only the leader listens: commits that wrote outbox rows wake it (see enqueueInTransaction).
+    await client.query(`listen ${OUTBOX_CHANNEL}`);
   } catch (error) {
     detach();
     client.release(error instanceof Error ? error : true);
@@ -246,7 +272,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       return false;
     }
     if (lock) return true;
-    lock = await tryAdvisoryLock(db, relayLockKey(subgraph), onLockLost);
+    lock = await tryAdvisoryLock(db, relayLockKey(subgraph), onLockLost, (schema) => {
+      if (schema === subgraph) sleeper.wake();
+    });
     if (!lock) {
       await sleeper.sleep(lockRetryMs);
       return false;
