@@ -5,7 +5,7 @@ import { createTestDatabase, readCounter, subgraphRequest, testEnv, type TestDat
 import { count, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoOrders, demoPayments, demoProducts, demoUsers } from '../../../scripts/demo-data.js';
-import { payments } from './db/schema.js';
+import { payableOrders, payments } from './db/schema.js';
 import { loadConfig, type PaymentsConfig } from './env.js';
 import { seedPayments } from './seed.js';
 import { createPaymentsServer } from './server.js';
@@ -186,5 +186,19 @@ describe('seedPayments', () => {
     expect(demoRows).toHaveLength(demoPayments.length);
     const latest = await gql(ORDER_PAYMENTS, orderReps([orderId('bob-declined')]), bob);
     expect(latest.data!._entities[0].payment.id).toBe(paymentId('bob-declined-retry'));
+  });
+
+  it('records what each demo order would be to payments: payable, paid, closed, or unknown', async () => {
+    const rows = await db
+      .select({ orderId: payableOrders.orderId, amount: payableOrders.amount, version: payableOrders.version, status: payableOrders.status })
+      .from(payableOrders);
+    const byKey = (key: string) => rows.find((row) => row.orderId === orderId(key));
+    expect(byKey('alice-awaiting')).toEqual({ orderId: orderId('alice-awaiting'), amount: 6900, version: 1, status: 'AWAITING_PAYMENT' });
+    expect(byKey('alice-paid')).toMatchObject({ amount: 4430, status: 'PAID' });
+    expect(byKey('alice-expired')).toMatchObject({ status: 'CLOSED' });
+    expect(byKey('carol-refunded')).toMatchObject({ status: 'CLOSED' });
+    expect(byKey('alice-pending')).toBeUndefined();
+    expect(byKey('alice-rejected')).toBeUndefined();
+    expect(rows).toHaveLength(demoOrders.filter((order) => !['PENDING', 'REJECTED'].includes(order.status)).length);
   });
 });

@@ -1,7 +1,7 @@
 import { createDb, createLogger, prepareSubgraphDatabase } from '@shopgraph/common';
-import type { DemoOrder, DemoPayment, DemoProduct } from '../../../scripts/demo-data.js';
+import type { DemoOrder, DemoOrderStatus, DemoPayment, DemoProduct } from '../../../scripts/demo-data.js';
 import type { PaymentsConfig } from './env.js';
-import { payments } from './db/schema.js';
+import { payableOrders, payments, type PayableOrderStatus } from './db/schema.js';
 import { migrationsFolder } from './server.js';
 
 /** What the demo order costs: the demo catalog's prices times the quantities. */
@@ -17,8 +17,20 @@ function orderTotal(order: DemoOrder, catalog: Map<string, DemoProduct>): { amou
 }
 
 /**
- * Seeds the demo payments, each for its demo order's total. Ids are fixed, so seeding again
- * inserts nothing; payments made since are left alone.
+ * What payments would know of a demo order had it gone through checkout: only orders that
+ * reached AWAITING_PAYMENT were ever payable (PENDING and REJECTED ones were not).
+ */
+const payableStatusOf: Partial<Record<DemoOrderStatus, PayableOrderStatus>> = {
+  AWAITING_PAYMENT: 'AWAITING_PAYMENT',
+  PAID: 'PAID',
+  CANCELLED: 'CLOSED',
+  EXPIRED: 'CLOSED',
+};
+
+/**
+ * Seeds the demo payments and the payable orders the demo orders stand for (so a demo customer
+ * can pay an order awaiting payment), each for its demo order's total. Ids are fixed, so
+ * seeding again inserts nothing; payments and payable orders recorded since are left alone.
  */
 export async function seedPayments(
   config: PaymentsConfig,
@@ -30,9 +42,17 @@ export async function seedPayments(
   const db = createDb({ url: config.databaseUrl, subgraph: 'payments', logger, max: 1 });
   try {
     await prepareSubgraphDatabase(config.databaseUrl, db, 'payments', migrationsFolder);
-    // An insert of no rows is an error in drizzle; a shop without demo payments is still migrated.
-    if (demoPayments.length === 0) return;
     const catalog = new Map(demoProducts.map((product) => [product.id, product]));
+    const payable = demoOrders.flatMap((order) => {
+      const status = payableStatusOf[order.status];
+      return status ? [{ orderId: order.id, userId: order.userId, ...orderTotal(order, catalog), version: 1, status }] : [];
+    });
+    // An insert of no rows is an error in drizzle; a shop without demo data is still migrated.
+    if (payable.length > 0) {
+      const recorded = await db.insert(payableOrders).values(payable).onConflictDoNothing().returning({ id: payableOrders.orderId });
+      logger.info({ payableOrders: recorded.length }, 'seeded the demo payable orders');
+    }
+    if (demoPayments.length === 0) return;
     const orders = new Map(demoOrders.map((order) => [order.id, order]));
     const now = Date.now();
     const rows = demoPayments.map((payment) => {
