@@ -8,6 +8,8 @@ export const jobIds = {
   releaseStock: (orderId: string) => `release-${orderId}`,
   chargePayment: (paymentId: string) => `charge-${paymentId}`,
   refundPayment: (paymentId: string) => `refund-${paymentId}`,
+  /** A paid order is cancelled (and refunded) once; orders knows the order, not the payment. */
+  refundOrder: (orderId: string) => `refund-order-${orderId}`,
   expireOrder: (orderId: string, version: number) => `expire-${orderId}-${version}`,
   deadLetter: (queue: string, jobId: string) => `${queue}-${jobId}`,
 };

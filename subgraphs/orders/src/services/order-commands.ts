@@ -187,14 +187,11 @@ export async function cancelOrder(ctx: Context, id: string): Promise<OrderRow> {
     const reason = viewer.id === order.userId ? 'Cancelled by the customer.' : 'Cancelled by an admin.';
     const cancelled = (await transitionOrder(tx, order, { to: 'CANCELLED', reason })) ?? refuse(order, 'cancelled');
     if (order.status === 'PAID') {
-      // jobIds.refundPayment is keyed by payment, which orders does not know; a paid order is
-      // refunded once, so the order id makes the job unique. "refund-order-" never collides
-      // with "refund-<paymentId>".
       await enqueueInTransaction(tx, outbox, {
         queue: 'refunds',
         name: 'refund-payment',
         payload: { orderId, restoreStock: true },
-        jobId: `refund-order-${orderId}`,
+        jobId: jobIds.refundOrder(orderId),
       });
     } else {
       await enqueueInTransaction(tx, outbox, {
