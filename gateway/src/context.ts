@@ -5,5 +5,7 @@ export interface GatewayContext {
   /** Verified from the bearer token by `useAuth`; subgraphs learn it only from the signed header. */
   viewer: Viewer | null;
   requestId: string;
+  /** The client's address (`req.ip`: behind a proxy, as `TRUST_PROXY` allows), for ip-hash balancing. */
+  clientIp: string;
   logger: Logger;
 }

@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { ConfigError, parseEnv, platformEnvSchema, portSchema, toPlatformConfig } from '@shopgraph/common';
 import { z } from 'zod';
+import { protectionEnvSchema, protectionProblems, toProtectionConfig } from './protection/protection-env.js';
+import { subgraphUpstreamOverrides, toUpstreamConfig, upstreamEnvSchema } from './upstream/upstream-env.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -25,6 +27,8 @@ const schema = platformEnvSchema.extend({
   // graphql-armor's cost grows 1.5x per level: a client's "my orders with items, products and
   // payments" page (depth 5, 50 rows) costs about 10,000, so the default leaves room for it.
   MAX_COST: positiveInt.default(25000),
+  ...upstreamEnvSchema.shape,
+  ...protectionEnvSchema.shape,
 });
 
 /** `SUBGRAPH_URL_<NAME>` overrides the URL the supergraph gives the subgraph called `name`. */
@@ -63,7 +67,11 @@ function subgraphUrlOverrides(source: Record<string, string | undefined>) {
   return { urls: Object.fromEntries(given.map(([, subgraph, url]) => [subgraph, url])), problems };
 }
 
-function toGatewayConfig(env: z.output<typeof schema>, subgraphUrls: Record<string, string>) {
+function toGatewayConfig(
+  env: z.output<typeof schema>,
+  subgraphUrls: Record<string, string>,
+  upstreamOverrides: ReturnType<typeof subgraphUpstreamOverrides>['overrides'],
+) {
   const platform = toPlatformConfig(env);
   const limits: OperationLimits = {
     maxDepth: env.MAX_DEPTH,
@@ -82,24 +90,30 @@ function toGatewayConfig(env: z.output<typeof schema>, subgraphUrls: Record<stri
     corsOrigins: env.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
     limits,
+    /** Replicas, balancing, timeouts, retries and health of the subgraph calls. */
+    upstream: toUpstreamConfig(env, upstreamOverrides),
+    protection: toProtectionConfig(env),
   };
 }
 
 /** The gateway's configuration, from the environment (the only reader of it). */
 export function loadConfig(source: Record<string, string | undefined> = process.env): GatewayConfig {
   const overrides = subgraphUrlOverrides(source);
-  // Both checks run before either fails, so one start lists every problem.
+  const upstream = subgraphUpstreamOverrides(source);
+  const perSubgraphProblems = [...overrides.problems, ...upstream.problems];
+  // Every check runs before any fails, so one start lists every problem.
   let env: z.output<typeof schema>;
   try {
     env = parseEnv(schema, source);
   } catch (error) {
-    if (error instanceof ConfigError && overrides.problems.length > 0) {
-      throw new ConfigError(`${error.message}\n${overrides.problems.join('\n')}`);
+    if (error instanceof ConfigError && perSubgraphProblems.length > 0) {
+      throw new ConfigError(`${error.message}\n${perSubgraphProblems.join('\n')}`);
     }
     throw error;
   }
-  if (overrides.problems.length > 0) throw new ConfigError(`Invalid configuration:\n${overrides.problems.join('\n')}`);
-  return toGatewayConfig(env, overrides.urls);
+  const problems = [...perSubgraphProblems, ...protectionProblems(env)];
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  return toGatewayConfig(env, overrides.urls, upstream.overrides);
 }
 
 /** The URL the gateway calls for a subgraph: its env override, or the supergraph's. */

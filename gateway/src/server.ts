@@ -9,17 +9,22 @@ import {
 import { expressMiddleware } from '@as-integrations/express5';
 import { createLogger, createServiceApp, ErrorCode, errorHandler, jsonBody, listen, type Logger } from '@shopgraph/common';
 import type { RunningServer } from '@shopgraph/common/subgraph';
+import { Redis } from 'ioredis';
 import type { GatewayContext } from './context.js';
-import { subgraphUrlFor, type GatewayConfig } from './env.js';
+import { subgraphEnvName, subgraphUrlFor, type GatewayConfig } from './env.js';
 import { formatGatewayError } from './format-error.js';
 import { useArmor } from './plugins/useArmor.js';
 import { useAuth, viewerOf } from './plugins/useAuth.js';
 import { useCors } from './plugins/useCors.js';
 import { useMetrics } from './plugins/useMetrics.js';
+import { PERSISTED_QUERY_NOT_ALLOWED, usePersistedOperations } from './plugins/usePersistedOperations.js';
+import { RATE_LIMITED, useRateLimit } from './plugins/useRateLimit.js';
 import { useTokenLimit } from './plugins/useTokenLimit.js';
-import { GatewayReadiness } from './readiness.js';
+import { RedisKeyValueCache } from './protection/redis-key-value-cache.js';
+import { GatewayReadiness, probeHealth } from './readiness.js';
 import { SignedDataSource } from './signed-data-source.js';
 import { subgraphsOf, supergraphFromFile } from './supergraph-file.js';
+import { Upstreams } from './upstream/upstreams.js';
 
 /** Largest request body the gateway reads; larger ones are answered 413. */
 const BODY_LIMIT = '1mb';
@@ -36,24 +41,34 @@ export async function createGatewayServer(
   const readiness = new GatewayReadiness();
   const { app, registry } = createServiceApp({ service: 'gateway', logger, checks: readiness.checks });
   const httpServer = createServer(app);
+  // req.ip (rate limits, ip-hash) is the client's only through the proxies trusted here.
+  app.set('trust proxy', config.protection.trustProxy);
   const metrics = useMetrics({ registry });
   const armor = useArmor({ limits: config.limits, production: config.production });
+  // Rate limits and persisted queries; commands fail fast when Redis is away (both degrade).
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
+  redis.on('error', (error) => logger.warn({ err: error }, 'Redis (rate limits, persisted queries) unreachable'));
+  const upstreams = new Upstreams({
+    config: config.upstream,
+    envNameOf: subgraphEnvName,
+    urlOf: (subgraph) => subgraphUrlFor(config, subgraph),
+    registry,
+    logger,
+    probe: (url, timeoutMs) => probeHealth(url, timeoutMs).then(() => true, () => false),
+  });
 
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFromFile({ path: config.supergraphPath, logger }),
     buildService: (subgraph) =>
-      new SignedDataSource({
-        name: subgraph.name,
-        url: subgraphUrlFor(config, subgraph),
-        gatewaySecret: config.gatewaySecret,
-        timeoutMs: config.subgraphTimeoutMs,
-      }),
+      new SignedDataSource({ name: subgraph.name, gatewaySecret: config.gatewaySecret, upstream: upstreams.for(subgraph) }),
     logger: logger.child({ component: 'apollo-gateway' }),
     // Apollo skips this when NODE_ENV=production; a hot-reloaded file should be checked there too.
     validateSupergraph: true,
   });
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
-    readiness.supergraphLoaded(subgraphsOf(coreSupergraphSdl), (subgraph) => subgraphUrlFor(config, subgraph));
+    const subgraphs = subgraphsOf(coreSupergraphSdl);
+    upstreams.retain(subgraphs.map((subgraph) => subgraph.name));
+    readiness.supergraphLoaded(subgraphs, (subgraph) => upstreams.replicasOf(subgraph).map((replica) => replica.url));
   });
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -64,6 +79,7 @@ export async function createGatewayServer(
     allowBatchedHttpRequests: armor.allowBatchedHttpRequests,
     formatError: formatGatewayError(logger),
     validationRules: armor.validationRules,
+    persistedQueries: { cache: new RedisKeyValueCache(redis, config.protection.apq.redisPrefix, logger), ttl: config.protection.apq.ttlS },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.production
@@ -80,12 +96,19 @@ export async function createGatewayServer(
     '/graphql',
     useCors({ origins: config.corsOrigins }),
     useAuth({ jwtSecret: config.jwtSecret, onRejected: () => metrics.countError(ErrorCode.UNAUTHENTICATED) }),
+    ...(config.protection.rateLimit.enabled
+      ? [useRateLimit({ redis, registry, keyPrefix: config.protection.rateLimit.redisPrefix, ...config.protection.rateLimit, onLimited: () => metrics.countError(RATE_LIMITED) })]
+      : []),
     jsonBody(BODY_LIMIT),
+    ...(config.protection.persistedOperations
+      ? [usePersistedOperations({ ...config.protection.persistedOperations, onRejected: () => metrics.countError(PERSISTED_QUERY_NOT_ALLOWED) })]
+      : []),
     useTokenLimit({ maxTokens: config.limits.maxTokens, onRejected: () => metrics.countError('GRAPHQL_VALIDATION_FAILED') }),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GatewayContext> => ({
         viewer: viewerOf(res),
         requestId: String(req.id),
+        clientIp: req.ip ?? '',
         logger: req.log,
       }),
     }),
@@ -103,6 +126,8 @@ export async function createGatewayServer(
       // Stops the gateway too (and with it the supergraph file watch); the drain plugin closes the HTTP server.
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      upstreams.close();
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

@@ -1,8 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { ErrorCode, REQUEST_ID_HEADER, signRequest, type Viewer } from '@shopgraph/common';
+import { encodeViewer, ErrorCode, REQUEST_ID_HEADER, signRequest, type Viewer } from '@shopgraph/common';
 import { GraphQLError } from 'graphql';
 import type { GatewayContext } from './context.js';
+import { subgraphUnavailable } from './upstream/errors.js';
+import { isUnavailableStatus, type SubgraphUpstream } from './upstream/upstream.js';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
@@ -11,32 +13,41 @@ type FetcherResponse = Awaited<ReturnType<Fetcher>>;
 export interface SignedDataSourceOptions {
   /** The subgraph's name in the supergraph, for logs. */
   name: string;
-  url: string;
   gatewaySecret: string;
-  /** A subgraph call that has not finished after this long is abandoned. */
-  timeoutMs: number;
+  /** Where the calls go: replica choice, deadline, retries and health live there. */
+  upstream: SubgraphUpstream;
+}
+
+/** What the fetcher needs to know about the subgraph call in progress besides URL and body. */
+interface CallContext {
+  viewer: Viewer | null;
+  clientIp?: string;
+  /** A fetch of a query: safe to retry and to share with an identical one in flight. */
+  idempotent: boolean;
 }
 
 /**
- * The viewer of the subgraph call in progress. Data sources are shared by all requests and the
- * fetcher sees only URL and body, so the viewer travels beside the call rather than through it.
+ * The subgraph call in progress. Data sources are shared by all requests and the fetcher sees
+ * only URL and body, so what else it needs travels beside the call rather than through it.
  */
-const viewerOfCall = new AsyncLocalStorage<Viewer | null>();
+const callContext = new AsyncLocalStorage<CallContext>();
 
-/** `fetch`, signing the exact body bytes with the viewer of the call, and bounded in time. */
-function signedFetch({ name, gatewaySecret, timeoutMs }: SignedDataSourceOptions): Fetcher {
-  return async (url, init = {}) => {
+/** Sends through the upstream, signing the exact body bytes with the viewer of the call for each attempt. */
+function signedFetch({ gatewaySecret, upstream }: SignedDataSourceOptions): Fetcher {
+  return async (_url, init = {}) => {
+    const call = callContext.getStore() ?? { viewer: null, idempotent: false };
     // The body is sent exactly as signed: a subgraph checks the signature over the bytes it receives.
     const body = init.body === undefined ? '' : init.body.toString();
-    const headers = { ...init.headers, ...signRequest(gatewaySecret, body, viewerOfCall.getStore() ?? null) };
-    try {
-      return await fetch(url, { method: init.method ?? 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (error) {
-      if (error instanceof Error && error.name === 'TimeoutError') {
-        throw new Error(`subgraph ${name} did not answer within ${timeoutMs} ms`);
-      }
-      throw error;
-    }
+    return upstream.fetch(
+      { body, viewerKey: encodeViewer(call.viewer), ...(call.clientIp ? { clientKey: call.clientIp } : {}), idempotent: call.idempotent },
+      (url, signal) =>
+        fetch(url, {
+          method: init.method ?? 'POST',
+          headers: { ...init.headers, ...signRequest(gatewaySecret, body, call.viewer) },
+          body,
+          signal,
+        }),
+    );
   };
 }
 
@@ -49,20 +60,29 @@ const isGraphQLErrorBody = (body: unknown): body is { errors: { message?: unknow
 
 /**
  * A subgraph behind the gateway: every call is signed for the request's viewer (subgraphs answer
- * 401 otherwise), carries the request id, and is abandoned after `timeoutMs`.
+ * 401 otherwise), carries the request id, and goes through the subgraph's upstream.
  */
 export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly subgraphName: string;
 
   constructor(options: SignedDataSourceOptions) {
-    super({ url: options.url });
+    // The upstream picks the replica of each call; this URL only fills Apollo's request record.
+    super({ url: options.upstream.replicas[0]!.url });
     this.subgraphName = options.name;
     this.fetcher = signedFetch(options);
   }
 
   override process(options: ProcessOptions) {
-    const viewer = isClientOperation(options) ? options.context.viewer : null;
-    return viewerOfCall.run(viewer, () => super.process(options));
+    const call: CallContext = isClientOperation(options)
+      ? {
+          viewer: options.context.viewer,
+          clientIp: options.context.clientIp,
+          // Every fetch of a mutation, its entity reads included, runs once: a retried or shared
+          // read could come from before the write it follows.
+          idempotent: options.incomingRequestContext.operation?.operation === 'query',
+        }
+      : { viewer: null, idempotent: false };
+    return callContext.run(call, () => super.process(options));
   }
 
   override willSendRequest(options: ProcessOptions) {
@@ -74,9 +94,11 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   /**
    * The default puts the subgraph's URL and raw answer into the client's error. Here a 400 with
    * GraphQL errors (input only the subgraph could judge, such as a custom scalar) keeps the
-   * subgraph's own message and code; any other status is the platform's fault: logged, masked.
+   * subgraph's own message and code; 502, 503 and 504 mean no replica could answer; any other
+   * status is the platform's fault: logged, masked.
    */
   override async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
+    if (isUnavailableStatus(response.status)) return subgraphUnavailable();
     const body: unknown = await this.parseBody(response);
     const first = isGraphQLErrorBody(body) ? body.errors[0] : undefined;
     if (response.status === 400 && typeof first?.message === 'string' && typeof first.extensions?.code === 'string') {

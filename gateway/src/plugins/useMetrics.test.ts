@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 const run = (query: string) =>
-  server.executeOperation({ query }, { contextValue: { viewer: null, requestId: 'test', logger: createLogger('test', 'silent') } });
+  server.executeOperation({ query }, { contextValue: { viewer: null, requestId: 'test', clientIp: '127.0.0.1', logger: createLogger('test', 'silent') } });
 
 const countOf = async (metric: string, labels: Record<string, string>) => {
   const values = (await registry.getSingleMetric(metric)!.get()).values;

@@ -1,0 +1,234 @@
+import type { Logger } from '@shopgraph/common';
+import { createBalancer, type Balancer, type BalancerStrategy } from './balancer.js';
+import { InFlightDeduplicator } from './deduplicator.js';
+import { subgraphTimeout, subgraphUnavailable } from './errors.js';
+import { Replica, type AttemptOutcome, type EjectionOptions } from './replica.js';
+import { RetryBudget } from './retry-budget.js';
+import type { UpstreamMetrics } from './upstream-metrics.js';
+import type { CircuitBreakerOptions } from './circuit-breaker.js';
+
+/** One replica as configured: `SUBGRAPH_REPLICAS_<NAME>=url|weight,…`. */
+export interface ReplicaSpec {
+  url: string;
+  weight: number;
+}
+
+/** How the gateway treats one subgraph's replicas. */
+export interface UpstreamPolicy {
+  balancer: BalancerStrategy;
+  /** Deadline of one subgraph call, retries included. */
+  timeoutMs: number;
+  retries: {
+    /** Further replicas a failed query may be sent to. */
+    max: number;
+    budgetRatio: number;
+    budgetMinPerSecond: number;
+  };
+  breaker: Omit<CircuitBreakerOptions, 'now'>;
+  ejection: EjectionOptions;
+  healthCheck: {
+    /** 0 turns active checks off (ejected replicas are still probed before they return). */
+    intervalMs: number;
+    timeoutMs: number;
+  };
+  /** Join identical concurrent query calls (same body, same viewer) into one. */
+  dedupe: boolean;
+}
+
+/** One subgraph call as the data source hands it over. */
+export interface UpstreamCall {
+  /** The exact request body. */
+  body: string;
+  /** Identifies the viewer the call is made for: identical bodies for different viewers are different calls. */
+  viewerKey: string;
+  /** The client's IP, for `ip-hash`. */
+  clientKey?: string;
+  /** Queries may be retried and deduplicated; a mutation is sent exactly once. */
+  idempotent: boolean;
+}
+
+/** Sends the call to one replica's URL (the data source signs it); `signal` carries the deadline. */
+export type SendAttempt = (url: string, signal: AbortSignal) => Promise<Response>;
+
+/** `GET <replica origin>/health` answered 2xx in time. */
+export type HealthProbe = (graphqlUrl: string, timeoutMs: number) => Promise<boolean>;
+
+export interface SubgraphUpstreamOptions {
+  subgraph: string;
+  replicas: ReplicaSpec[];
+  policy: UpstreamPolicy;
+  metrics: UpstreamMetrics;
+  logger: Logger;
+  probe: HealthProbe;
+}
+
+/** An answer read to its end, so that several callers (deduplication) can each have a Response. */
+interface BufferedAnswer {
+  status: number;
+  statusText: string;
+  headers: Headers;
+  body: string;
+}
+
+const toResponse = ({ status, statusText, headers, body }: BufferedAnswer) => new Response(body, { status, statusText, headers });
+
+/** 502, 503 and 504 say "nobody behind me answered": for the client that is an unavailable subgraph. */
+export const isUnavailableStatus = (status: number) => status === 502 || status === 503 || status === 504;
+
+type Attempt = { outcome: AttemptOutcome; answer?: BufferedAnswer };
+
+/**
+ * All traffic to one subgraph: picks a replica per call with the configured balancer among those
+ * in rotation, bounds the call by the subgraph's timeout, retries a failed query on another
+ * replica within the retry budget, joins identical concurrent queries, and keeps each replica's
+ * health (active checks, outlier ejection, circuit breaker) and metrics.
+ */
+export class SubgraphUpstream {
+  readonly subgraph: string;
+  readonly replicas: readonly Replica[];
+  private readonly balancer: Balancer<Replica>;
+  private readonly budget: RetryBudget;
+  private readonly inFlight = new InFlightDeduplicator<BufferedAnswer>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly untrack: () => void;
+  private closed = false;
+
+  constructor(private readonly options: SubgraphUpstreamOptions) {
+    const { subgraph, replicas, policy, metrics } = options;
+    this.subgraph = subgraph;
+    this.replicas = replicas.map(
+      ({ url, weight }) => new Replica({ url, weight, breaker: policy.breaker, ejection: policy.ejection }),
+    );
+    this.balancer = createBalancer(policy.balancer, this.replicas);
+    this.budget = new RetryBudget({ ratio: policy.retries.budgetRatio, minPerSecond: policy.retries.budgetMinPerSecond });
+    this.untrack = metrics.track(() =>
+      this.replicas.map((replica) => ({
+        subgraph,
+        replica: replica.id,
+        available: replica.isAvailable(),
+        breaker: replica.breaker.state,
+      })),
+    );
+    if (policy.healthCheck.intervalMs > 0) this.startHealthChecks(policy.healthCheck.intervalMs);
+  }
+
+  /** Sends `call` to a replica; resolves with its answer or rejects with SUBGRAPH_UNAVAILABLE / SUBGRAPH_TIMEOUT. */
+  async fetch(call: UpstreamCall, send: SendAttempt): Promise<Response> {
+    if (!call.idempotent || !this.options.policy.dedupe) return toResponse(await this.execute(call, send));
+    const answer = await this.inFlight.run(`${call.viewerKey}\n${call.body}`, () => this.execute(call, send), () =>
+      this.options.metrics.deduplicated(this.subgraph),
+    );
+    return toResponse(answer);
+  }
+
+  /** Stops health checks and probes. */
+  close(): void {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.untrack();
+  }
+
+  private async execute(call: UpstreamCall, send: SendAttempt): Promise<BufferedAnswer> {
+    const { timeoutMs, retries } = this.options.policy;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const tried = new Set<Replica>();
+    this.budget.recordCall();
+    let replica = this.pick(call, tried);
+    let last: Attempt | undefined;
+    while (replica) {
+      tried.add(replica);
+      last = await this.attempt(replica, send, deadline);
+      if (last.outcome === 'ok') return last.answer!;
+      // A timeout has spent the deadline; a mutation may have taken effect even if it failed.
+      if (last.outcome === 'timeout' || !call.idempotent || tried.size > retries.max) break;
+      replica = this.pick(call, tried);
+      if (!replica) break;
+      if (!this.budget.tryRetry()) {
+        this.options.metrics.retryDenied(this.subgraph);
+        break;
+      }
+      this.options.metrics.retried(this.subgraph);
+    }
+    if (last?.outcome === 'timeout') throw subgraphTimeout(timeoutMs);
+    // A replica's own answer (a 500 with its errors) says more than "unavailable"; the data source maps it.
+    if (last?.answer) return last.answer;
+    throw subgraphUnavailable();
+  }
+
+  private pick(call: UpstreamCall, tried: Set<Replica>): Replica | undefined {
+    const available = this.replicas.filter((replica) => !tried.has(replica) && replica.isAvailable());
+    return this.balancer.pick(available, call.clientKey);
+  }
+
+  private async attempt(replica: Replica, send: SendAttempt, deadline: AbortSignal): Promise<Attempt> {
+    replica.breaker.onRequest();
+    replica.inFlight++;
+    const startedAt = process.hrtime.bigint();
+    let attempt: Attempt;
+    try {
+      const response = await send(replica.url, deadline);
+      const answer = { status: response.status, statusText: response.statusText, headers: response.headers, body: await response.text() };
+      attempt = { outcome: response.status >= 500 ? 'error' : 'ok', answer };
+    } catch (error) {
+      attempt = { outcome: deadline.aborted ? 'timeout' : 'unreachable' };
+      if (attempt.outcome === 'unreachable') {
+        this.options.logger.warn({ err: error, subgraph: this.subgraph, replica: replica.id }, 'subgraph replica did not answer');
+      }
+    } finally {
+      replica.inFlight--;
+    }
+    const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+    this.options.metrics.attempt(this.subgraph, replica.id, attempt.outcome, seconds);
+    const coolDownMs = replica.record(attempt.outcome);
+    if (coolDownMs !== undefined) this.ejected(replica, coolDownMs);
+    return attempt;
+  }
+
+  private ejected(replica: Replica, coolDownMs: number): void {
+    this.options.metrics.ejected(this.subgraph, replica.id);
+    this.options.logger.warn({ subgraph: this.subgraph, replica: replica.id, coolDownMs }, 'subgraph replica ejected');
+    this.after(coolDownMs, async () => {
+      if (await this.options.probe(replica.url, this.options.policy.healthCheck.timeoutMs)) {
+        replica.readmit();
+        this.options.logger.info({ subgraph: this.subgraph, replica: replica.id }, 'subgraph replica readmitted');
+      } else {
+        this.ejected(replica, replica.ejectAgain());
+      }
+    });
+  }
+
+  private startHealthChecks(intervalMs: number): void {
+    const checking = new Set<Replica>();
+    const check = async (replica: Replica) => {
+      // A replica slower to answer than the interval is not probed twice at once.
+      if (checking.has(replica)) return;
+      checking.add(replica);
+      try {
+        const healthy = await this.options.probe(replica.url, this.options.policy.healthCheck.timeoutMs);
+        if (healthy !== replica.healthy) {
+          this.options.logger.warn({ subgraph: this.subgraph, replica: replica.id, healthy }, 'subgraph replica health changed');
+        }
+        replica.healthy = healthy;
+      } finally {
+        checking.delete(replica);
+      }
+    };
+    const tick = () => {
+      for (const replica of this.replicas) void check(replica);
+      this.after(intervalMs, tick);
+    };
+    this.after(intervalMs, tick);
+  }
+
+  /** Runs `task` once after `ms`, unless the upstream is closed by then; never keeps the process alive. */
+  private after(ms: number, task: () => void | Promise<void>): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.closed) void task();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
+  }
+}
