@@ -1,5 +1,5 @@
 import type { PaymentProvider } from '@shopgraph/payment-provider';
-import { closePayableOrder, refundOrderPayment } from '@shopgraph/payments/checkout';
+import { refundOrderPayment } from '@shopgraph/payments/checkout';
 import { restoreStock } from '@shopgraph/products/inventory';
 import type { QueueWiring, WorkerContext } from '../server.js';
 
@@ -15,15 +15,10 @@ export function refundProcessors(ctx: WorkerContext, provider: PaymentProvider):
     processors: {
       'refund-payment': async ({ orderId, restoreStock: restore }) => {
         const refunded = await refundOrderPayment(payments, provider, orderId);
-        // restoreStock is asked for when a PAID order was cancelled: its sale is undone and
-        // nothing is payable any more. A refund of a charge that came too late (restoreStock
-        // false) leaves the payable order alone: a newer version of the order may still be
-        // awaiting payment.
-        if (restore) {
-          await restoreStock(products, orderId);
-          await closePayableOrder(payments, { orderId });
-        }
-        return { refunded };
+        // Asked for when a PAID order was cancelled: its sale is undone. A charge that came
+        // too late for its order (restoreStock false) never took any stock.
+        const restored = restore ? await restoreStock(products, orderId) : false;
+        return { refunded, restored };
       },
     },
   };

@@ -1,0 +1,53 @@
+import { jobIds } from '@shopgraph/queues';
+import { readCounter } from '@shopgraph/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CARDS, newCustomer, sleep, startCheckoutHarness, type CheckoutHarness, type Order } from './fixtures/checkout-harness.js';
+
+// A provider slow enough that a charge is surely still in flight when the workers are killed.
+const PROVIDER_LATENCY_MS = 1500;
+let h: CheckoutHarness;
+
+beforeAll(async () => {
+  h = await startCheckoutHarness({ providerLatencyMs: PROVIDER_LATENCY_MS });
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+// Short locks so the restarted process takes over the killed one's job within a second or two.
+const crashRecovery = { STALLED_INTERVAL_MS: '500', JOB_LOCK_MS: '1000' };
+
+describe('kill -9 during a charge', () => {
+  it('loses nothing: after a restart the order is PAID, and the provider charged once', { timeout: 60_000 }, async () => {
+    const first = await h.startWorkersProcess(crashRecovery);
+    const productId = await h.createProduct(3);
+    const customer = newCustomer();
+    const placed = await h.placeOrder(customer, [{ productId, quantity: 1 }]);
+    await h.waitForOrder(customer, placed.id, (order: Order) => order.status !== 'PENDING');
+    await h.reservationDone(placed.id);
+    const payment = await h.payOrder(customer, placed.id, CARDS.succeeds);
+
+    const chargeJobId = jobIds.chargePayment(payment.id);
+    await h.waitForJob('payments', chargeJobId, 'active');
+    // The charge request is at the provider now, its answer a second away.
+    await sleep(PROVIDER_LATENCY_MS / 3);
+    await first.kill();
+    expect((await h.payment(customer, payment.id)).status).toBe('PROCESSING');
+    expect((await h.order(customer, placed.id)).status).toBe('AWAITING_PAYMENT');
+    expect(await h.queues.payments.getJobState(chargeJobId)).toBe('active');
+
+    await h.startWorkersProcess(crashRecovery);
+    expect((await h.waitForOrder(customer, placed.id, (order) => order.status === 'PAID', 30_000)).status).toBe('PAID');
+    await h.chargeDone(payment.id);
+    expect((await h.payment(customer, payment.id)).status).toBe('SUCCEEDED');
+    // The killed attempt's charge went through at the provider; the retry got its stored answer.
+    expect(await h.providerCharges(payment.id)).toHaveLength(1);
+    expect(await readCounter(`${h.provider.url}/metrics`, 'payment_provider_charge_requests_total')).toBe(2);
+    const providerMetrics = await (await fetch(`${h.provider.url}/metrics`)).text();
+    expect(providerMetrics).toMatch(/payment_provider_charge_requests_total\{status="200",replayed="true"[^}]*\} 1\n/);
+    expect(await h.stock(productId)).toEqual({ onHand: 2, reserved: 0 });
+    const job = (await h.queues.payments.getJob(chargeJobId))!;
+    expect(job.stalledCounter).toBe(1);
+  });
+});
