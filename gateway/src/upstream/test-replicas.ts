@@ -48,7 +48,8 @@ export interface TestReplica {
 const logger = createLogger('test-subgraph', 'silent');
 
 function countGraphQLRequests(server: Server, onRequest: () => void) {
-  server.on('request', (req: IncomingMessage) => {
+  // Ahead of express, which rewrites req.url while it routes.
+  server.prependListener('request', (req: IncomingMessage) => {
     if (req.url?.startsWith('/graphql')) onRequest();
   });
 }
@@ -184,7 +185,10 @@ export function writeSupergraph() {
   return { path, remove: () => rmSync(directory, { recursive: true, force: true }) };
 }
 
-/** Gateway env for these subgraphs: test secrets, quiet logs, no active checks unless a test wants them. */
+/**
+ * Gateway env for these subgraphs: test secrets, quiet logs, no active checks unless a test wants
+ * them, and no response cache, whose hits and single-flight would hide the subgraph traffic.
+ */
 export function upstreamGatewayEnv(supergraphPath: string, extra: Record<string, string>): Record<string, string> {
   return {
     NODE_ENV: 'test',
@@ -192,6 +196,7 @@ export function upstreamGatewayEnv(supergraphPath: string, extra: Record<string,
     JWT_SECRET: TEST_JWT_SECRET,
     GATEWAY_SECRET: TEST_GATEWAY_SECRET,
     SUPERGRAPH_PATH: supergraphPath,
+    RESPONSE_CACHE: 'false',
     SUBGRAPH_HEALTH_CHECK_INTERVAL_MS: '0',
     ...extra,
   };
