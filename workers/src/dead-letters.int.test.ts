@@ -1,0 +1,64 @@
+import { jobIds } from '@shopgraph/queues';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { checkoutWiring } from './checkout-wiring.js';
+import { CARDS, newCustomer, startCheckoutHarness, type CheckoutHarness } from './fixtures/checkout-harness.js';
+import { RESERVATION_FAILED_REASON } from './processors/reservations.js';
+
+// Jobs that can never succeed: the workers are pointed at a products database or a payment
+// provider that does not answer, and run every attempt their job options allow.
+const NOWHERE_DATABASE = 'postgres://postgres@127.0.0.1:1/nowhere';
+const NOWHERE_PROVIDER = 'http://127.0.0.1:1';
+let h: CheckoutHarness;
+
+beforeAll(async () => {
+  h = await startCheckoutHarness();
+});
+
+afterEach(async () => {
+  await h.stopWorkers();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('jobs that exhaust their attempts', () => {
+  it('reserve-stock: the order is REJECTED with a reason instead of hanging in PENDING, and the job is dead-lettered', { timeout: 30_000 }, async () => {
+    await h.startWorkers(checkoutWiring, { PRODUCTS_DATABASE_URL: NOWHERE_DATABASE });
+    const productId = await h.createProduct(5);
+    const customer = newCustomer();
+    const placed = await h.placeOrder(customer, [{ productId, quantity: 1 }]);
+    const jobId = jobIds.reserveStock(placed.id, 1);
+    await h.waitForJob('reservations', jobId, 'failed', 20_000);
+
+    expect((await h.queues.reservations.getJob(jobId))?.attemptsMade).toBe(5);
+    expect(await h.order(customer, placed.id)).toMatchObject({ status: 'REJECTED', statusReason: RESERVATION_FAILED_REASON });
+    const deadLetter = await h.queues['dead-letters'].getJob(jobIds.deadLetter('reservations', jobId));
+    expect(deadLetter?.data).toMatchObject({ queue: 'reservations', name: 'reserve-stock', payload: { orderId: placed.id, version: 1 }, attemptsMade: 5 });
+    expect(await h.stock(productId)).toEqual({ onHand: 5, reserved: 0 });
+  });
+
+  it('charge-payment: the payment is FAILED with processing_error, and the customer can pay again once the provider is back', { timeout: 30_000 }, async () => {
+    await h.startWorkers(checkoutWiring, { PAYMENT_PROVIDER_URL: NOWHERE_PROVIDER });
+    const productId = await h.createProduct(5);
+    const customer = newCustomer();
+    const placed = await h.placeOrder(customer, [{ productId, quantity: 1 }]);
+    await h.reservationDone(placed.id);
+    // payOrder tokenizes through payments' own provider URL; only the workers' charge fails.
+    const stuck = await h.payOrder(customer, placed.id, CARDS.succeeds);
+    const jobId = jobIds.chargePayment(stuck.id);
+    await h.waitForJob('payments', jobId, 'failed', 20_000);
+
+    expect((await h.queues.payments.getJob(jobId))?.attemptsMade).toBe(6);
+    expect(await h.payment(customer, stuck.id)).toMatchObject({ status: 'FAILED', failureReason: 'processing_error' });
+    expect((await h.order(customer, placed.id)).status).toBe('AWAITING_PAYMENT');
+    expect(await h.queues['dead-letters'].getJob(jobIds.deadLetter('payments', jobId))).toBeDefined();
+
+    await h.stopWorkers();
+    await h.startWorkers();
+    const payment = await h.payOrder(customer, placed.id, CARDS.succeeds);
+    await h.waitForOrder(customer, placed.id, (order) => order.status === 'PAID');
+    await h.chargeDone(payment.id);
+    expect(await h.stock(productId)).toEqual({ onHand: 4, reserved: 0 });
+  });
+});
