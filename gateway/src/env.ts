@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, parseEnv, platformEnvSchema, portSchema, toPlatformConfig } from '@shopgraph/common';
 import { z } from 'zod';
 import { protectionEnvSchema, protectionProblems, toProtectionConfig } from './protection/protection-env.js';
+import { responseCacheEnvSchema, toResponseCacheConfig } from './response-cache/response-cache-env.js';
 import { subgraphUpstreamOverrides, toUpstreamConfig, upstreamEnvSchema } from './upstream/upstream-env.js';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -29,6 +30,7 @@ const schema = platformEnvSchema.extend({
   MAX_COST: positiveInt.default(25000),
   ...upstreamEnvSchema.shape,
   ...protectionEnvSchema.shape,
+  ...responseCacheEnvSchema.shape,
 });
 
 /** `SUBGRAPH_URL_<NAME>` overrides the URL the supergraph gives the subgraph called `name`. */
@@ -93,6 +95,8 @@ function toGatewayConfig(
     /** Replicas, balancing, timeouts, retries and health of the subgraph calls. */
     upstream: toUpstreamConfig(env, upstreamOverrides),
     protection: toProtectionConfig(env),
+    /** Null when RESPONSE_CACHE is off. */
+    responseCache: toResponseCacheConfig(env),
   };
 }
 

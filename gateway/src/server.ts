@@ -19,8 +19,10 @@ import { useCors } from './plugins/useCors.js';
 import { useMetrics } from './plugins/useMetrics.js';
 import { PERSISTED_QUERY_NOT_ALLOWED, usePersistedOperations } from './plugins/usePersistedOperations.js';
 import { RATE_LIMITED, useRateLimit } from './plugins/useRateLimit.js';
+import { useResponseCache, type GatewayContextFactory } from './plugins/useResponseCache.js';
 import { useTokenLimit } from './plugins/useTokenLimit.js';
 import { RedisKeyValueCache } from './protection/redis-key-value-cache.js';
+import { shopgraphMutationTags } from './response-cache/mutation-tags.js';
 import { GatewayReadiness, probeHealth } from './readiness.js';
 import { SignedDataSource } from './signed-data-source.js';
 import { subgraphsOf, supergraphFromFile } from './supergraph-file.js';
@@ -45,6 +47,9 @@ export async function createGatewayServer(
   app.set('trust proxy', config.protection.trustProxy);
   const metrics = useMetrics({ registry });
   const armor = useArmor({ limits: config.limits, production: config.production });
+  const responseCache =
+    config.responseCache &&
+    useResponseCache({ ...config.responseCache, redisUrl: config.redisUrl, mutationTags: shopgraphMutationTags, registry, logger });
   // Rate limits and persisted queries; commands fail fast when Redis is away (both degrade).
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
   redis.on('error', (error) => logger.warn({ err: error }, 'Redis (rate limits, persisted queries) unreachable'));
@@ -88,9 +93,18 @@ export async function createGatewayServer(
       metrics.plugin,
       // Armor's typings name @apollo/server's CommonJS build, ours its ESM build: same runtime objects.
       ...(armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[]),
+      ...(responseCache ? [responseCache.plugin] : []),
     ],
   });
   await apollo.start();
+  const contextOf: GatewayContextFactory = async ({ req, res }) => ({
+    viewer: viewerOf(res),
+    requestId: String(req.id),
+    clientIp: req.ip ?? '',
+    logger: req.log,
+  });
+  // Hits are answered after auth, rate and allow-list checks, before the operation is read; misses run last.
+  const cache = responseCache ? responseCache.handlers(apollo, contextOf) : undefined;
 
   app.use(
     '/graphql',
@@ -103,15 +117,10 @@ export async function createGatewayServer(
     ...(config.protection.persistedOperations
       ? [usePersistedOperations({ ...config.protection.persistedOperations, onRejected: () => metrics.countError(PERSISTED_QUERY_NOT_ALLOWED) })]
       : []),
+    ...(cache ? [cache.lookup] : []),
     useTokenLimit({ maxTokens: config.limits.maxTokens, onRejected: () => metrics.countError('GRAPHQL_VALIDATION_FAILED') }),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }): Promise<GatewayContext> => ({
-        viewer: viewerOf(res),
-        requestId: String(req.id),
-        clientIp: req.ip ?? '',
-        logger: req.log,
-      }),
-    }),
+    ...(cache ? [cache.execute] : []),
+    expressMiddleware(apollo, { context: contextOf }),
   );
   app.use(errorHandler(logger));
 
@@ -127,6 +136,7 @@ export async function createGatewayServer(
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       upstreams.close();
+      await responseCache?.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
