@@ -17,7 +17,7 @@ export default defineConfig({
         resolve,
         test: {
           name: 'services',
-          include: ['{packages,subgraphs,gateway,workers,schema,payment-provider}/**/*.test.ts'],
+          include: ['{packages,subgraphs,gateway,workers,schema,payment-provider,deploy}/**/*.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['./packages/testing/src/global-setup.ts'],
           testTimeout: 30_000,
@@ -28,9 +28,12 @@ export default defineConfig({
         resolve,
         test: {
           name: 'e2e',
-          include: ['e2e/**/*.e2e.test.ts'],
+          include: ['e2e/**/*.e2e.test.ts', 'web/e2e/**/*.e2e.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['./e2e/global-setup.ts'],
+          // One platform serves every file: a file that counts SQL statements or catalog rows
+          // must not run while another one shops.
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

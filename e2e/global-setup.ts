@@ -12,6 +12,10 @@ declare module 'vitest' {
     subgraphMetricsUrls: string[];
     adminEmail: string;
     adminPassword: string;
+    /** The storefront, as a browser opens it. */
+    webUrl: string;
+    /** The workers' queue dashboard (basic auth with the admin's email and password). */
+    dashboardUrl: string;
   }
 }
 
@@ -47,6 +51,8 @@ export default async function startE2ePlatform(project: TestProject) {
   );
   project.provide('adminEmail', E2E_ADMIN.email);
   project.provide('adminPassword', E2E_ADMIN.password);
+  project.provide('webUrl', `http://127.0.0.1:${ports.WEB_PORT}`);
+  project.provide('dashboardUrl', `http://127.0.0.1:${ports.DASHBOARD_PORT}/queues`);
   return async () => {
     await platform.stop();
     await database.drop();

@@ -15,6 +15,8 @@ export const platformProcesses = [
   { name: 'payments', dir: 'subgraphs/payments', portEnv: 'PAYMENTS_PORT', defaultPort: 4004 },
   { name: 'gateway', dir: 'gateway', portEnv: 'GATEWAY_PORT', defaultPort: 4000 },
   { name: 'workers', dir: 'workers', portEnv: 'DASHBOARD_PORT', defaultPort: 4010 },
+  // The storefront's entry sits beside its browser app (web/src), not in it.
+  { name: 'web', dir: 'web', portEnv: 'WEB_PORT', defaultPort: 3000, entry: 'server.ts' },
 ] as const;
 
 export type ProcessName = (typeof platformProcesses)[number]['name'];
@@ -36,7 +38,7 @@ export function portsOf(env: NodeJS.ProcessEnv): Record<ProcessName, number> {
   ) as Record<ProcessName, number>;
 }
 
-/** The URLs the processes call each other on for these ports: the gateway's subgraphs, the payment provider. */
+/** The URLs the processes call each other on for these ports: the gateway's subgraphs, the payment provider, the gateway. */
 export function serviceUrlEnv(ports: Record<ProcessName, number>): Record<string, string> {
   return {
     PAYMENT_PROVIDER_URL: `http://127.0.0.1:${ports['payment-provider']}`,
@@ -44,6 +46,7 @@ export function serviceUrlEnv(ports: Record<ProcessName, number>): Record<string
     USERS_URL: `http://127.0.0.1:${ports.users}/graphql`,
     ORDERS_URL: `http://127.0.0.1:${ports.orders}/graphql`,
     PAYMENTS_URL: `http://127.0.0.1:${ports.payments}/graphql`,
+    GATEWAY_URL: `http://127.0.0.1:${ports.gateway}/graphql`,
   };
 }
 
@@ -58,7 +61,7 @@ export function startPlatform(env: NodeJS.ProcessEnv, stdio: 'inherit' | 'ignore
   let stopping = false;
   const exits: Promise<{ name: ProcessName; code: number | null; signal: NodeJS.Signals | null }>[] = [];
   for (const spec of platformProcesses) {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'entry' in spec ? spec.entry : 'src/index.ts'], {
       cwd: `${root}/${spec.dir}`,
       env: childEnv,
       stdio,

@@ -1,0 +1,43 @@
+import { queueNames } from '@shopgraph/queues';
+import { describe, expect, inject, it } from 'vitest';
+import { useBrowser } from './browser.js';
+
+describe('the tools around the graph, in a browser', () => {
+  const browser = useBrowser();
+
+  it('the gateway URL serves the Apollo Sandbox landing page', async () => {
+    const page = await browser.page('sandbox');
+    const response = await page.goto(inject('gatewayUrl'));
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-type']).toMatch(/text\/html/);
+    // The page the gateway serves: the embedded Sandbox mounts into this element with the
+    // gateway's own URL as its endpoint. Its script comes from Apollo's CDN, which this
+    // machine cannot reach (and the test context refuses), so the page itself is what is checked.
+    await page.locator('#embeddableSandbox').waitFor({ state: 'attached' });
+    const html = await page.content();
+    expect(html).toContain('EmbeddedSandbox');
+    expect(html).toContain('initialEndpoint');
+  });
+
+  it('the queue dashboard asks for credentials, then lists the queues with their job counts', async () => {
+    const dashboardUrl = inject('dashboardUrl');
+    const anonymous = await browser.page('queue-dashboard-refused');
+    // Headless Chromium has no one to ask for a password: it answers the challenge by
+    // abandoning the navigation, so the 401 is read off the response as it arrives.
+    const [refused] = await Promise.all([
+      anonymous.waitForResponse(dashboardUrl),
+      anonymous.goto(dashboardUrl).catch((error: Error) => expect(error.message).toMatch(/ERR_INVALID_AUTH_CREDENTIALS/)),
+    ]);
+    expect(refused.status()).toBe(401);
+    expect(refused.headers()['www-authenticate']).toMatch(/^Basic /);
+
+    const page = await browser.page('queue-dashboard', {
+      httpCredentials: { username: inject('adminEmail'), password: inject('adminPassword') },
+    });
+    const response = await page.goto(dashboardUrl);
+    expect(response?.status()).toBe(200);
+    for (const name of queueNames) await page.getByText(name, { exact: true }).first().waitFor();
+    // bull-board's overview: one card per queue, each with its job count ("12 Jobs").
+    await expect.poll(() => page.getByText(/^\d+ Jobs?$/).count()).toBe(queueNames.length);
+  });
+});

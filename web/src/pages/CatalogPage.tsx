@@ -1,0 +1,103 @@
+import { NetworkStatus } from '@apollo/client';
+import { useQuery } from '@apollo/client/react';
+import { useState, type FormEvent } from 'react';
+import { useSearchParams } from 'react-router';
+import { ErrorNotice, Loading } from '../components/feedback';
+import { ProductCard } from '../components/ProductCard';
+import { PRODUCTS } from '../graph';
+
+const PAGE_SIZE = 12;
+
+export function CatalogPage() {
+  const [params, setParams] = useSearchParams();
+  const search = params.get('q')?.trim() || null;
+  // cache-and-network: the cached page shows at once, then the stock levels are refreshed.
+  const { data, error, networkStatus, fetchMore, refetch } = useQuery(PRODUCTS, {
+    variables: { first: PAGE_SIZE, search },
+    fetchPolicy: 'cache-and-network',
+    notifyOnNetworkStatusChange: true,
+  });
+  const [moreError, setMoreError] = useState<unknown>();
+
+  const products = data?.products;
+  const loadingMore = networkStatus === NetworkStatus.fetchMore;
+
+  return (
+    <section>
+      <div className="page-head">
+        <div>
+          <h1>{search ? `Results for “${search}”` : 'The shop'}</h1>
+          {products && (
+            <p className="muted" data-testid="result-count">
+              {products.totalCount === 1 ? '1 product' : `${products.totalCount} products`}
+            </p>
+          )}
+        </div>
+        {/* Keyed by the term so going back and forth in history shows the term of the page. */}
+        <SearchForm
+          key={search ?? ''}
+          initial={search ?? ''}
+          // Searching the shown term again asks the shop again, as a person pressing Search expects.
+          onSearch={(term) => (term === (search ?? '') ? void refetch() : setParams(term ? { q: term } : {}))}
+        />
+      </div>
+
+      {error && <ErrorNotice error={error} retry={() => void refetch()} />}
+      {!products && !error && <Loading label="Loading products…" />}
+      {products && products.edges.length === 0 && (
+        <p className="empty">{search ? `No products match “${search}”.` : 'The shop has no products yet.'}</p>
+      )}
+      {products && products.edges.length > 0 && (
+        <>
+          <div className="grid">
+            {products.edges.map(({ node }) => (
+              <ProductCard key={node.id} product={node} />
+            ))}
+          </div>
+          <div className="more">
+            <span className="muted">
+              Showing {products.edges.length} of {products.totalCount}
+            </span>
+            {products.pageInfo.hasNextPage && (
+              <button
+                type="button"
+                className="button button-secondary"
+                disabled={loadingMore}
+                onClick={() => {
+                  setMoreError(undefined);
+                  fetchMore({ variables: { after: products.pageInfo.endCursor } }).catch(setMoreError);
+                }}
+              >
+                {loadingMore ? 'Loading…' : 'Load more'}
+              </button>
+            )}
+          </div>
+          {moreError !== undefined && <ErrorNotice error={moreError} />}
+        </>
+      )}
+    </section>
+  );
+}
+
+function SearchForm({ initial, onSearch }: { initial: string; onSearch: (term: string) => void }) {
+  const [draft, setDraft] = useState(initial);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    onSearch(draft.trim());
+  };
+  return (
+    <form className="search" role="search" onSubmit={submit}>
+      <input
+        type="search"
+        aria-label="Search products"
+        placeholder="Search by name, SKU or description"
+        value={draft}
+        onChange={(event) => setDraft(event.target.value)}
+        maxLength={200}
+      />
+      <button type="submit" className="button">
+        Search
+      </button>
+    </form>
+  );
+}
