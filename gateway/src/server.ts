@@ -97,6 +97,9 @@ export async function createGatewayServer(
     ],
   });
   await apollo.start();
+  // Connected before the first request, so rate limits count in Redis rather than in the
+  // in-process fallback; an unreachable Redis is logged above and does not stop the start.
+  await redis.ping().catch(() => undefined);
   const contextOf: GatewayContextFactory = async ({ req, res }) => ({
     viewer: viewerOf(res),
     requestId: String(req.id),
