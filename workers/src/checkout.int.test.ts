@@ -168,7 +168,7 @@ describe('cancelling', () => {
 
     expect((await h.cancelOrder(customer, order.id)).status).toBe('CANCELLED');
     expect(await h.waitForPayment(customer, payment.id, (p) => p.status === 'REFUNDED')).toMatchObject({ status: 'REFUNDED' });
-    await h.waitForJob('refunds', `refund-order-${order.id}`);
+    await h.waitForJob('refunds', jobIds.refundOrder(order.id));
     expect(await h.stock(productId)).toEqual({ onHand: 5, reserved: 0 });
     expect(await h.providerCharges(payment.id)).toEqual([expect.objectContaining({ refunded: true })]);
     expect((await h.order(customer, order.id)).status).toBe('CANCELLED');

@@ -4,7 +4,7 @@ import { checkoutWiring } from './checkout-wiring.js';
 import { CARDS, newCustomer, startCheckoutHarness, type CheckoutHarness } from './fixtures/checkout-harness.js';
 
 // At-least-once delivery, made real: the workers run every queue but relay no outbox; the test
-// is the relay, and delivers each job twice at the same time and once more after both finished.
+// is the relay, and delivers each job several times at once and once more after they finished.
 let h: CheckoutHarness;
 
 beforeAll(async () => {
@@ -39,9 +39,12 @@ async function deliver({ queue, name, payload }: Delivery, jobId: string): Promi
   await h.waitForJob(queue, jobId);
 }
 
-/** Twice at once, then once more. */
-async function deliverThrice(delivery: Delivery): Promise<void> {
-  await Promise.all([deliver(delivery, delivery.jobId), deliver(delivery, `${delivery.jobId}-again`)]);
+/**
+ * Several copies at once (concurrency lets them overlap, as a stalled job's re-run overlaps the
+ * original), then one more after they all finished.
+ */
+async function deliverRepeatedly(delivery: Delivery): Promise<void> {
+  await Promise.all(Array.from({ length: 4 }, (_, copy) => deliver(delivery, copy === 0 ? delivery.jobId : `${delivery.jobId}-copy${copy}`)));
   await deliver(delivery, `${delivery.jobId}-later`);
 }
 
@@ -60,12 +63,12 @@ async function payable(orderId: string) {
 
 const transitions = async (orderId: string) => (await h.history(orderId)).map((row) => row.to);
 
-describe('every job delivered twice at once and once more', () => {
+describe('every job delivered several times at once and once more', () => {
   it('reserve-stock: reserves and prices the order once, and schedules one expiry', async () => {
     const productId = await h.createProduct(5);
     const customer = newCustomer();
     const order = await h.placeOrder(customer, [{ productId, quantity: 2 }]);
-    await deliverThrice(await takeFromOutbox('orders', jobIds.reserveStock(order.id, 1)));
+    await deliverRepeatedly(await takeFromOutbox('orders', jobIds.reserveStock(order.id, 1)));
 
     expect(await h.order(customer, order.id)).toMatchObject({ status: 'AWAITING_PAYMENT', total: { amount: 2500, currency: 'EUR' } });
     expect(await transitions(order.id)).toEqual(['PENDING', 'AWAITING_PAYMENT']);
@@ -79,7 +82,7 @@ describe('every job delivered twice at once and once more', () => {
     const productId = await h.createProduct(5);
     const { customer, orderId } = await placeReserved(productId, 2);
     const payment = await h.payOrder(customer, orderId, CARDS.succeeds);
-    await deliverThrice(await takeFromOutbox('payments', jobIds.chargePayment(payment.id)));
+    await deliverRepeatedly(await takeFromOutbox('payments', jobIds.chargePayment(payment.id)));
 
     expect((await h.order(customer, orderId)).status).toBe('PAID');
     expect((await h.payment(customer, payment.id)).status).toBe('SUCCEEDED');
@@ -88,7 +91,7 @@ describe('every job delivered twice at once and once more', () => {
     expect(await payable(orderId)).toEqual([expect.objectContaining({ status: 'PAID' })]);
 
     await h.cancelOrder(customer, orderId);
-    await deliverThrice(await takeFromOutbox('orders', `refund-order-${orderId}`));
+    await deliverRepeatedly(await takeFromOutbox('orders', jobIds.refundOrder(orderId)));
     expect((await h.payment(customer, payment.id)).status).toBe('REFUNDED');
     expect(await h.providerCharges(payment.id)).toEqual([expect.objectContaining({ refunded: true })]);
     // Restored once: a second restore would have put 7 on hand.
@@ -101,7 +104,7 @@ describe('every job delivered twice at once and once more', () => {
     const cancelled = await placeReserved(productId, 2);
     await placeReserved(productId, 1);
     await h.cancelOrder(cancelled.customer, cancelled.orderId);
-    await deliverThrice(await takeFromOutbox('orders', jobIds.releaseStock(cancelled.orderId)));
+    await deliverRepeatedly(await takeFromOutbox('orders', jobIds.releaseStock(cancelled.orderId)));
 
     expect(await h.stock(productId)).toEqual({ onHand: 5, reserved: 1 });
     expect(await payable(cancelled.orderId)).toEqual([expect.objectContaining({ status: 'CLOSED' })]);
@@ -112,7 +115,7 @@ describe('every job delivered twice at once and once more', () => {
     const productId = await h.createProduct(5);
     const expiring = await placeReserved(productId, 2);
     await placeReserved(productId, 1);
-    await deliverThrice({ queue: 'expiries', name: 'expire-order', jobId: `now-${jobIds.expireOrder(expiring.orderId, 1)}`, payload: { orderId: expiring.orderId, version: 1 } });
+    await deliverRepeatedly({ queue: 'expiries', name: 'expire-order', jobId: `now-${jobIds.expireOrder(expiring.orderId, 1)}`, payload: { orderId: expiring.orderId, version: 1 } });
 
     expect((await h.order(expiring.customer, expiring.orderId)).status).toBe('EXPIRED');
     expect(await h.stock(productId)).toEqual({ onHand: 5, reserved: 1 });
@@ -126,13 +129,13 @@ describe('every job delivered twice at once and once more', () => {
     const payment = await h.payOrder(customer, orderId, CARDS.succeeds);
     await h.cancelOrder(customer, orderId);
     await deliver(await takeFromOutbox('orders', jobIds.releaseStock(orderId)), jobIds.releaseStock(orderId));
-    await deliverThrice(await takeFromOutbox('payments', jobIds.chargePayment(payment.id)));
+    await deliverRepeatedly(await takeFromOutbox('payments', jobIds.chargePayment(payment.id)));
 
     // The processor queued the refund itself, under one id however often it ran.
     await h.waitForJob('refunds', jobIds.refundPayment(payment.id));
     const refund = (await h.queues.refunds.getJob(jobIds.refundPayment(payment.id)))!;
     expect(refund.data).toEqual({ orderId, restoreStock: false });
-    await deliverThrice({ queue: 'refunds', name: 'refund-payment', jobId: `more-${refund.id}`, payload: refund.data });
+    await deliverRepeatedly({ queue: 'refunds', name: 'refund-payment', jobId: `more-${refund.id}`, payload: refund.data });
 
     expect(await h.waitForPayment(customer, payment.id, (p) => p.status === 'REFUNDED')).toMatchObject({ status: 'REFUNDED' });
     expect(await h.providerCharges(payment.id)).toEqual([expect.objectContaining({ refunded: true })]);
