@@ -217,9 +217,13 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
   const sweeper = setInterval(() => l1.sweep(Date.now()), SWEEP_INTERVAL_MS);
   sweeper.unref();
 
-  /** Requests whose executions want a decision, and the decisions made for them. */
-  const wanted = new WeakSet<GatewayContext>();
-  const decisions = new WeakMap<GatewayContext, Decision>();
+  /**
+   * Executions that want a decision, and the decisions made for them. Keyed by the HTTP request
+   * object handed to Apollo Server, which reaches the plugin as `request.http` (the context
+   * object does not: Apollo Server copies it for each operation).
+   */
+  const wanted = new WeakSet<HTTPGraphQLRequest>();
+  const decisions = new WeakMap<HTTPGraphQLRequest, Decision>();
 
   function decide(requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>): Decision | undefined {
     const { response, document, operation, schema } = requestContext;
@@ -283,12 +287,13 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
     async requestDidStart() {
       return {
         async willSendResponse(requestContext) {
-          const { operation, contextValue } = requestContext;
+          const { operation } = requestContext;
+          const http = requestContext.request.http;
           if (operation?.operation === 'mutation') {
             await purgeAfterMutation(requestContext);
-          } else if (operation?.operation === 'query' && wanted.has(contextValue)) {
+          } else if (operation?.operation === 'query' && http && wanted.has(http)) {
             const decision = decide(requestContext);
-            if (decision) decisions.set(contextValue, decision);
+            if (decision) decisions.set(http, decision);
           }
         },
       };
@@ -347,15 +352,8 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
         search: queryStart < 0 ? '' : req.url.slice(queryStart),
         body: req.body,
       };
-      let contextValue: GatewayContext | undefined;
-      const response = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest,
-        context: async () => {
-          contextValue = await context({ req, res });
-          wanted.add(contextValue);
-          return contextValue;
-        },
-      });
+      wanted.add(httpGraphQLRequest);
+      const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => context({ req, res }) });
       let body: Buffer;
       if (response.body.kind === 'complete') {
         body = Buffer.from(response.body.string);
@@ -365,7 +363,7 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
         for await (const part of response.body.asyncIterator) parts.push(part);
         body = Buffer.from(parts.join(''));
       }
-      const decision = contextValue && decisions.get(contextValue);
+      const decision = decisions.get(httpGraphQLRequest);
       const outcome: Outcome = {
         status: response.status ?? 200,
         headers: [...response.headers].filter(([name]) => name !== 'content-length'),
