@@ -28,6 +28,8 @@ export const platformEnvSchema = z.object({
   GATEWAY_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ADMIN_EMAIL: z.email().default('admin@shopgraph.local'),
   ADMIN_PASSWORD: z.string().min(8).default('admin-password'),
+  /** `false` makes every DataLoader load one key per statement: the N+1 baseline the benchmark compares with. */
+  DATALOADER_BATCH: z.stringbool().default(true),
 });
 
 export interface PlatformConfig {
@@ -38,6 +40,8 @@ export interface PlatformConfig {
   jwtSecret: string;
   gatewaySecret: string;
   admin: { email: string; password: string };
+  /** Whether the subgraphs' DataLoaders batch keys (always, except for the benchmark's baseline). */
+  dataloaderBatch: boolean;
   /** Things that work but should not reach production; each process logs them at start. */
   warnings: string[];
 }
@@ -83,6 +87,7 @@ export function toPlatformConfig(env: z.output<typeof platformEnvSchema>): Platf
     jwtSecret,
     gatewaySecret,
     admin: { email: env.ADMIN_EMAIL.toLowerCase(), password: env.ADMIN_PASSWORD },
+    dataloaderBatch: env.DATALOADER_BATCH,
     warnings,
   };
 }

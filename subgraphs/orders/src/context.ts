@@ -7,6 +7,6 @@ export interface Context extends RequestBase {
   loaders: Loaders;
 }
 
-export function createContext(db: Db, base: RequestBase): Context {
-  return { ...base, db, loaders: createLoaders(db) };
+export function createContext(db: Db, base: RequestBase, batchLoads = true): Context {
+  return { ...base, db, loaders: createLoaders(db, batchLoads) };
 }

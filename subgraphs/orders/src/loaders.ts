@@ -47,12 +47,16 @@ async function selectUserPages(db: Db, userIds: string[], shape: Pick<UserOrders
   return db.select(page._.selectedFields).from(requested).crossJoinLateral(page);
 }
 
-/** Per-request batch loaders: one SQL statement per kind of read per tick, whatever the fan-out. */
-export function createLoaders(db: Db) {
+/**
+ * Per-request batch loaders: one SQL statement per kind of read per tick, whatever the fan-out.
+ * `batch: false` (DATALOADER_BATCH=false) loads one key per statement, for the benchmark's baseline.
+ */
+export function createLoaders(db: Db, batch = true) {
   return {
     /** Every order, whoever owns it: callers decide who may see it. */
-    orderById: new DataLoader<string, OrderRow | null>(async (ids) =>
-      inKeyOrder(ids, await db.select().from(orders).where(inArray(orders.id, [...ids]))),
+    orderById: new DataLoader<string, OrderRow | null>(
+      async (ids) => inKeyOrder(ids, await db.select().from(orders).where(inArray(orders.id, [...ids]))),
+      { batch },
     ),
 
     itemsByOrderId: new DataLoader<string, OrderItemRow[]>(async (orderIds) => {
@@ -63,7 +67,7 @@ export function createLoaders(db: Db) {
         .orderBy(asc(orderItems.orderId), asc(orderItems.productId));
       const byOrder = groupBy(rows, (row) => row.orderId);
       return orderIds.map((id) => byOrder.get(id) ?? []);
-    }),
+    }, { batch }),
 
     /** `User.orders` for many users: one statement per distinct (first, after), usually one. */
     ordersByUser: new DataLoader<UserOrdersKey, OrderRow[], string>(
@@ -77,7 +81,7 @@ export function createLoaders(db: Db) {
         );
         return keys.map((key) => pages.get(`${key.userId}|${pageShape(key)}`) ?? []);
       },
-      { cacheKeyFn: (key) => `${key.userId}|${pageShape(key)}` },
+      { cacheKeyFn: (key) => `${key.userId}|${pageShape(key)}`, batch },
     ),
 
     orderCountByUser: new DataLoader<string, number>(async (userIds) => {
@@ -88,7 +92,7 @@ export function createLoaders(db: Db) {
         .groupBy(orders.userId);
       const totals = new Map(rows.map((row) => [row.userId, row.total]));
       return userIds.map((id) => totals.get(id) ?? 0);
-    }),
+    }, { batch }),
   };
 }
 

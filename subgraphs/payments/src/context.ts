@@ -10,6 +10,6 @@ export interface Context extends RequestBase {
   provider: PaymentProvider;
 }
 
-export function createContext(db: Db, provider: PaymentProvider, base: RequestBase): Context {
-  return { ...base, db, provider, loaders: createLoaders(db) };
+export function createContext(db: Db, provider: PaymentProvider, base: RequestBase, batchLoads = true): Context {
+  return { ...base, db, provider, loaders: createLoaders(db, batchLoads) };
 }

@@ -9,11 +9,15 @@ function inKeyOrder<Row>(keys: readonly string[], rows: Row[], keyOf: (row: Row)
   return keys.map((key) => byKey.get(key) ?? null);
 }
 
-/** Per-request batch loaders: one SQL statement per loader per tick, whatever the fan-out. */
-export function createLoaders(db: Db) {
+/**
+ * Per-request batch loaders: one SQL statement per loader per tick, whatever the fan-out.
+ * `batch: false` (DATALOADER_BATCH=false) loads one key per statement, for the benchmark's baseline.
+ */
+export function createLoaders(db: Db, batch = true) {
   return {
-    paymentById: new DataLoader<string, Payment | null>(async (ids) =>
-      inKeyOrder(ids, await db.select().from(payments).where(inArray(payments.id, [...ids])), (row) => row.id),
+    paymentById: new DataLoader<string, Payment | null>(
+      async (ids) => inKeyOrder(ids, await db.select().from(payments).where(inArray(payments.id, [...ids])), (row) => row.id),
+      { batch },
     ),
     /** The newest attempt of each order: one `distinct on` over the (order_id, created_at desc) index. */
     latestPaymentByOrderId: new DataLoader<string, Payment | null>(async (orderIds) =>
@@ -26,6 +30,7 @@ export function createLoaders(db: Db) {
           .orderBy(payments.orderId, desc(payments.createdAt), desc(payments.id)),
         (row) => row.orderId,
       ),
+      { batch },
     ),
   };
 }

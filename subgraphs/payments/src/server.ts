@@ -38,7 +38,7 @@ export async function createPaymentsServer(
     gatewaySecret: config.gatewaySecret,
     production: config.nodeEnv === 'production',
     checks: { postgres: () => db.execute('select 1') },
-    context: (base) => createContext(db, provider, base),
+    context: (base) => createContext(db, provider, base, config.dataloaderBatch),
     onClose: () => db.$client.end(),
   });
 }

@@ -10,12 +10,16 @@ export function inKeyOrder<Row extends { id: string }>(keys: readonly string[], 
   return keys.map((key) => byId.get(key) ?? null);
 }
 
-/** Per-request batch loaders: one SQL statement per entity type per tick, whatever the fan-out. */
-export function createLoaders(db: Db) {
+/**
+ * Per-request batch loaders: one SQL statement per entity type per tick, whatever the fan-out.
+ * `batch: false` (DATALOADER_BATCH=false) loads one key per statement, for the benchmark's baseline.
+ */
+export function createLoaders(db: Db, batch = true) {
   return {
     /** Deleted products included: orders that hold them still resolve them. */
-    productById: new DataLoader<string, Product | null>(async (ids) =>
-      inKeyOrder(ids, (await db.select(productColumns).from(products).where(inArray(products.id, [...ids])))),
+    productById: new DataLoader<string, Product | null>(
+      async (ids) => inKeyOrder(ids, await db.select(productColumns).from(products).where(inArray(products.id, [...ids]))),
+      { batch },
     ),
   };
 }

@@ -33,7 +33,7 @@ export async function createProductsServer(
     gatewaySecret: config.gatewaySecret,
     production: config.nodeEnv === 'production',
     checks: { postgres: () => db.execute('select 1') },
-    context: (base) => createContext(db, base),
+    context: (base) => createContext(db, base, config.dataloaderBatch),
     onClose: () => db.$client.end(),
   });
 }

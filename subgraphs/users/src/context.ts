@@ -11,6 +11,6 @@ export interface Context extends RequestBase {
   authenticatedUserIds: Set<string>;
 }
 
-export function createContext(db: Db, jwtSecret: string, base: RequestBase): Context {
-  return { ...base, db, jwtSecret, loaders: createLoaders(db), authenticatedUserIds: new Set() };
+export function createContext(db: Db, jwtSecret: string, base: RequestBase, batchLoads = true): Context {
+  return { ...base, db, jwtSecret, loaders: createLoaders(db, batchLoads), authenticatedUserIds: new Set() };
 }

@@ -3,8 +3,11 @@ import { sql } from 'drizzle-orm';
 import { idSchema, type Db } from '@shopgraph/common';
 import { users, type UserRow } from './db/schema.js';
 
-/** Per-request batch loaders: one SQL statement per entity type per tick, whatever the fan-out. */
-export function createLoaders(db: Db) {
+/**
+ * Per-request batch loaders: one SQL statement per entity type per tick, whatever the fan-out.
+ * `batch: false` (DATALOADER_BATCH=false) loads one key per statement, for the benchmark's baseline.
+ */
+export function createLoaders(db: Db, batch = true) {
   return {
     /** Every user, whoever asks: callers decide who may see what. A malformed id names nobody. */
     userById: new DataLoader<string, UserRow | null>(async (ids) => {
@@ -18,7 +21,7 @@ export function createLoaders(db: Db) {
         .where(sql`${users.id} = any(${sql.param(wanted)}::uuid[])`);
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
-    }),
+    }, { batch }),
   };
 }
 

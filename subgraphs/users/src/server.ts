@@ -36,7 +36,7 @@ export async function createUsersServer(
     gatewaySecret: config.gatewaySecret,
     production: config.nodeEnv === 'production',
     checks: { postgres: () => db.execute('select 1') },
-    context: (base) => createContext(db, config.jwtSecret, base),
+    context: (base) => createContext(db, config.jwtSecret, base, config.dataloaderBatch),
     onClose: () => db.$client.end(),
   });
 }
