@@ -4,6 +4,7 @@ import {
   eventually,
   replicaList,
   startCatalogReplica,
+  startFailingReplica,
   startReviews,
   sumMetric,
   upstreamGatewayEnv,
@@ -197,6 +198,20 @@ describe('replica balancing', () => {
     } finally {
       await c.restart();
       await gateway.close();
+    }
+  });
+
+  it('disregards health checks when no replica passes them, so a broken /health alone takes nothing down', async () => {
+    const unhealthy = await startFailingReplica(a.url, false);
+    unhealthy.healthFailing = true;
+    const gateway = await gatewayWith({ SUBGRAPH_REPLICAS_CATALOG: unhealthy.url, SUBGRAPH_HEALTH_CHECK_INTERVAL_MS: '100' });
+    try {
+      await eventually(() => unhealthy.healthChecks >= 2);
+      for (let index = 0; index < 5; index++) expect(await askReplica(gateway)).toBe('a');
+      expect(unhealthy.hits).toBe(5);
+    } finally {
+      await gateway.close();
+      await unhealthy.close();
     }
   });
 });

@@ -47,6 +47,8 @@ describe('Replica', () => {
     const { replica: instance, clock } = replica();
     instance.healthy = false;
     expect(instance.isAvailable()).toBe(false);
+    // In panic (no replica of the subgraph passes its check) the check is disregarded.
+    expect(instance.isAvailable(true)).toBe(true);
     instance.healthy = true;
     for (let index = 0; index < 5; index++) instance.record('error');
     expect(instance.breaker.state).toBe('open');

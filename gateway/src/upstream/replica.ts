@@ -58,9 +58,9 @@ export class Replica implements BalancedReplica {
     return this.ejectedUntilProbe;
   }
 
-  /** Whether a call may be sent to it now. */
-  isAvailable(): boolean {
-    return this.healthy && !this.ejectedUntilProbe && this.breaker.canRequest();
+  /** Whether a call may be sent to it now; in `panic` its health check is disregarded. */
+  isAvailable(panic = false): boolean {
+    return (panic || this.healthy) && !this.ejectedUntilProbe && this.breaker.canRequest();
   }
 
   /**

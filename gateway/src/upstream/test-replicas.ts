@@ -127,23 +127,28 @@ export async function startReviews(): Promise<Pick<TestReplica, 'url' | 'kill' |
 
 export interface FailingReplica {
   url: string;
-  /** Requests received on any path. */
+  /** GraphQL requests received. */
   hits: number;
+  /** `/health` requests received. */
+  healthChecks: number;
   /** While true every request, `/health` included, is answered 503; otherwise it is passed to `target`. */
   failing: boolean;
+  /** While true `/health` alone is answered 503. */
+  healthFailing: boolean;
   close(): Promise<void>;
 }
 
 /**
  * A replica that breaks on demand: an HTTP proxy in front of a real replica answering 503 while
- * `failing` (as a load balancer with nothing behind it does), forwarding the exact signed bytes
- * otherwise.
+ * `failing` (as a load balancer with nothing behind it does), or only on `/health` while
+ * `healthFailing`, forwarding the exact signed bytes otherwise.
  */
 export async function startFailingReplica(target: string, failing = true): Promise<FailingReplica> {
-  const replica = { hits: 0, failing };
+  const replica = { hits: 0, healthChecks: 0, failing, healthFailing: false };
   const server = createServer(async (req, res) => {
-    replica.hits++;
-    if (replica.failing) {
+    if (req.url === '/health') replica.healthChecks++;
+    else replica.hits++;
+    if (replica.failing || (replica.healthFailing && req.url === '/health')) {
       res.writeHead(503, { 'content-type': 'text/plain' }).end('no healthy upstream');
       return;
     }

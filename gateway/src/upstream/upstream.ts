@@ -101,14 +101,15 @@ export class SubgraphUpstream {
     );
     this.balancer = createBalancer(policy.balancer, this.replicas);
     this.budget = new RetryBudget({ ratio: policy.retries.budgetRatio, minPerSecond: policy.retries.budgetMinPerSecond });
-    this.untrack = metrics.track(() =>
-      this.replicas.map((replica) => ({
+    this.untrack = metrics.track(() => {
+      const panic = this.inPanic();
+      return this.replicas.map((replica) => ({
         subgraph,
         replica: replica.id,
-        available: replica.isAvailable(),
+        available: replica.isAvailable(panic),
         breaker: replica.breaker.state,
-      })),
-    );
+      }));
+    });
     if (policy.healthCheck.intervalMs > 0) this.startHealthChecks(policy.healthCheck.intervalMs);
   }
 
@@ -156,8 +157,18 @@ export class SubgraphUpstream {
     throw subgraphUnavailable();
   }
 
+  /**
+   * When no replica passes its health check, the checks are disregarded (Envoy's panic mode): a
+   * broken or overloaded `/health` must not take down a subgraph whose GraphQL still answers.
+   * Ejection and breakers, which judge the real calls, still apply.
+   */
+  private inPanic(): boolean {
+    return this.replicas.every((replica) => !replica.healthy);
+  }
+
   private pick(call: UpstreamCall, tried: Set<Replica>): Replica | undefined {
-    const available = this.replicas.filter((replica) => !tried.has(replica) && replica.isAvailable());
+    const panic = this.inPanic();
+    const available = this.replicas.filter((replica) => !tried.has(replica) && replica.isAvailable(panic));
     return this.balancer.pick(available, call.clientKey);
   }
 
