@@ -17,7 +17,7 @@ export default defineConfig({
         resolve,
         test: {
           name: 'services',
-          include: ['{packages,subgraphs,gateway,workers,schema,payment-provider,deploy}/**/*.test.ts'],
+          include: ['{packages,subgraphs,gateway,workers,schema,payment-provider,deploy,bench}/**/*.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['./packages/testing/src/global-setup.ts'],
           testTimeout: 30_000,
