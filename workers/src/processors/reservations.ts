@@ -1,4 +1,4 @@
-import { applyReservationResult, failOrder, orderForReservation } from '@shopgraph/orders/checkout';
+import { applyReservationResult, failOrder, orderForReservation, priceReservation } from '@shopgraph/orders/checkout';
 import { closePayableOrder, recordPayableOrder } from '@shopgraph/payments/checkout';
 import { releaseReservation, reserveStock } from '@shopgraph/products/inventory';
 import { jobIds } from '@shopgraph/queues';
@@ -20,14 +20,18 @@ export function reservationProcessors(ctx: WorkerContext): QueueWiring<'reservat
     processors: {
       'reserve-stock': async ({ orderId, version }) => {
         const request = await orderForReservation(orders, { orderId, version });
-        if (!request) return { skipped: 'the order is no longer pending at this version' };
+        if (!request) return { skipped: 'the order is gone or at another version' };
         const result = await reserveStock(products, request);
+        // Payments learns the price before the order shows AWAITING_PAYMENT, so a customer who
+        // pays the moment they see it always finds something to charge.
+        const price = result.ok ? priceReservation(result.lines) : undefined;
+        if (price && 'total' in price) {
+          await recordPayableOrder(payments, { orderId, userId: request.userId, total: price.total, version });
+        }
         const order = await applyReservationResult(orders, { orderId, version, result });
         if (!order) return { skipped: 'the order is gone' };
         switch (order.status) {
-          case 'AWAITING_PAYMENT': {
-            if (!order.total) throw new Error(`order ${orderId} awaits payment without a total`);
-            await recordPayableOrder(payments, { orderId, userId: order.userId, total: order.total, version: order.version });
+          case 'AWAITING_PAYMENT':
             await ctx.enqueue({
               queue: 'expiries',
               name: 'expire-order',
@@ -36,18 +40,14 @@ export function reservationProcessors(ctx: WorkerContext): QueueWiring<'reservat
               delayMs: ctx.config.reservationTtlMs,
             });
             break;
-          }
-          // Cancelled while the stock was being reserved: cancelOrder's release ran before
-          // there was anything to release, so what was just reserved goes back here.
+          // Cancelled while the stock was being reserved (cancelOrder's release ran before there
+          // was anything to release), refused by products (nothing held) or by orders after the
+          // stock was reserved (e.g. lines in different currencies): whatever is held goes back,
+          // and the payable copy of this version must not stay chargeable.
           case 'CANCELLED':
-            await releaseReservation(products, orderId);
-            break;
-          // Refused by products (nothing held), or by orders after the stock was reserved
-          // (e.g. lines in different currencies): whatever is held goes back. After an item
-          // change the payable copy of the earlier version must not stay chargeable either.
           case 'REJECTED':
             await releaseReservation(products, orderId);
-            await closePayableOrder(payments, { orderId, version: order.version });
+            await closePayableOrder(payments, { orderId, version });
             break;
         }
         return { status: order.status, version: order.version };

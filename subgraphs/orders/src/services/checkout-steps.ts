@@ -14,6 +14,7 @@ import { lockOrder, transitionOrder, type Tx } from './order-state.js';
 
 export interface OrderToReserve {
   orderId: string;
+  userId: string;
   version: number;
   items: { productId: string; quantity: number }[];
 }
@@ -31,7 +32,12 @@ const snapshotOf = (order: OrderRow): OrderSnapshot => ({
   total: toMoney(order.totalAmount, order.totalCurrency),
 });
 
-/** The items to reserve for `version`, or null when the order is no longer PENDING at that version. */
+/**
+ * The items to reserve for `version`, or null when the order is gone or at another version.
+ * An order already past PENDING at this version still answers: a job retried after a crash
+ * must re-run the idempotent steps that follow the reservation (payable order, expiry,
+ * release), which an early stop would skip for good.
+ */
 export async function orderForReservation(
   db: Db,
   { orderId, version }: { orderId: string; version: number },
@@ -39,22 +45,22 @@ export async function orderForReservation(
   return db.transaction(async (tx) => {
     // A share lock keeps an item change from committing between the two reads.
     const [order] = await tx
-      .select({ status: orders.status, version: orders.version })
+      .select({ userId: orders.userId, version: orders.version })
       .from(orders)
       .where(eq(orders.id, orderId))
       .for('share');
-    if (!order || order.status !== 'PENDING' || order.version !== version) return null;
+    if (!order || order.version !== version) return null;
     const items = await tx
       .select({ productId: orderItems.productId, quantity: orderItems.quantity })
       .from(orderItems)
       .where(eq(orderItems.orderId, orderId))
       .orderBy(asc(orderItems.productId));
-    return { orderId, version, items };
+    return { orderId, userId: order.userId, version, items };
   });
 }
 
 /** The total of reserved lines, or why they cannot make one order. */
-function priceOf(lines: ReservedLine[]): { total: { amount: number; currency: string } } | { refusal: string } {
+export function priceReservation(lines: ReservedLine[]): { total: { amount: number; currency: string } } | { refusal: string } {
   const currencies = [...new Set(lines.map((line) => line.unitPrice.currency))].sort();
   if (currencies.length !== 1) {
     return { refusal: `Products priced in different currencies (${currencies.join(', ')}) cannot be paid as one order.` };
@@ -105,7 +111,7 @@ export async function applyReservationResult(
 
     const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, orderId));
     assertMatches(order, items, result.lines);
-    const price = priceOf(result.lines);
+    const price = priceReservation(result.lines);
     if ('refusal' in price) return snapshotOf((await transitionOrder(tx, order, { to: 'REJECTED', reason: price.refusal })) ?? order);
     const priced = await transitionOrder(tx, order, {
       to: 'AWAITING_PAYMENT',

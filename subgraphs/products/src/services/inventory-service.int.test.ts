@@ -73,6 +73,14 @@ describe('reserveStock', () => {
     expect(await stockOf(product.id)).toEqual({ onHand: 5, reserved: 2 });
   });
 
+  it('reserves once when the first deliveries of an order arrive together', async () => {
+    const product = await newProduct(5);
+    const request = { orderId: randomUUID(), version: 1, items: [{ productId: product.id, quantity: 2 }] };
+    const results = await Promise.all(Array.from({ length: 4 }, () => reserveStock(db, request)));
+    expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
+    expect(await stockOf(product.id)).toEqual({ onHand: 5, reserved: 2 });
+  });
+
   it('re-reserves only the difference for a new version and ignores an older one', async () => {
     const a = await newProduct(5);
     const b = await newProduct(5);

@@ -54,6 +54,9 @@ function mergeItems(items: ReservationRequest['items']): Map<string, number> {
  */
 export async function reserveStock(db: Db, request: ReservationRequest): Promise<ReservationResult> {
   return db.transaction(async (tx) => {
+    // Two deliveries of an order's first reservation find no row to lock: serialize them on the
+    // order instead, or both would reserve the units.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`reserve:${request.orderId}`}))`);
     const [existing] = await tx
       .select()
       .from(stockReservations)
