@@ -1,0 +1,114 @@
+import { execFileSync } from 'node:child_process';
+import { cpus, release, totalmem, type } from 'node:os';
+import pg from 'pg';
+import type { BenchOptions } from './options.js';
+import type { Progress } from './progress.js';
+import { round } from './proc.js';
+import { headlineRatios, headlineText, REPORT_VERSION, writeReport, type BenchReport, type Hardware, type ReportFiles } from './report/report.js';
+import { runBalancing, type BalancingResult } from './scenarios/balancing.js';
+import { capacityModel } from './scenarios/capacity.js';
+import { MISS_GATEWAY, runCatalog, type CatalogResult } from './scenarios/catalog.js';
+import { runCheckout, type CheckoutResult } from './scenarios/checkout.js';
+import { DEEP_GATEWAY, runDeep, type DeepResult } from './scenarios/deep.js';
+import { Stage } from './stage.js';
+
+async function hardwareOf(databaseUrl: string): Promise<Hardware> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ server_version: string }>('show server_version');
+    return {
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      cores: cpus().length,
+      memoryGiB: round(totalmem() / 2 ** 30, 1),
+      node: process.version,
+      os: `${type()} ${release()}`,
+      postgres: `PostgreSQL ${rows[0]!.server_version.split(' ')[0]}`,
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+function commitOf(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Our gateway with its response cache off, for scenarios that measure what lies behind it. */
+const CACHE_OFF: Record<string, string> = { RESPONSE_CACHE: 'false' };
+
+/**
+ * Runs every scenario against a fresh platform and writes the report. A scenario that fails is
+ * reported as missing, with its error, and the others still run; Ctrl-C stops every process
+ * and drops the database before exiting.
+ */
+export async function runBenchmark(options: BenchOptions, progress: Progress): Promise<{ report: BenchReport; files: ReportFiles }> {
+  const startedAt = Date.now();
+  let stage: Stage | undefined;
+  const interrupt = (signal: NodeJS.Signals) => {
+    progress.note(`${signal}: stopping every process and dropping the bench database`);
+    const stopping = stage ? stage.close() : Promise.resolve();
+    stopping.finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  try {
+    stage = await Stage.open(options, progress);
+    const hardware = await hardwareOf(stage.database.url);
+    const missing: string[] = [];
+    const attempt = async <T>(name: string, scenario: () => Promise<T>): Promise<T | null> => {
+      try {
+        return await scenario();
+      } catch (error) {
+        missing.push(`${name}: the scenario failed: ${error instanceof Error ? error.message : String(error)}`);
+        progress.note(`${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+        return null;
+      }
+    };
+    const ready = stage;
+    const catalog: CatalogResult | null = await attempt('catalog', () => runCatalog(ready, progress, CACHE_OFF));
+    const deep: DeepResult | null = await attempt('deep read', () => runDeep(ready, progress, CACHE_OFF));
+    const checkout: CheckoutResult | null = await attempt('checkout', () => runCheckout(ready, progress));
+    const balancing: BalancingResult | null = await attempt('balancing', () => runBalancing(ready, progress, CACHE_OFF));
+    const byId = catalog?.workloads.find((w) => w.key === 'product-by-id');
+    const capacity = capacityModel({
+      catalogMiss: byId?.systems.find((s) => s.key === 'ours-cache-off'),
+      catalogMissGateway: MISS_GATEWAY,
+      catalogHit: byId?.systems.find((s) => s.key === 'ours-l1-hit'),
+      catalogHitGateway: 'gateway',
+      deep: deep?.systems.find((s) => s.key === 'dataloader'),
+      deepGateway: DEEP_GATEWAY,
+      checkout: checkout ?? undefined,
+    });
+    missing.push(...(catalog?.missing ?? []), ...(deep?.missing ?? []), ...(checkout?.missing ?? []), ...capacity.missing);
+    const scenarios = { catalog, deep, checkout, balancing, capacity };
+    const ratios = headlineRatios(scenarios, missing);
+    const { seed, name, resultsDir, quick, ...settings } = options;
+    const report: BenchReport = {
+      version: REPORT_VERSION,
+      name,
+      date: new Date().toISOString().slice(0, 10),
+      quick,
+      durationSeconds: round((Date.now() - startedAt) / 1000, 1),
+      commit: commitOf(),
+      hardware,
+      seed,
+      settings,
+      ratios,
+      headline: headlineText(ratios),
+      scenarios,
+      missing,
+    };
+    progress.note('writing the report');
+    return { report, files: writeReport(report, resultsDir) };
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    progress.note('stopping the platform and dropping the bench database');
+    await stage?.close();
+  }
+}

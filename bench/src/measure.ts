@@ -1,0 +1,153 @@
+import { readCounter } from '@shopgraph/testing';
+import type { LoadGenerator } from './load/client.js';
+import type { HttpLoadResult, HttpRequestSpec } from './load/protocol.js';
+import { round, UsageMeter, type ProcessUsage } from './proc.js';
+import type { Progress } from './progress.js';
+import { concat, percentiles, ratio, type Percentiles } from './stats.js';
+
+/** One thing under load: where to send requests and which processes answer them. */
+export interface SystemUnderTest {
+  /** Short key used in the report's JSON, e.g. `plain-apollo-gateway`. */
+  key: string;
+  /** What a reader sees, e.g. "plain @apollo/gateway (no plugins)". */
+  label: string;
+  url: string;
+  /** The processes serving it, by name (CPU and memory are reported for each). */
+  pids: Map<string, number>;
+  /** The subgraphs' `/metrics` pages whose SQL statements this system causes. */
+  sqlMetricsUrls?: string[];
+}
+
+export interface SystemResult {
+  key: string;
+  label: string;
+  requests: number;
+  /** Measured seconds, all rounds together. */
+  seconds: number;
+  requestsPerSecond: number;
+  /** Each round's requests/s, in round order: their spread shows how noisy the machine was. */
+  roundRequestsPerSecond: number[];
+  latencyMs: Percentiles;
+  errors: { transport: number; http: number; graphql: number; rate: number; first: string | null };
+  processes: Record<string, ProcessUsage>;
+  /** CPU milliseconds per request, over every process serving the system (the load generator excluded). */
+  cpuMsPerRequest: number;
+  /** Response-header tallies (e.g. cache status → responses). */
+  headerCounts: Record<string, Record<string, number>>;
+  /** SQL statements sent per request under load, when the system's subgraphs count them. */
+  sqlStatementsPerRequest: number | null;
+}
+
+export interface InterleavedOptions {
+  systems: SystemUnderTest[];
+  requests: HttpRequestSpec[];
+  rounds: number;
+  roundSeconds: number;
+  /** Each round sends this many requests instead of lasting `roundSeconds`. */
+  roundRequests?: number;
+  warmupSeconds: number;
+  connections: number;
+  countHeaders?: string[];
+  progress: Progress;
+  /** The label the progress bar shows. */
+  title: string;
+}
+
+const LOADGEN = 'load generator';
+
+async function sqlStatements(urls: string[] | undefined): Promise<number | null> {
+  if (!urls || urls.length === 0) return null;
+  const counts = await Promise.all(urls.map((url) => readCounter(url, 'shopgraph_sql_statements_total')));
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Drives every system with the same requests in short rounds, taking turns (the order rotates
+ * each round), so a slow minute on a shared machine falls on all of them alike. Latency
+ * percentiles are over every response of every round; requests/s is all requests over all
+ * measured time.
+ */
+export async function measureInterleaved(loadgen: LoadGenerator, options: InterleavedOptions): Promise<SystemResult[]> {
+  const { systems } = options;
+  const results = new Map<string, HttpLoadResult[]>(systems.map((s) => [s.key, []]));
+  const meters = new Map(systems.map((s) => [s.key, new UsageMeter(new Map([...s.pids, [LOADGEN, loadgen.pid]]))]));
+  const sql = new Map(systems.map((s) => [s.key, { statements: 0, requests: 0 }]));
+  const command = (system: SystemUnderTest, seconds: number, amount?: number) => ({
+    kind: 'http' as const,
+    url: system.url,
+    requests: options.requests,
+    connections: options.connections,
+    seconds,
+    ...(amount ? { amount } : {}),
+    countHeaders: options.countHeaders ?? [],
+  });
+
+  const steps = systems.length * (options.rounds + (options.warmupSeconds > 0 ? 1 : 0));
+  const task = options.progress.task(options.title, steps);
+  if (options.warmupSeconds > 0) {
+    for (const system of systems) {
+      await loadgen.run(command(system, options.warmupSeconds));
+      task.advance(`warm-up ${system.label}`);
+    }
+  }
+  for (let r = 0; r < options.rounds; r++) {
+    for (let k = 0; k < systems.length; k++) {
+      const system = systems[(k + r) % systems.length]!;
+      const meter = meters.get(system.key)!;
+      const before = await sqlStatements(system.sqlMetricsUrls);
+      meter.begin();
+      const result = await loadgen.run(command(system, options.roundSeconds, options.roundRequests));
+      meter.end();
+      const after = await sqlStatements(system.sqlMetricsUrls);
+      if (before !== null && after !== null) {
+        const counted = sql.get(system.key)!;
+        counted.statements += after - before;
+        counted.requests += result.requests;
+      }
+      results.get(system.key)!.push(result);
+      task.advance(`round ${r + 1}/${options.rounds} ${system.label}`);
+    }
+  }
+  task.done();
+
+  return systems.map((system) => {
+    const rounds = results.get(system.key)!;
+    const requests = rounds.reduce((n, x) => n + x.requests, 0);
+    const seconds = rounds.reduce((n, x) => n + x.seconds, 0);
+    const transport = rounds.reduce((n, x) => n + x.transportErrors, 0);
+    const http = rounds.reduce((n, x) => n + x.non2xx, 0);
+    const graphql = rounds.reduce((n, x) => n + x.graphqlErrors, 0);
+    const processes = meters.get(system.key)!.result();
+    const serverCpu = Object.entries(processes)
+      .filter(([name]) => name !== LOADGEN)
+      .reduce((n, [, usage]) => n + usage.cpuSeconds, 0);
+    const headerCounts: Record<string, Record<string, number>> = {};
+    for (const round of rounds) {
+      for (const [header, counts] of Object.entries(round.headerCounts)) {
+        const total = (headerCounts[header] ??= {});
+        for (const [value, n] of Object.entries(counts)) total[value] = (total[value] ?? 0) + n;
+      }
+    }
+    const counted = sql.get(system.key)!;
+    return {
+      key: system.key,
+      label: system.label,
+      requests,
+      seconds: round(seconds, 3),
+      requestsPerSecond: round(requests / seconds, 1),
+      roundRequestsPerSecond: rounds.map((x) => round(x.requests / x.seconds, 1)),
+      latencyMs: percentiles(concat(rounds.map((x) => x.latenciesMs))),
+      errors: {
+        transport,
+        http,
+        graphql,
+        rate: ratio(transport + http + graphql, requests + transport, 5) ?? 0,
+        first: rounds.find((x) => x.firstError)?.firstError ?? null,
+      },
+      processes,
+      cpuMsPerRequest: requests > 0 ? round((serverCpu * 1000) / requests, 3) : 0,
+      headerCounts,
+      sqlStatementsPerRequest: system.sqlMetricsUrls && counted.requests > 0 ? round(counted.statements / counted.requests, 2) : null,
+    };
+  });
+}

@@ -1,0 +1,78 @@
+/** What one benchmark run seeds and how long it drives each system. */
+export interface BenchOptions {
+  quick: boolean;
+  /** Names the report files: `bench/results/<date>-<name>.{json,md}`. */
+  name: string;
+  /** Where the report goes (the test points it at a temporary folder). */
+  resultsDir: string;
+  seed: SeedSize;
+  /** Interleaved rounds per scenario: every system is measured once per round, in rotating order. */
+  rounds: number;
+  /** Seconds of load per system per round. */
+  roundSeconds: number;
+  /** Seconds of unmeasured load per system before its first round (JIT, pools, caches). */
+  warmupSeconds: number;
+  /** Concurrent connections autocannon keeps open. */
+  connections: number;
+  checkout: CheckoutSize;
+  /** Seconds of `pgbench` on the bench database. */
+  pgbenchSeconds: number;
+  /** pgbench clients; the scale factor is the same, so clients do not queue on one branch row. */
+  pgbenchClients: number;
+  /** Requests through the gateway onto the weighted replicas. */
+  balancingRequests: number;
+}
+
+export interface SeedSize {
+  products: number;
+  users: number;
+  orders: number;
+  /** Products with little stock that every checkout customer competes for. */
+  hotProducts: number;
+  /** Units of each hot product: fewer than the customers want, so they sell out. */
+  hotStock: number;
+}
+
+export interface CheckoutSize {
+  /** Customers placing and paying orders at the same time. */
+  customers: number;
+  /** Seconds during which new orders are placed; orders in flight then finish. */
+  seconds: number;
+  /** Orders placed one after another while Postgres' WAL is read, to count write transactions. */
+  countedOrders: number;
+}
+
+const full: Omit<BenchOptions, 'quick' | 'name' | 'resultsDir'> = {
+  seed: { products: 10_000, users: 1_000, orders: 20_000, hotProducts: 5, hotStock: 40 },
+  rounds: 3,
+  roundSeconds: 3,
+  warmupSeconds: 1,
+  connections: 32,
+  checkout: { customers: 32, seconds: 25, countedOrders: 40 },
+  pgbenchSeconds: 10,
+  pgbenchClients: 8,
+  balancingRequests: 6_000,
+};
+
+const quick: typeof full = {
+  seed: { products: 500, users: 50, orders: 500, hotProducts: 2, hotStock: 5 },
+  rounds: 2,
+  roundSeconds: 0.6,
+  warmupSeconds: 0.3,
+  connections: 16,
+  checkout: { customers: 8, seconds: 3, countedOrders: 6 },
+  pgbenchSeconds: 2,
+  pgbenchClients: 2,
+  balancingRequests: 600,
+};
+
+/** Reads `--quick` and `--name <name>`; `npm run bench --quick` arrives as npm_config_quick. */
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultResultsDir: string): BenchOptions {
+  const isQuick = argv.includes('--quick') || (env.npm_config_quick !== undefined && env.npm_config_quick !== 'false');
+  const nameAt = argv.indexOf('--name');
+  const given = nameAt >= 0 ? argv[nameAt + 1] : undefined;
+  const unknown = argv.filter((arg, i) => arg !== '--quick' && arg !== '--name' && argv[i - 1] !== '--name');
+  if (unknown.length > 0) throw new Error(`Unknown argument ${unknown[0]}: npm run bench [-- --quick] [-- --name <name>]`);
+  const name = (given ?? (isQuick ? 'quick' : 'full')).replace(/[^\w.-]/g, '-');
+  return { ...(isQuick ? quick : full), quick: isQuick, name, resultsDir: defaultResultsDir };
+}

@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A child process the benchmark started: the platform's own or one of the peers. */
+export interface BenchProcess {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+}
+
+/**
+ * Where children's output goes. By default nowhere (a process writing JSON logs still pays for
+ * them, as in production); `BENCH_LOGS=<dir>` keeps each process's log in `<dir>/<name>.log`.
+ */
+export function outputFor(name: string, child: ChildProcess, logsDir: string | undefined): void {
+  if (!logsDir) return;
+  mkdirSync(logsDir, { recursive: true });
+  const file = createWriteStream(`${logsDir}/${name.replace(/[^\w.-]+/g, '-')}.log`);
+  // A log that cannot be written must not take the benchmark (and its cleanup) down.
+  file.on('error', () => undefined);
+  child.stdout?.pipe(file);
+  child.stderr?.pipe(file);
+}
+
+/** Starts a TypeScript entry point the way the platform starts its processes: `node --import tsx`. */
+export function startNode(name: string, cwd: string, entry: string, env: NodeJS.ProcessEnv, logsDir: string | undefined): BenchProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd,
+    env,
+    stdio: ['ignore', logsDir ? 'pipe' : 'ignore', logsDir ? 'pipe' : 'ignore'],
+  });
+  outputFor(name, child, logsDir);
+  return { name, child, pid: child.pid! };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves once `probe` succeeds; rejects when the process exits first or time runs out. */
+export async function waitUntil(process: BenchProcess, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (process.child.exitCode !== null || process.child.signalCode !== null) {
+      throw new Error(`${process.name} exited (${process.child.exitCode ?? process.child.signalCode}) before it was ready; rerun with BENCH_LOGS=bench/tmp/logs to see why`);
+    }
+    try {
+      if (await probe()) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${process.name} was not ready within ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+/** A GraphQL server is ready when it answers `{ __typename }`. */
+export const answersGraphQL = (url: string) => async () => {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ __typename }' }),
+  });
+  return response.ok;
+};
+
+export const answersHealth = (url: string) => async () => (await fetch(url)).ok;
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when every process has exited. */
+export async function stopAll(processes: BenchProcess[], graceMs = 10_000): Promise<void> {
+  const alive = processes.filter(({ child }) => child.exitCode === null && child.signalCode === null);
+  const exited = alive.map(({ child }) => new Promise((resolve) => child.once('exit', resolve)));
+  for (const { child } of alive) child.kill('SIGTERM');
+  const killer = setTimeout(() => alive.forEach(({ child }) => child.kill('SIGKILL')), graceMs);
+  await Promise.all(exited);
+  clearTimeout(killer);
+}

@@ -1,0 +1,316 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { SystemResult } from '../measure.js';
+import type { BenchOptions, SeedSize } from '../options.js';
+import type { BalancingResult } from '../scenarios/balancing.js';
+import type { CapacityResult } from '../scenarios/capacity.js';
+import type { CatalogResult } from '../scenarios/catalog.js';
+import type { CheckoutResult } from '../scenarios/checkout.js';
+import type { DeepResult } from '../scenarios/deep.js';
+import { barChart, formatNumber, groupedBarChart } from './svg.js';
+
+export const REPORT_VERSION = 1;
+
+export interface Hardware {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  os: string;
+  postgres: string;
+}
+
+/** One headline ratio: the number, what it should be, and whether it is. */
+export interface HeadlineRatio {
+  key: string;
+  title: string;
+  value: number | null;
+  /** e.g. "≥ 30", "< 0.10", or null when there is no target. */
+  target: string | null;
+  /** null when there is no value or no target. */
+  met: boolean | null;
+  /** Why the value is missing, when it is. */
+  reason?: string;
+}
+
+export interface BenchReport {
+  version: typeof REPORT_VERSION;
+  name: string;
+  date: string;
+  quick: boolean;
+  durationSeconds: number;
+  commit: string | null;
+  hardware: Hardware;
+  seed: SeedSize;
+  settings: Omit<BenchOptions, 'seed' | 'name' | 'resultsDir' | 'quick'>;
+  ratios: HeadlineRatio[];
+  /** The ratios in words, for the terminal and the top of the Markdown. */
+  headline: string[];
+  scenarios: {
+    catalog: CatalogResult | null;
+    deep: DeepResult | null;
+    checkout: CheckoutResult | null;
+    balancing: BalancingResult | null;
+    capacity: CapacityResult;
+  };
+  /** Every scenario or variant that could not be measured, with the reason. */
+  missing: string[];
+}
+
+export interface ReportFiles {
+  json: string;
+  markdown: string;
+  charts: string[];
+}
+
+const target = (value: number | null, op: '>=' | '<' | '==', bound: number) =>
+  value === null ? null : op === '>=' ? value >= bound : op === '<' ? value < bound : value === bound;
+
+/** The headline ratios from the scenarios' results; a missing one carries its reason. */
+export function headlineRatios(scenarios: BenchReport['scenarios'], missing: string[]): HeadlineRatio[] {
+  const byId = scenarios.catalog?.workloads.find((w) => w.key === 'product-by-id')?.ratios;
+  const page = scenarios.catalog?.workloads.find((w) => w.key === 'catalog-page')?.ratios;
+  const catalogReason = 'the catalog scenario did not run';
+  const l2Reason = missing.find((m) => m.startsWith('Redis (second-level) cache hits')) ?? catalogReason;
+  const ratio = (key: string, title: string, value: number | null | undefined, op: '>=' | '<' | '==' | null, bound: number | null, reason: string, shown?: string): HeadlineRatio => ({
+    key,
+    title,
+    value: value ?? null,
+    target: op === null || bound === null ? null : (shown ?? `${op === '>=' ? '≥' : op === '<' ? '<' : '='} ${bound}`),
+    met: op === null || bound === null ? null : target(value ?? null, op, bound),
+    ...(value === null || value === undefined ? { reason } : {}),
+  });
+  const deep = scenarios.deep;
+  const checkout = scenarios.checkout;
+  return [
+    ratio('cacheL1VsPlain', 'in-process cache hit vs plain @apollo/gateway (throughput, product(id))', byId?.l1HitVsPlain, '>=', 30, catalogReason, '≥ 30×'),
+    ratio('cacheL1VsBare', 'in-process cache hit vs bare node:http (throughput, product(id))', byId?.l1HitVsBare, '>=', 0.6, catalogReason),
+    ratio('cacheL2VsBare', 'Redis cache hit vs bare node:http (throughput, product(id))', byId?.l2HitVsBare, '>=', 0.25, l2Reason),
+    ratio('pluginOverheadOnMiss', 'all plugins on a miss: 1 − ours / plain @apollo/gateway (product(id))', byId?.pluginOverheadOnMiss, '<', 0.1, catalogReason),
+    ratio('pluginOverheadOnMissPage', 'all plugins on a miss: 1 − ours / plain @apollo/gateway (products(first: 20))', page?.pluginOverheadOnMiss, '<', 0.1, catalogReason),
+    ratio('dataloaderStatements', 'SQL statements per deep request: naive / DataLoader', deep?.ratios.statements, null, null, deep?.missing[0] ?? 'the deep scenario did not run'),
+    ratio('dataloaderThroughput', 'deep request throughput: DataLoader / naive', deep?.ratios.throughput, null, null, deep?.missing[0] ?? 'the deep scenario did not run'),
+    ratio('checkoutVsCeiling', 'checkout orders/s to PAID vs pgbench ceiling (tps / write transactions per order)', checkout?.ratioToCeiling, '>=', 0.5, checkout?.missing[0] ?? 'the checkout scenario did not run'),
+    ratio('oversold', 'hot-product units oversold under concurrency', checkout?.oversold, '==', 0, 'the checkout scenario did not run'),
+    ratio('balancingMaxShareError', 'replica balancing: max |measured share − w/Σw| (3:2:1)', scenarios.balancing?.maxShareError, '<', 0.05, 'the balancing scenario did not run', '< 0.05'),
+  ];
+}
+
+export function headlineText(ratios: HeadlineRatio[]): string[] {
+  return ratios.map((r) => {
+    const verdict = r.met === null ? '' : r.met ? ' ✓' : ' ✗';
+    const value = r.value === null ? `not measured (${r.reason})` : formatNumber(r.value);
+    return `${r.title}: ${value}${r.target ? ` (target ${r.target})${verdict}` : ''}`;
+  });
+}
+
+// ---------------------------------------------------------------- Markdown
+
+const cell = (value: number | null | undefined, suffix = '') => (value === null || value === undefined ? '—' : `${formatNumber(value)}${suffix}`);
+
+function systemsTable(systems: SystemResult[], extra?: { title: string; value: (s: SystemResult) => string }): string {
+  const processNames = [...new Set(systems.flatMap((s) => Object.keys(s.processes)))];
+  const lines = [
+    `| system | req/s | p50 ms | p90 ms | p99 ms | errors (HTTP / GraphQL / transport) | CPU ms/req | ${extra ? `${extra.title} | ` : ''}`,
+    `|---|---:|---:|---:|---:|---:|---:|${extra ? '---:|' : ''}`,
+    ...systems.map(
+      (s) =>
+        `| ${s.label} | ${cell(s.requestsPerSecond)} | ${cell(s.latencyMs.p50)} | ${cell(s.latencyMs.p90)} | ${cell(s.latencyMs.p99)} | ${s.errors.http} / ${s.errors.graphql} / ${s.errors.transport} | ${cell(s.cpuMsPerRequest)} | ${extra ? `${extra.value(s)} | ` : ''}`,
+    ),
+  ];
+  const usage = [
+    '',
+    `<details><summary>CPU (cores busy) and peak RSS (MiB) per process, and requests/s per round</summary>\n`,
+    `| system | ${processNames.join(' | ')} | req/s per round |`,
+    `|---|${processNames.map(() => '---:').join('|')}|---|`,
+    ...systems.map(
+      (s) =>
+        `| ${s.label} | ${processNames.map((p) => (s.processes[p] ? `${s.processes[p]!.cores} / ${Math.round(s.processes[p]!.peakRssMiB)}` : '')).join(' | ')} | ${s.roundRequestsPerSecond.map((x) => formatNumber(x)).join(', ')} |`,
+    ),
+    '\n</details>',
+  ];
+  return [...lines, ...usage].join('\n');
+}
+
+function hitRatio(system: SystemResult): string {
+  const status = Object.values(system.headerCounts)[0];
+  if (!status) return '—';
+  const total = Object.values(status).reduce((a, b) => a + b, 0);
+  const hits = Object.entries(status)
+    .filter(([value]) => /hit/i.test(value))
+    .reduce((n, [, count]) => n + count, 0);
+  return total > 0 ? `${Math.round((hits / total) * 1000) / 10} %` : '—';
+}
+
+export function renderMarkdown(report: BenchReport, chartFiles: Record<string, string>): string {
+  const h = report.hardware;
+  const out: string[] = [];
+  out.push(`# Shopgraph benchmark — ${report.date} (${report.name})`, '');
+  out.push(
+    `**Machine:** ${h.cpuModel}, ${h.cores} cores, ${h.memoryGiB} GiB RAM · Node ${h.node} · ${h.postgres} · ${h.os}${report.commit ? ` · commit \`${report.commit}\`` : ''}`,
+    '',
+    `Every process of the benchmark (systems under test, Postgres, Redis, the load generator) shares these ${h.cores} cores, so absolute numbers are this machine's; the ratios compare systems measured in the same run, taking turns in short rounds so noise falls on all of them alike. ${report.quick ? '**This is a `--quick` run: small data, sub-second rounds — a smoke test, not a measurement.**' : ''}`,
+    '',
+    `**Data:** ${report.seed.products.toLocaleString('en-US')} products, ${report.seed.users.toLocaleString('en-US')} users, ${report.seed.orders.toLocaleString('en-US')} orders (1–4 items each, a payment per paid order), ${report.seed.hotProducts} hot products of ${report.seed.hotStock} units. **Load:** autocannon in its own process, ${report.settings.connections} connections, ${report.settings.rounds} rounds × ${report.settings.roundSeconds} s per system after ${report.settings.warmupSeconds} s of warm-up. Run took ${Math.round(report.durationSeconds)} s.`,
+    '',
+    '## Headline',
+    '',
+    '| ratio | value | target | |',
+    '|---|---:|---|---|',
+    ...report.ratios.map((r) => `| ${r.title} | ${r.value === null ? `not measured: ${r.reason}` : formatNumber(r.value)} | ${r.target ?? ''} | ${r.met === null ? '' : r.met ? '✓' : '✗'} |`),
+    '',
+  );
+  if (report.missing.length > 0) {
+    out.push('**Not measured in this run:**', '', ...report.missing.map((m) => `- ${m}`), '');
+  }
+  const chart = (key: string, alt: string) => (chartFiles[key] ? `![${alt}](${chartFiles[key]})\n` : '');
+
+  const catalog = report.scenarios.catalog;
+  if (catalog) {
+    out.push('## 1. Catalog reads (cacheable)', '');
+    for (const workload of catalog.workloads) {
+      out.push(`### ${workload.title}`, '', `\`${workload.query}\` — ${workload.distinctRequests} distinct request bodies.`, '');
+      out.push(systemsTable(workload.systems, { title: 'cache hits', value: hitRatio }), '');
+      out.push(chart(`${workload.key}-throughput`, `${workload.title}: requests per second`), chart(`${workload.key}-latency`, `${workload.title}: latency`));
+    }
+  }
+  const deep = report.scenarios.deep;
+  if (deep) {
+    out.push('## 2. Deep federated read (private)', '');
+    out.push(
+      `\`${deep.query}\` with \`first: ${deep.pageSize}\` for ${deep.customers} customers in turn (${deep.ordersPerRequest} orders per page). SQL statements per request counted on the subgraphs' \`/metrics\` around a single request: **DataLoader ${deep.statementsPerRequest.batched}**, **without batching ${cell(deep.statementsPerRequest.naive)}**.`,
+      '',
+    );
+    out.push(systemsTable(deep.systems, { title: 'SQL/request under load', value: (s) => cell(s.sqlStatementsPerRequest) }), '');
+    out.push(chart('deep-throughput', 'deep read: requests per second'), chart('deep-latency', 'deep read: latency'));
+  }
+  const checkout = report.scenarios.checkout;
+  if (checkout) {
+    const w = checkout.writeTransactions;
+    out.push('## 3. Checkout under concurrency', '');
+    out.push(
+      `${checkout.customers} customers, each placing an order (1–2 ordinary products, 30 % also one hot product), waiting for AWAITING_PAYMENT, paying, and waiting for PAID, for ${checkout.placingSeconds} s; orders in flight then finished (${checkout.seconds} s in all).`,
+      '',
+      '| orders placed | PAID | by status | PAID/s | p50 ms | p90 ms | p99 ms | oversold units | stock mismatches | errors (GraphQL / transport of requests) |',
+      '|---:|---:|---|---:|---:|---:|---:|---:|---:|---|',
+      `| ${checkout.placed} | ${checkout.byStatus.PAID ?? 0} | ${Object.entries(checkout.byStatus).map(([k, v]) => `${k} ${v}`).join(', ')} | ${cell(checkout.paidPerSecond)} | ${cell(checkout.latencyMs.p50)} | ${cell(checkout.latencyMs.p90)} | ${cell(checkout.latencyMs.p99)} | ${checkout.oversold} | ${checkout.stockMismatches} | ${checkout.errors.graphql} / ${checkout.errors.transport} of ${checkout.errors.requests} |`,
+      '',
+      `**Database-bound ceiling.** ${w.paidCountedOrders} orders placed and paid on their own cost **${cell(w.total)} write transactions** in the bench database (${w.method}): **${cell(w.perOrder)} per order**. \`pgbench\` (TPC-B-like, ${checkout.pgbench.clients} clients, scale ${checkout.pgbench.scale}, ${checkout.pgbench.seconds} s) on the same Postgres: **${cell(checkout.pgbench.tps)} tps** → ceiling **${cell(checkout.ceilingOrdersPerSecond)} orders/s**; measured **${cell(checkout.paidPerSecond)} PAID/s = ${cell(checkout.ratioToCeiling)} of the ceiling** (target ≥ 0.5).`,
+      '',
+      '| process | cores busy | peak RSS MiB |',
+      '|---|---:|---:|',
+      ...Object.entries(checkout.processes).map(([name, u]) => `| ${name} | ${u.cores} | ${Math.round(u.peakRssMiB)} |`),
+      '',
+      '| queue | jobs | mean seconds per attempt |',
+      '|---|---:|---:|',
+      ...Object.entries(checkout.jobSeconds).map(([queue, j]) => `| ${queue} | ${j.jobs} | ${j.meanSeconds} |`),
+      '',
+      chart('checkout', 'checkout: PAID orders per second vs the database ceiling'),
+    );
+  }
+  const balancing = report.scenarios.balancing;
+  if (balancing) {
+    out.push('## 4. Replica balancing', '');
+    out.push(
+      `Three replicas of the ${balancing.subgraph} subgraph behind our gateway, \`${balancing.strategy}\`, weights ${balancing.replicas.map((r) => r.weight).join(':')}; ${formatNumber(balancing.gateway.requestsPerSecond)} gateway requests/s, ${formatNumber(balancing.throughput)} subgraph calls/s. Model: load_j = throughput × w_j / Σw.`,
+      '',
+      '| replica | weight | calls | share | model share | calls/s | model calls/s | share error | CPU s |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...balancing.replicas.map((r, i) => `| ${i + 1} | ${r.weight} | ${r.calls} | ${r.share} | ${r.modelShare} | ${r.callsPerSecond} | ${r.modelCallsPerSecond} | ${r.shareError} | ${r.cpuSeconds} |`),
+      '',
+      chart('balancing', 'replica balancing: measured vs model calls per second'),
+    );
+  }
+  const capacity = report.scenarios.capacity;
+  out.push('## 5. Capacity model', '');
+  out.push(
+    `Service demand S = CPU time per request of each process, as measured above; one Node instance runs its JavaScript on one core, so it serves at most 1/S requests/s. Instances = ⌈X · S / ρ⌉ at utilisation ρ = ${capacity.utilisation}. Little's law, N = X · R, gives the requests in flight at throughput X with the measured mean response time R (at this run's load, so an upper bound).`,
+    '',
+  );
+  for (const plan of capacity.plans) {
+    out.push(
+      `### ${plan.target}`,
+      '',
+      `Measured on: ${plan.basis}. In flight (Little): ${formatNumber(plan.throughput)}/s × ${formatNumber(plan.inFlight.responseMs)} ms = **${plan.inFlight.concurrency}** concurrent.`,
+      '',
+      '| process | S (CPU ms) | cores busy (X·S) | instances |',
+      '|---|---:|---:|---:|',
+      ...plan.rows.map((r) => `| ${r.process} | ${r.serviceMs} | ${r.busyCores} | **${r.instances}** |`),
+      '',
+      ...plan.notes.map((n) => `- ${n}`),
+      '',
+    );
+  }
+  out.push('---', '', `Raw numbers: [${report.date}-${report.name}.json](${report.date}-${report.name}.json). Reproduce with \`npm run bench\` (about 5 minutes; \`--quick\` under 1).`, '');
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------- charts
+
+export function renderCharts(report: BenchReport): Record<string, string> {
+  const charts: Record<string, string> = {};
+  for (const workload of report.scenarios.catalog?.workloads ?? []) {
+    charts[`${workload.key}-throughput`] = barChart({
+      title: `Catalog ${workload.title}: requests per second (higher is better)`,
+      unit: 'req/s',
+      bars: workload.systems.map((s) => ({ label: s.label, value: s.requestsPerSecond })),
+    });
+    charts[`${workload.key}-latency`] = groupedBarChart({
+      title: `Catalog ${workload.title}: latency (lower is better)`,
+      unit: 'ms',
+      series: ['p50', 'p90', 'p99'],
+      groups: workload.systems.map((s) => ({ label: s.label, values: [s.latencyMs.p50, s.latencyMs.p90, s.latencyMs.p99] })),
+    });
+  }
+  const deep = report.scenarios.deep;
+  if (deep) {
+    charts['deep-throughput'] = barChart({
+      title: 'Deep "my orders" read: requests per second (higher is better)',
+      unit: 'req/s',
+      bars: deep.systems.map((s) => ({ label: s.label, value: s.requestsPerSecond })),
+    });
+    charts['deep-latency'] = groupedBarChart({
+      title: 'Deep "my orders" read: latency (lower is better)',
+      unit: 'ms',
+      series: ['p50', 'p90', 'p99'],
+      groups: deep.systems.map((s) => ({ label: s.label, values: [s.latencyMs.p50, s.latencyMs.p90, s.latencyMs.p99] })),
+    });
+  }
+  const checkout = report.scenarios.checkout;
+  if (checkout) {
+    charts.checkout = barChart({
+      title: 'Checkout: orders per second to PAID vs the database-bound ceiling',
+      unit: 'orders/s',
+      bars: [
+        { label: 'measured (PAID/s)', value: checkout.paidPerSecond },
+        ...(checkout.ceilingOrdersPerSecond !== null ? [{ label: 'half the ceiling (target)', value: checkout.ceilingOrdersPerSecond / 2 }, { label: 'ceiling (pgbench tps / writes)', value: checkout.ceilingOrdersPerSecond }] : []),
+      ],
+    });
+  }
+  const balancing = report.scenarios.balancing;
+  if (balancing) {
+    charts.balancing = groupedBarChart({
+      title: `Replica balancing (${balancing.strategy}): calls per second`,
+      unit: '/s',
+      series: ['measured', 'model'],
+      groups: balancing.replicas.map((r, i) => ({ label: `replica ${i + 1} (weight ${r.weight})`, values: [r.callsPerSecond, r.modelCallsPerSecond] })),
+    });
+  }
+  return charts;
+}
+
+/** Writes `<dir>/<date>-<name>.json`, `.md` and one SVG per chart. */
+export function writeReport(report: BenchReport, dir: string): ReportFiles {
+  mkdirSync(dir, { recursive: true });
+  const base = `${report.date}-${report.name}`;
+  const charts = renderCharts(report);
+  const chartFiles: Record<string, string> = {};
+  for (const [key, content] of Object.entries(charts)) {
+    chartFiles[key] = `${base}-${key}.svg`;
+    writeFileSync(`${dir}/${chartFiles[key]}`, content);
+  }
+  const json = `${dir}/${base}.json`;
+  const markdown = `${dir}/${base}.md`;
+  writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(markdown, renderMarkdown(report, chartFiles));
+  return { json, markdown, charts: Object.values(chartFiles).map((file) => `${dir}/${file}`) };
+}

@@ -1,0 +1,172 @@
+import type { HttpRequestSpec } from '../load/protocol.js';
+import { measureInterleaved, type SystemResult, type SystemUnderTest } from '../measure.js';
+import type { Progress } from '../progress.js';
+import { benchId } from '../seed.js';
+import type { Stage } from '../stage.js';
+import { ratio, seededRandom, zipfRanks } from '../stats.js';
+
+export const CATALOG_PAGE = `query CatalogPage { products(first: 20) { totalCount pageInfo { hasNextPage endCursor } edges { node { id sku name price { amount currency } stock } } } }`;
+export const PRODUCT_BY_ID = `query Product($id: ID!) { product(id: $id) { id sku name description price { amount currency } stock } }`;
+
+/** Distinct product(id) requests drawn per run: enough for a long tail, few enough to prefetch. */
+const PRODUCT_DRAWS = 4096;
+/** Zipf exponent of product popularity: about 1 in real catalogs (a few best sellers, a long tail). */
+const ZIPF_S = 1;
+
+export interface CatalogWorkload {
+  key: string;
+  title: string;
+  query: string;
+  /** Different request bodies sent (different product ids). */
+  distinctRequests: number;
+  systems: SystemResult[];
+  ratios: CatalogRatios;
+}
+
+/** Throughput ratios, the headline: each null when one of its systems could not be run. */
+export interface CatalogRatios {
+  /** In-process cache hit / bare node:http. Target ≥ 0.6. */
+  l1HitVsBare: number | null;
+  /** In-process cache hit / plain @apollo/gateway. Target ≥ 30. */
+  l1HitVsPlain: number | null;
+  /** Redis cache hit / bare node:http. Target ≥ 0.25. */
+  l2HitVsBare: number | null;
+  /** 1 − our gateway with the cache off / plain @apollo/gateway: what all our plugins cost on a miss. Target < 0.10. */
+  pluginOverheadOnMiss: number | null;
+  plainVsBare: number | null;
+}
+
+export interface CatalogResult {
+  workloads: CatalogWorkload[];
+  /** What could not be measured, and why. */
+  missing: string[];
+}
+
+/** Where our gateway says an answer came from: HIT-L1, HIT-L2, STALE or MISS. */
+export const CACHE_STATUS_HEADER = 'x-cache';
+
+/** The process name of our gateway with its cache off, as the report lists it. */
+export const MISS_GATEWAY = 'gateway (cache off)';
+
+const body = (query: string, variables?: Record<string, unknown>) => JSON.stringify(variables ? { query, variables } : { query });
+
+/** The catalog read requests: one page of the catalog, and single products by a Zipf spread of ids. */
+export function catalogRequests(products: number) {
+  const ranks = zipfRanks(products, PRODUCT_DRAWS, ZIPF_S, seededRandom(42));
+  return {
+    page: [{ body: body(CATALOG_PAGE) }] as HttpRequestSpec[],
+    byId: ranks.map((rank) => ({ body: body(PRODUCT_BY_ID, { id: benchId('product', rank) }) })) as HttpRequestSpec[],
+  };
+}
+
+/** The exact bytes `url` answers for each distinct body, checked to be free of errors. */
+async function responsesOf(url: string, requests: HttpRequestSpec[]): Promise<Record<string, string>> {
+  const distinct = [...new Set(requests.map((r) => r.body))];
+  const responses: Record<string, string> = {};
+  // A few at a time: the gateway is warm afterwards, and no request queues behind a thousand others.
+  for (let i = 0; i < distinct.length; i += 16) {
+    await Promise.all(
+      distinct.slice(i, i + 16).map(async (request) => {
+        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: request });
+        const text = await response.text();
+        if (!response.ok || text.includes('"errors":')) throw new Error(`catalog request failed: HTTP ${response.status} ${text.slice(0, 300)}`);
+        responses[request] = text;
+      }),
+    );
+  }
+  return responses;
+}
+
+/**
+ * Scenario 1, catalog reads that may be cached: our gateway (cache hit in process, cache hit in
+ * Redis, cache off), a plain @apollo/gateway on the same subgraphs, and bare node:http
+ * returning the same bytes — each workload interleaved across all of them.
+ */
+export async function runCatalog(stage: Stage, progress: Progress, cacheOff: Record<string, string>): Promise<CatalogResult> {
+  const { options } = stage;
+  const requests = catalogRequests(options.seed.products);
+  const subgraphs = stage.subgraphs;
+  const missing: string[] = [];
+
+  // Identical concurrent subgraph calls would be merged by our gateway's in-flight dedup, which
+  // plain @apollo/gateway lacks: off here, so the comparison shows what our plugins cost.
+  const [missGateway, plain] = await Promise.all([
+    stage.startGateway(MISS_GATEWAY, subgraphs, { ...cacheOff, SUBGRAPH_DEDUPE: 'false' }),
+    stage.startPlainGateway(),
+  ]);
+  const miss: SystemUnderTest = {
+    key: 'ours-cache-off',
+    label: 'our gateway, cache off',
+    url: missGateway.url,
+    pids: new Map([[missGateway.process.name, missGateway.process.pid], ...subgraphs.pids]),
+    sqlMetricsUrls: subgraphs.metricsUrls,
+  };
+  // The platform's own gateway, as `npm start` runs it: the response cache on, both levels.
+  const l1Hit: SystemUnderTest = {
+    key: 'ours-l1-hit',
+    label: 'our gateway, cache hit (in-process)',
+    url: stage.gatewayUrl,
+    pids: new Map([...stage.pidsOf('gateway'), ...subgraphs.pids]),
+    sqlMetricsUrls: subgraphs.metricsUrls,
+  };
+  missing.push('Redis (second-level) cache hits: the gateway has no switch to turn its in-process level off');
+
+  const responses = {
+    ...(await responsesOf(miss.url, requests.page)),
+    ...(await responsesOf(miss.url, requests.byId)),
+  };
+  const bare = await stage.startBareServer(responses);
+  const systems: SystemUnderTest[] = [
+    l1Hit,
+    miss,
+    {
+      key: 'plain-apollo-gateway',
+      label: 'plain @apollo/gateway',
+      url: plain.url,
+      pids: new Map([[plain.process.name, plain.process.pid], ...subgraphs.pids]),
+      sqlMetricsUrls: subgraphs.metricsUrls,
+    },
+    { key: 'bare-node-http', label: 'bare node:http', url: bare.url, pids: new Map([[bare.process.name, bare.process.pid]]) },
+  ];
+
+  const workloads: CatalogWorkload[] = [];
+  for (const [key, title, query, list] of [
+    ['catalog-page', 'products(first: 20)', CATALOG_PAGE, requests.page],
+    ['product-by-id', `product(id), Zipf(s=${ZIPF_S}) over ${options.seed.products} products`, PRODUCT_BY_ID, requests.byId],
+  ] as const) {
+    const results = await measureInterleaved(stage.loadgen, {
+      systems,
+      requests: list,
+      rounds: options.rounds,
+      roundSeconds: options.roundSeconds,
+      warmupSeconds: options.warmupSeconds,
+      connections: options.connections,
+      countHeaders: [CACHE_STATUS_HEADER],
+      progress,
+      title: `catalog ${title}`,
+    });
+    const rps = (k: string) => results.find((r) => r.key === k)?.requestsPerSecond;
+    const rate = (a: string, b: string) => {
+      const x = rps(a);
+      const y = rps(b);
+      return x === undefined || y === undefined ? null : ratio(x, y);
+    };
+    const missVsPlain = rate('ours-cache-off', 'plain-apollo-gateway');
+    workloads.push({
+      key,
+      title,
+      query,
+      distinctRequests: new Set(list.map((r) => r.body)).size,
+      systems: results,
+      ratios: {
+        l1HitVsBare: rate('ours-l1-hit', 'bare-node-http'),
+        l1HitVsPlain: rate('ours-l1-hit', 'plain-apollo-gateway'),
+        l2HitVsBare: rate('ours-l2-hit', 'bare-node-http'),
+        pluginOverheadOnMiss: missVsPlain === null ? null : Math.round((1 - missVsPlain) * 1000) / 1000,
+        plainVsBare: rate('plain-apollo-gateway', 'bare-node-http'),
+      },
+    });
+  }
+  await stage.stopExtra([missGateway.process, plain.process, bare.process]);
+  return { workloads, missing };
+}

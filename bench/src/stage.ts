@@ -1,0 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { issueToken } from '@shopgraph/common';
+import { createTestDatabase, freePort, type TestDatabase } from '@shopgraph/testing';
+import { platformProcesses, portsOf, serviceUrlEnv, startPlatform, type ProcessName, type RunningPlatform } from '../../scripts/platform.js';
+import { LoadGenerator } from './load/client.js';
+import type { BenchOptions } from './options.js';
+import {
+  answersGraphQL,
+  answersHealth,
+  outputFor,
+  repoRoot,
+  startNode,
+  stopAll,
+  waitUntil,
+  type BenchProcess,
+} from './processes.js';
+import type { Progress } from './progress.js';
+import { benchId, seedBenchDatabase } from './seed.js';
+
+export const subgraphNames = ['products', 'users', 'orders', 'payments'] as const;
+export type Subgraph = (typeof subgraphNames)[number];
+
+const subgraphSpec = (name: Subgraph) => platformProcesses.find((p) => p.name === name)!;
+
+/** A set of the four subgraphs: the platform's own, or a second set started with other settings. */
+export interface SubgraphSet {
+  urls: Record<Subgraph, string>;
+  metricsUrls: string[];
+  pids: Map<string, number>;
+  /** The processes a scenario started for this set (none for the platform's own). */
+  processes: BenchProcess[];
+}
+
+/** Everything one benchmark run runs against; `close()` stops it all and drops the database. */
+export class Stage {
+  readonly extra: BenchProcess[] = [];
+  private closed = false;
+
+  private constructor(
+    readonly options: BenchOptions,
+    readonly database: TestDatabase,
+    /** The environment every process of ours gets: production mode, this run's secrets and database. */
+    readonly env: Record<string, string>,
+    readonly platform: RunningPlatform,
+    readonly ports: Record<ProcessName, number>,
+    readonly loadgen: LoadGenerator,
+    readonly workDir: string,
+  ) {}
+
+  /** Creates and seeds the bench database, then starts the platform and the load generator. */
+  static async open(options: BenchOptions, progress: Progress): Promise<Stage> {
+    const database = await createTestDatabase('sg_bench');
+    try {
+      progress.note(
+        `seeding ${database.name}: ${options.seed.products} products, ${options.seed.users} users, ${options.seed.orders} orders`,
+      );
+      await seedBenchDatabase(database.url, options.seed);
+      const env: Record<string, string> = {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        // The platform as it runs in production: no Sandbox, no introspection, JSON logs at info.
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'info',
+        DATABASE_URL: database.url,
+        REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+        JWT_SECRET: randomBytes(32).toString('hex'),
+        GATEWAY_SECRET: randomBytes(32).toString('hex'),
+        ADMIN_EMAIL: 'admin@bench.shopgraph.local',
+        ADMIN_PASSWORD: randomBytes(16).toString('hex'),
+        // Its own queues: a platform someone runs beside the benchmark never sees its jobs.
+        QUEUE_PREFIX: `{${database.name}}`,
+        // Rate limiting stays on, as in production, with limits no benchmark client reaches.
+        RATE_LIMIT_IP_POINTS: '1000000000',
+        RATE_LIMIT_USER_POINTS: '1000000000',
+      };
+      for (const spec of platformProcesses) env[spec.portEnv] = String(await freePort());
+      const ports = portsOf(env);
+      Object.assign(env, serviceUrlEnv(ports));
+      const logsDir = process.env.BENCH_LOGS;
+      progress.note('starting the platform');
+      const platform = startPlatform(env, logsDir ? 'pipe' : 'ignore');
+      if (logsDir) for (const [name, child] of platform.children) outputFor(name, child, logsDir);
+      const loadgen = new LoadGenerator();
+      const workDir = `${repoRoot}bench/tmp/${database.name}`;
+      mkdirSync(workDir, { recursive: true });
+      const stage = new Stage(options, database, env, platform, ports, loadgen, workDir);
+      try {
+        await platform.healthy(120_000);
+      } catch (error) {
+        await stage.close();
+        throw error;
+      }
+      return stage;
+    } catch (error) {
+      await database.drop();
+      throw error;
+    }
+  }
+
+  get gatewayUrl(): string {
+    return `http://127.0.0.1:${this.ports.gateway}/graphql`;
+  }
+
+  /** The platform's processes, by name, with their pids. */
+  pidsOf(...names: ProcessName[]): Map<string, number> {
+    return new Map(names.map((name) => [name, this.platform.children.get(name)!.pid!]));
+  }
+
+  /** The platform's own four subgraphs. */
+  get subgraphs(): SubgraphSet {
+    return {
+      urls: Object.fromEntries(subgraphNames.map((name) => [name, `http://127.0.0.1:${this.ports[name]}/graphql`])) as Record<Subgraph, string>,
+      metricsUrls: subgraphNames.map((name) => `http://127.0.0.1:${this.ports[name]}/metrics`),
+      pids: this.pidsOf(...subgraphNames),
+      processes: [],
+    };
+  }
+
+  metricsUrl(name: ProcessName): string {
+    return `http://127.0.0.1:${this.ports[name]}/metrics`;
+  }
+
+  /** One more replica of a subgraph, on a free port, with `settings` on top of the platform's env. */
+  async startSubgraph(name: Subgraph, label: string, settings: Record<string, string> = {}) {
+    const spec = subgraphSpec(name);
+    const port = await freePort();
+    const process = startNode(label, `${repoRoot}${spec.dir}`, 'src/index.ts', { ...this.env, ...settings, [spec.portEnv]: String(port) }, this.logsDir);
+    this.extra.push(process);
+    await waitUntil(process, answersHealth(`http://127.0.0.1:${port}/health`));
+    return { process, url: `http://127.0.0.1:${port}/graphql`, metricsUrl: `http://127.0.0.1:${port}/metrics` };
+  }
+
+  /** A second set of all four subgraphs, e.g. with DataLoader batching off. */
+  async startSubgraphSet(prefix: string, settings: Record<string, string>): Promise<SubgraphSet> {
+    const started = await Promise.all(
+      subgraphNames.map(async (name) => ({ name, ...(await this.startSubgraph(name, `${prefix} ${name}`, settings)) })),
+    );
+    return {
+      urls: Object.fromEntries(started.map((s) => [s.name, s.url])) as Record<Subgraph, string>,
+      metricsUrls: started.map((s) => s.metricsUrl),
+      pids: new Map(started.map((s) => [s.process.name, s.process.pid])),
+      processes: started.map((s) => s.process),
+    };
+  }
+
+  /** Another instance of our gateway, over `subgraphs`, with `settings` on top of the platform's env. */
+  async startGateway(label: string, subgraphs: SubgraphSet, settings: Record<string, string> = {}) {
+    const port = await freePort();
+    const env = { ...this.env, ...this.subgraphUrlEnv(subgraphs), ...settings, GATEWAY_PORT: String(port) };
+    const process = startNode(label, `${repoRoot}gateway`, 'src/index.ts', env, this.logsDir);
+    this.extra.push(process);
+    await waitUntil(process, answersHealth(`http://127.0.0.1:${port}/health`));
+    return { process, url: `http://127.0.0.1:${port}/graphql`, metricsUrl: `http://127.0.0.1:${port}/metrics` };
+  }
+
+  /** The peer: plain @apollo/gateway over the platform's subgraphs. */
+  async startPlainGateway() {
+    const port = await freePort();
+    const env = {
+      PATH: this.env.PATH,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      SUPERGRAPH_PATH: `${repoRoot}schema/supergraph.graphql`,
+      GATEWAY_SECRET: this.env.GATEWAY_SECRET!,
+      ...this.subgraphUrlEnv(this.subgraphs),
+    };
+    const process = startNode('plain @apollo/gateway', `${repoRoot}bench`, 'src/systems/plain-gateway.ts', env, this.logsDir);
+    this.extra.push(process);
+    const url = `http://127.0.0.1:${port}/`;
+    await waitUntil(process, answersGraphQL(url));
+    return { process, url };
+  }
+
+  /** The ceiling: bare node:http answering each request body with `responses[body]`. */
+  async startBareServer(responses: Record<string, string>) {
+    const port = await freePort();
+    const responsesPath = `${this.workDir}/bare-responses.json`;
+    writeFileSync(responsesPath, JSON.stringify(responses));
+    const env = { PATH: this.env.PATH, PORT: String(port), RESPONSES_PATH: responsesPath };
+    const process = startNode('bare node:http', `${repoRoot}bench`, 'src/systems/bare-http.ts', env, this.logsDir);
+    this.extra.push(process);
+    await waitUntil(process, answersHealth(`http://127.0.0.1:${port}/health`));
+    return { process, url: `http://127.0.0.1:${port}/graphql` };
+  }
+
+  /** Stops processes a scenario started, freeing their Postgres connections for the next one. */
+  async stopExtra(processes: BenchProcess[]): Promise<void> {
+    await stopAll(processes);
+    for (const process of processes) this.extra.splice(this.extra.indexOf(process), 1);
+  }
+
+  /** A bearer token for seeded customer n (1-based), minted with this run's secret. */
+  tokenFor(n: number): Promise<string> {
+    return issueToken(this.env.JWT_SECRET!, { id: benchId('user', n), role: 'CUSTOMER' });
+  }
+
+  private subgraphUrlEnv(subgraphs: SubgraphSet) {
+    return Object.fromEntries(subgraphNames.map((name) => [`${name.toUpperCase()}_URL`, subgraphs.urls[name]]));
+  }
+
+  private get logsDir() {
+    return process.env.BENCH_LOGS;
+  }
+
+  /** Stops every process and drops the database; safe to call twice (Ctrl-C during a close). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.loadgen.close().catch(() => undefined);
+    await stopAll(this.extra);
+    await this.platform.stop();
+    await this.database.drop();
+    rmSync(this.workDir, { recursive: true, force: true });
+  }
+}
