@@ -48,5 +48,3 @@ export function toProtectionConfig(env: ProtectionEnv) {
     trustProxy: trustProxy(env.TRUST_PROXY),
   };
 }
-
-export type ProtectionConfig = ReturnType<typeof toProtectionConfig>;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /** Points on the ring per unit of weight: enough for shares within a few percent of the weights. */
-export const POINTS_PER_WEIGHT = 160;
+const POINTS_PER_WEIGHT = 160;
 
 const hash32 = (text: string) => createHash('md5').update(text).digest().readUInt32BE(0);
 

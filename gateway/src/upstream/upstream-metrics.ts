@@ -11,7 +11,7 @@ export interface ReplicaSnapshot {
 }
 
 /** The breaker gauge's values. */
-export const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
+const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 export type UpstreamMetrics = ReturnType<typeof createUpstreamMetrics>;
 

@@ -1,11 +1,11 @@
 import type { Logger } from '@shopgraph/common';
 import { createBalancer, type Balancer, type BalancerStrategy } from './balancer.js';
+import type { CircuitBreakerOptions } from './circuit-breaker.js';
 import { InFlightDeduplicator } from './deduplicator.js';
 import { subgraphTimeout, subgraphUnavailable } from './errors.js';
 import { Replica, type AttemptOutcome, type EjectionOptions } from './replica.js';
 import { RetryBudget } from './retry-budget.js';
 import type { UpstreamMetrics } from './upstream-metrics.js';
-import type { CircuitBreakerOptions } from './circuit-breaker.js';
 
 /** One replica as configured: `SUBGRAPH_REPLICAS_<NAME>=url|weight,…`. */
 export interface ReplicaSpec {
