@@ -218,7 +218,8 @@ export class SubgraphUpstream {
       try {
         const healthy = await this.options.probe(replica.url, this.options.policy.healthCheck.timeoutMs);
         if (healthy !== replica.healthy) {
-          this.options.logger.warn({ subgraph: this.subgraph, replica: replica.id, healthy }, 'subgraph replica health changed');
+          const log = healthy ? this.options.logger.info : this.options.logger.warn;
+          log.call(this.options.logger, { subgraph: this.subgraph, replica: replica.id, healthy }, 'subgraph replica health changed');
         }
         replica.healthy = healthy;
       } finally {

@@ -45,7 +45,7 @@ export class Upstreams {
       replicas,
       policy: policyFor(this.options.config, this.options.envNameOf(subgraph.name)),
       metrics: this.metrics,
-      logger: this.options.logger.child({ component: 'upstream', subgraph: subgraph.name }),
+      logger: this.options.logger.child({ component: 'upstream' }),
       probe: this.options.probe,
     });
     this.byName.set(subgraph.name, { key, upstream });
