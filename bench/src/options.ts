@@ -51,7 +51,7 @@ const full: Omit<BenchOptions, 'quick' | 'name' | 'resultsDir'> = {
   checkout: { customers: 32, seconds: 25, countedOrders: 40 },
   pgbenchSeconds: 10,
   pgbenchClients: 8,
-  balancingRequests: 6_000,
+  balancingRequests: 2_000,
 };
 
 const quick: typeof full = {

@@ -3,7 +3,7 @@ import type { SystemResult } from '../measure.js';
 import type { BenchOptions, SeedSize } from '../options.js';
 import type { BalancingResult } from '../scenarios/balancing.js';
 import type { CapacityResult } from '../scenarios/capacity.js';
-import type { CatalogResult } from '../scenarios/catalog.js';
+import { CACHE_STATUS_HEADER, type CatalogResult } from '../scenarios/catalog.js';
 import type { CheckoutResult } from '../scenarios/checkout.js';
 import type { DeepResult } from '../scenarios/deep.js';
 import { barChart, formatNumber, groupedBarChart } from './svg.js';
@@ -131,12 +131,13 @@ function systemsTable(systems: SystemResult[], extra?: { title: string; value: (
   return [...lines, ...usage].join('\n');
 }
 
+/** Share of responses served from the cache: fresh hits of either level, and stale ones (revalidated behind them). */
 function hitRatio(system: SystemResult): string {
   const status = Object.values(system.headerCounts)[0];
   if (!status) return '—';
   const total = Object.values(status).reduce((a, b) => a + b, 0);
   const hits = Object.entries(status)
-    .filter(([value]) => /hit/i.test(value))
+    .filter(([value]) => /^(HIT|STALE)/.test(value))
     .reduce((n, [, count]) => n + count, 0);
   return total > 0 ? `${Math.round((hits / total) * 1000) / 10} %` : '—';
 }
@@ -169,7 +170,10 @@ export function renderMarkdown(report: BenchReport, chartFiles: Record<string, s
     out.push('## 1. Catalog reads (cacheable)', '');
     for (const workload of catalog.workloads) {
       out.push(`### ${workload.title}`, '', `\`${workload.query}\` — ${workload.distinctRequests} distinct request bodies.`, '');
-      out.push(systemsTable(workload.systems, { title: 'cache hits', value: hitRatio }), '');
+      out.push(systemsTable(workload.systems, { title: 'served from cache', value: hitRatio }), '');
+      const cached = workload.systems.filter((s) => s.headerCounts[CACHE_STATUS_HEADER] && !s.headerCounts[CACHE_STATUS_HEADER]['(none)']);
+      const tallies = cached.map((s) => `${s.label}: ${Object.entries(s.headerCounts[CACHE_STATUS_HEADER]!).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      if (tallies.length > 0) out.push(`\`${CACHE_STATUS_HEADER}\` answers — ${tallies.join('; ')}.`, '');
       out.push(chart(`${workload.key}-throughput`, `${workload.title}: requests per second`), chart(`${workload.key}-latency`, `${workload.title}: latency`));
     }
   }
