@@ -31,7 +31,11 @@ export function gatewayProxy(target: URL, logger: Logger): RequestHandler {
     const url = new URL(target);
     url.search = new URL(req.originalUrl, 'http://proxy.local').search;
     const headers = forwardable(req.headers);
-    headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
+    // The gateway limits requests per client address: it learns the shopper's from this
+    // header when it trusts this hop (TRUST_PROXY), instead of counting every shopper as us.
+    const client = req.socket.remoteAddress ?? '';
+    const forwardedFor = req.headers['x-forwarded-for'];
+    headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${client}` : client;
     headers['x-forwarded-host'] = req.headers.host ?? '';
     const upstream = transport.request(url, { method: req.method, headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, forwardable(answer.headers));

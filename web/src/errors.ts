@@ -3,6 +3,16 @@ import { CombinedGraphQLErrors, ServerError, ServerParseError } from '@apollo/cl
 /** True when the gateway refused the bearer token itself: the session is over. */
 export const isSessionRefused = (error: unknown) => ServerError.is(error) && error.statusCode === 401;
 
+/**
+ * True when trying the same request again may work (the shop unreachable or failing); not
+ * for answers that will not change, such as NOT_FOUND or BAD_USER_INPUT.
+ */
+export function isRetryable(error: unknown): boolean {
+  if (!CombinedGraphQLErrors.is(error)) return !isSessionRefused(error);
+  const code = errorCode(error);
+  return code === undefined || code === 'INTERNAL_SERVER_ERROR';
+}
+
 /** The `extensions.code` of the first GraphQL error, if the error carries one. */
 export function errorCode(error: unknown): string | undefined {
   if (!CombinedGraphQLErrors.is(error)) return undefined;

@@ -19,7 +19,9 @@ const SessionContext = createContext<Session | null>(null);
 export function SessionProvider({ children }: { children: ReactNode }) {
   const client = useApolloClient();
   const token = useSyncExternalStore(sessionStore.subscribe, sessionStore.get);
-  const { data, loading, error } = useQuery(ME, { skip: !token });
+  // Always active (an anonymous viewer gets null) so that the store reset below is the only
+  // thing that refetches it: a second fetch racing the reset could lose the new viewer.
+  const { data, loading, error } = useQuery(ME);
 
   // Another identity sees other orders and other fields: start from an empty cache and
   // refetch what is on screen, whether the change came from here, another tab or a refused token.

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { describeError } from '../errors';
+import { describeError, isRetryable } from '../errors';
 
 /** A spinner with words, for every wait. */
 export function Loading({ label = 'Loading…' }: { label?: string }) {
@@ -29,13 +29,14 @@ export function Notice({
   );
 }
 
-/** An error in words, with a way to try again when there is one. */
+/** An error in words, with a way to try again when that may help. */
 export function ErrorNotice({ error, retry }: { error: unknown; retry?: () => void }) {
   return (
     <Notice
       kind="error"
       action={
-        retry && (
+        retry &&
+        isRetryable(error) && (
           <button type="button" className="button button-small" onClick={retry}>
             Try again
           </button>

@@ -84,13 +84,14 @@ function NewProduct() {
   const [fields, setFields] = useState(empty);
   const [problem, setProblem] = useState<string>();
   const [created, setCreated] = useState<Product>();
-  const [create, { loading, error }] = useMutation(CREATE_PRODUCT, { update: dropProductLists });
+  const [create, { loading, error, reset }] = useMutation(CREATE_PRODUCT, { update: dropProductLists });
   const set = (name: keyof typeof empty) => (event: { target: { value: string } }) =>
     setFields((current) => ({ ...current, [name]: event.target.value }));
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setCreated(undefined);
+    reset();
     const input = toProductInput(fields);
     setProblem(typeof input === 'string' ? input : undefined);
     if (typeof input === 'string') return;
@@ -289,12 +290,13 @@ function EditProduct({ product, done }: { product: Product; done: () => void }) 
     currency: product.price.currency,
   });
   const [problem, setProblem] = useState<string>();
-  const [update, { loading, error }] = useMutation(UPDATE_PRODUCT);
+  const [update, { loading, error, reset }] = useMutation(UPDATE_PRODUCT);
   const set = (name: keyof typeof fields) => (event: { target: { value: string } }) =>
     setFields((current) => ({ ...current, [name]: event.target.value }));
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    reset();
     const input = toProductInput(fields);
     setProblem(typeof input === 'string' ? input : undefined);
     if (typeof input === 'string') return;

@@ -4,7 +4,8 @@ import { Link, useParams } from 'react-router';
 import { groupDigits, TEST_CARDS } from '../cards';
 import { ErrorNotice, Loading, Notice } from '../components/feedback';
 import { describeFailure, OrderStatusBadge, PaymentStatusBadge, Price } from '../components/status';
-import { CANCEL_ORDER, ORDER, PAY_ORDER, UPDATE_ORDER_ITEM, type Order, type OrderItem } from '../graph';
+import { errorCode } from '../errors';
+import { CANCEL_ORDER, ORDER, PAY_ORDER, UPDATE_ORDER_ITEM, type Money, type Order, type OrderItem } from '../graph';
 import { formatMoney } from '../money';
 import { useSession } from '../session';
 
@@ -46,8 +47,10 @@ export function OrderPage() {
       </Notice>
     );
   }
-  if (error && !order) return <ErrorNotice error={error} retry={() => void refetch()} />;
-  if (!data) return <Loading label="Loading your order…" />;
+  // Another customer's order looks exactly like a missing one (NOT_FOUND), and so does a mistyped id.
+  const missing = ['NOT_FOUND', 'BAD_USER_INPUT'].includes(errorCode(error) ?? '') || (data && !order);
+  if (error && !order && !missing) return <ErrorNotice error={error} retry={() => void refetch()} />;
+  if (!data && !missing) return <Loading label="Loading your order…" />;
   if (!order) {
     return (
       <section className="panel">
@@ -79,7 +82,7 @@ export function OrderPage() {
       <Items order={order} />
       {order.payment && <PaymentPanel order={order} />}
       {order.status === 'AWAITING_PAYMENT' && order.payment?.status !== 'PROCESSING' && order.total && (
-        <PaymentForm order={order} />
+        <PaymentForm order={order} total={order.total} />
       )}
       <CancelOrder order={order} />
     </section>
@@ -203,7 +206,7 @@ function QuantityEditor({ order, item }: { order: Order; item: OrderItem }) {
   );
 }
 
-function PaymentForm({ order }: { order: Order }) {
+function PaymentForm({ order, total }: { order: Order; total: Money }) {
   const [card, setCard] = useState('');
   const [pay, { loading, error }] = useMutation(PAY_ORDER);
   const retrying = order.payment?.status === 'FAILED';
@@ -248,7 +251,7 @@ function PaymentForm({ order }: { order: Order }) {
       </fieldset>
       {error && <ErrorNotice error={error} />}
       <button type="submit" className="button button-large" disabled={loading || digits.length === 0}>
-        {loading ? 'Sending…' : `Pay ${formatMoney(order.total!)}`}
+        {loading ? 'Sending…' : `Pay ${formatMoney(total)}`}
       </button>
     </form>
   );

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useCart } from '../cart';
 import { ErrorNotice, Loading, Notice } from '../components/feedback';
+import { errorCode } from '../errors';
 import { StockLevel } from '../components/ProductCard';
 import { Price } from '../components/status';
 import { PRODUCT } from '../graph';
@@ -21,15 +22,17 @@ export function ProductPage() {
   const [quantity, setQuantity] = useState(1);
   const [added, setAdded] = useState<number>();
 
-  if (error && !data?.product) return <ErrorNotice error={error} retry={() => void refetch()} />;
-  if (!data) return <Loading label="Loading the product…" />;
-  const product = data.product;
+  // A deleted product is NOT_FOUND; a mistyped id in the address is BAD_USER_INPUT.
+  const missing = ['NOT_FOUND', 'BAD_USER_INPUT'].includes(errorCode(error) ?? '');
+  if (error && !data?.product && !missing) return <ErrorNotice error={error} retry={() => void refetch()} />;
+  if (!data && !missing) return <Loading label="Loading the product…" />;
+  const product = data?.product;
   if (!product) {
     return (
       <section className="panel">
-        <h1>This product is not sold anymore</h1>
+        <h1>This product is not in the catalog</h1>
         <p>
-          It was removed from the catalog. <Link to="/">Back to the shop</Link>
+          It may have been removed, or the address is mistyped. <Link to="/">Back to the shop</Link>
         </p>
       </section>
     );
