@@ -48,7 +48,7 @@ export function OrderPage() {
     );
   }
   // Another customer's order looks exactly like a missing one (NOT_FOUND), and so does a mistyped id.
-  const missing = ['NOT_FOUND', 'BAD_USER_INPUT'].includes(errorCode(error) ?? '') || (data && !order);
+  const missing = ['NOT_FOUND', 'BAD_USER_INPUT'].includes(errorCode(error) ?? '');
   if (error && !order && !missing) return <ErrorNotice error={error} retry={() => void refetch()} />;
   if (!data && !missing) return <Loading label="Loading your order…" />;
   if (!order) {
