@@ -10,7 +10,7 @@ import { capacityModel } from './scenarios/capacity.js';
 import { MISS_GATEWAY, runCatalog, type CatalogResult } from './scenarios/catalog.js';
 import { runCheckout, type CheckoutResult } from './scenarios/checkout.js';
 import { DEEP_GATEWAY, runDeep, type DeepResult } from './scenarios/deep.js';
-import { Stage } from './stage.js';
+import { Cleanup, Stage } from './stage.js';
 
 async function hardwareOf(databaseUrl: string): Promise<Hardware> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -48,32 +48,32 @@ const CACHE_OFF: Record<string, string> = { RESPONSE_CACHE: 'false' };
  */
 export async function runBenchmark(options: BenchOptions, progress: Progress): Promise<{ report: BenchReport; files: ReportFiles }> {
   const startedAt = Date.now();
-  let stage: Stage | undefined;
+  const cleanup = new Cleanup();
   const interrupt = (signal: NodeJS.Signals) => {
     progress.note(`${signal}: stopping every process and dropping the bench database`);
-    const stopping = stage ? stage.close() : Promise.resolve();
-    stopping.finally(() => process.exit(130));
+    void cleanup.run().finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   try {
-    stage = await Stage.open(options, progress);
+    const stage = await Stage.open(options, progress, cleanup);
     const hardware = await hardwareOf(stage.database.url);
     const missing: string[] = [];
     const attempt = async <T>(name: string, scenario: () => Promise<T>): Promise<T | null> => {
       try {
         return await scenario();
       } catch (error) {
+        // Interrupted: no report of a half-run benchmark.
+        if (cleanup.stopping) throw error;
         missing.push(`${name}: the scenario failed: ${error instanceof Error ? error.message : String(error)}`);
         progress.note(`${name} failed: ${error instanceof Error ? error.message : String(error)}`);
         return null;
       }
     };
-    const ready = stage;
-    const catalog: CatalogResult | null = await attempt('catalog', () => runCatalog(ready, progress, CACHE_OFF));
-    const deep: DeepResult | null = await attempt('deep read', () => runDeep(ready, progress, CACHE_OFF));
-    const checkout: CheckoutResult | null = await attempt('checkout', () => runCheckout(ready, progress));
-    const balancing: BalancingResult | null = await attempt('balancing', () => runBalancing(ready, progress, CACHE_OFF));
+    const catalog: CatalogResult | null = await attempt('catalog', () => runCatalog(stage, progress, CACHE_OFF));
+    const deep: DeepResult | null = await attempt('deep read', () => runDeep(stage, progress, CACHE_OFF));
+    const checkout: CheckoutResult | null = await attempt('checkout', () => runCheckout(stage, progress));
+    const balancing: BalancingResult | null = await attempt('balancing', () => runBalancing(stage, progress, CACHE_OFF));
     const byId = catalog?.workloads.find((w) => w.key === 'product-by-id');
     const capacity = capacityModel({
       catalogMiss: byId?.systems.find((s) => s.key === 'ours-cache-off'),
@@ -109,6 +109,6 @@ export async function runBenchmark(options: BenchOptions, progress: Progress): P
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
     progress.note('stopping the platform and dropping the bench database');
-    await stage?.close();
+    await cleanup.run();
   }
 }

@@ -43,7 +43,7 @@ export interface CheckoutSize {
 }
 
 const full: Omit<BenchOptions, 'quick' | 'name' | 'resultsDir'> = {
-  seed: { products: 10_000, users: 1_000, orders: 20_000, hotProducts: 5, hotStock: 40 },
+  seed: { products: 10_000, users: 1_000, orders: 20_000, hotProducts: 5, hotStock: 5 },
   rounds: 3,
   roundSeconds: 3,
   warmupSeconds: 1,
@@ -55,7 +55,7 @@ const full: Omit<BenchOptions, 'quick' | 'name' | 'resultsDir'> = {
 };
 
 const quick: typeof full = {
-  seed: { products: 500, users: 50, orders: 500, hotProducts: 2, hotStock: 5 },
+  seed: { products: 500, users: 50, orders: 500, hotProducts: 1, hotStock: 1 },
   rounds: 2,
   roundSeconds: 0.6,
   warmupSeconds: 0.3,

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { defaultCacheKeyPrefix } from '@shopgraph/cache';
 import { issueToken } from '@shopgraph/common';
+import { Redis } from 'ioredis';
 import { createTestDatabase, freePort, type TestDatabase } from '@shopgraph/testing';
 import { platformProcesses, portsOf, serviceUrlEnv, startPlatform, type ProcessName, type RunningPlatform } from '../../scripts/platform.js';
 import { LoadGenerator } from './load/client.js';
@@ -21,6 +23,21 @@ import { benchId, seedBenchDatabase } from './seed.js';
 export const subgraphNames = ['products', 'users', 'orders', 'payments'] as const;
 export type Subgraph = (typeof subgraphNames)[number];
 
+/** Deletes every key matching one of `patterns` (SCAN, never KEYS: Redis stays responsive). */
+async function deleteRedisKeys(url: string, patterns: string[]): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    for (const match of patterns) {
+      for await (const keys of redis.scanStream({ match, count: 500 }) as AsyncIterable<string[]>) {
+        if (keys.length > 0) await redis.unlink(...keys);
+      }
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
 const subgraphSpec = (name: Subgraph) => platformProcesses.find((p) => p.name === name)!;
 
 /** A set of the four subgraphs: the platform's own, or a second set started with other settings. */
@@ -32,13 +49,39 @@ export interface SubgraphSet {
   processes: BenchProcess[];
 }
 
+/**
+ * What must be undone, newest first: processes to stop, the database to drop. The benchmark
+ * registers each thing as it creates it, so Ctrl-C at any moment (seeding, start-up, a
+ * scenario) leaves nothing behind; once stopping, nothing new may start.
+ */
+export class Cleanup {
+  private readonly actions: (() => Promise<unknown>)[] = [];
+  private running: Promise<void> | undefined;
+
+  get stopping(): boolean {
+    return this.running !== undefined;
+  }
+
+  add(action: () => Promise<unknown>): void {
+    if (this.running) throw new Error('the benchmark is stopping');
+    this.actions.push(action);
+  }
+
+  run(): Promise<void> {
+    this.running ??= (async () => {
+      for (const action of this.actions.reverse()) await action().catch(() => undefined);
+    })();
+    return this.running;
+  }
+}
+
 /** Everything one benchmark run runs against; `close()` stops it all and drops the database. */
 export class Stage {
   readonly extra: BenchProcess[] = [];
-  private closed = false;
 
   private constructor(
     readonly options: BenchOptions,
+    private readonly cleanup: Cleanup,
     readonly database: TestDatabase,
     /** The environment every process of ours gets: production mode, this run's secrets and database. */
     readonly env: Record<string, string>,
@@ -46,56 +89,56 @@ export class Stage {
     readonly ports: Record<ProcessName, number>,
     readonly loadgen: LoadGenerator,
     readonly workDir: string,
-  ) {}
+  ) {
+    cleanup.add(() => stopAll(this.extra));
+  }
 
   /** Creates and seeds the bench database, then starts the platform and the load generator. */
-  static async open(options: BenchOptions, progress: Progress): Promise<Stage> {
+  static async open(options: BenchOptions, progress: Progress, cleanup: Cleanup): Promise<Stage> {
     const database = await createTestDatabase('sg_bench');
-    try {
-      progress.note(
-        `seeding ${database.name}: ${options.seed.products} products, ${options.seed.users} users, ${options.seed.orders} orders`,
-      );
-      await seedBenchDatabase(database.url, options.seed);
-      const env: Record<string, string> = {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        // The platform as it runs in production: no Sandbox, no introspection, JSON logs at info.
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'info',
-        DATABASE_URL: database.url,
-        REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
-        JWT_SECRET: randomBytes(32).toString('hex'),
-        GATEWAY_SECRET: randomBytes(32).toString('hex'),
-        ADMIN_EMAIL: 'admin@bench.shopgraph.local',
-        ADMIN_PASSWORD: randomBytes(16).toString('hex'),
-        // Its own queues: a platform someone runs beside the benchmark never sees its jobs.
-        QUEUE_PREFIX: `{${database.name}}`,
-        // Rate limiting stays on, as in production, with limits no benchmark client reaches.
-        RATE_LIMIT_IP_POINTS: '1000000000',
-        RATE_LIMIT_USER_POINTS: '1000000000',
-      };
-      for (const spec of platformProcesses) env[spec.portEnv] = String(await freePort());
-      const ports = portsOf(env);
-      Object.assign(env, serviceUrlEnv(ports));
-      const logsDir = process.env.BENCH_LOGS;
-      progress.note('starting the platform');
-      const platform = startPlatform(env, logsDir ? 'pipe' : 'ignore');
-      if (logsDir) for (const [name, child] of platform.children) outputFor(name, child, logsDir);
-      const loadgen = new LoadGenerator();
-      const workDir = `${repoRoot}bench/tmp/${database.name}`;
-      mkdirSync(workDir, { recursive: true });
-      const stage = new Stage(options, database, env, platform, ports, loadgen, workDir);
-      try {
-        await platform.healthy(120_000);
-      } catch (error) {
-        await stage.close();
-        throw error;
-      }
-      return stage;
-    } catch (error) {
+    const workDir = `${repoRoot}bench/tmp/${database.name}`;
+    const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+    cleanup.add(async () => {
       await database.drop();
-      throw error;
-    }
+      // The run's queues and cached responses, under prefixes named after its database.
+      await deleteRedisKeys(redisUrl, [`{${database.name}}:*`, `${defaultCacheKeyPrefix(database.url)}*`]);
+      rmSync(workDir, { recursive: true, force: true });
+    });
+    progress.note(`seeding ${database.name}: ${options.seed.products} products, ${options.seed.users} users, ${options.seed.orders} orders`);
+    await seedBenchDatabase(database.url, options.seed);
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      // The platform as it runs in production: no Sandbox, no introspection, JSON logs at info.
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: database.url,
+      REDIS_URL: redisUrl,
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      GATEWAY_SECRET: randomBytes(32).toString('hex'),
+      ADMIN_EMAIL: 'admin@bench.shopgraph.local',
+      ADMIN_PASSWORD: randomBytes(16).toString('hex'),
+      // Its own queues: a platform someone runs beside the benchmark never sees its jobs.
+      QUEUE_PREFIX: `{${database.name}}`,
+      // Rate limiting stays on, as in production, with limits no benchmark client reaches.
+      RATE_LIMIT_IP_POINTS: '1000000000',
+      RATE_LIMIT_USER_POINTS: '1000000000',
+    };
+    for (const spec of platformProcesses) env[spec.portEnv] = String(await freePort());
+    const ports = portsOf(env);
+    Object.assign(env, serviceUrlEnv(ports));
+    const logsDir = process.env.BENCH_LOGS;
+    if (cleanup.stopping) throw new Error('the benchmark is stopping');
+    progress.note('starting the platform');
+    const platform = startPlatform(env, logsDir ? 'pipe' : 'ignore');
+    cleanup.add(() => platform.stop());
+    if (logsDir) for (const [name, child] of platform.children) outputFor(name, child, logsDir);
+    const loadgen = new LoadGenerator();
+    cleanup.add(() => loadgen.close());
+    mkdirSync(workDir, { recursive: true });
+    const stage = new Stage(options, cleanup, database, env, platform, ports, loadgen, workDir);
+    await platform.healthy(120_000);
+    return stage;
   }
 
   get gatewayUrl(): string {
@@ -121,12 +164,19 @@ export class Stage {
     return `http://127.0.0.1:${this.ports[name]}/metrics`;
   }
 
+  /** Starts a process for a scenario, unless the benchmark is stopping (Ctrl-C): then nothing new starts. */
+  private start(name: string, cwd: string, entry: string, env: NodeJS.ProcessEnv): BenchProcess {
+    if (this.cleanup.stopping) throw new Error('the benchmark is stopping');
+    const process = startNode(name, cwd, entry, env, this.logsDir);
+    this.extra.push(process);
+    return process;
+  }
+
   /** One more replica of a subgraph, on a free port, with `settings` on top of the platform's env. */
   async startSubgraph(name: Subgraph, label: string, settings: Record<string, string> = {}) {
     const spec = subgraphSpec(name);
     const port = await freePort();
-    const process = startNode(label, `${repoRoot}${spec.dir}`, 'src/index.ts', { ...this.env, ...settings, [spec.portEnv]: String(port) }, this.logsDir);
-    this.extra.push(process);
+    const process = this.start(label, `${repoRoot}${spec.dir}`, 'src/index.ts', { ...this.env, ...settings, [spec.portEnv]: String(port) });
     await waitUntil(process, answersHealth(`http://127.0.0.1:${port}/health`));
     return { process, url: `http://127.0.0.1:${port}/graphql`, metricsUrl: `http://127.0.0.1:${port}/metrics` };
   }
@@ -148,8 +198,7 @@ export class Stage {
   async startGateway(label: string, subgraphs: SubgraphSet, settings: Record<string, string> = {}) {
     const port = await freePort();
     const env = { ...this.env, ...this.subgraphUrlEnv(subgraphs), ...settings, GATEWAY_PORT: String(port) };
-    const process = startNode(label, `${repoRoot}gateway`, 'src/index.ts', env, this.logsDir);
-    this.extra.push(process);
+    const process = this.start(label, `${repoRoot}gateway`, 'src/index.ts', env);
     await waitUntil(process, answersHealth(`http://127.0.0.1:${port}/health`));
     return { process, url: `http://127.0.0.1:${port}/graphql`, metricsUrl: `http://127.0.0.1:${port}/metrics` };
   }
@@ -165,8 +214,7 @@ export class Stage {
       GATEWAY_SECRET: this.env.GATEWAY_SECRET!,
       ...this.subgraphUrlEnv(this.subgraphs),
     };
-    const process = startNode('plain @apollo/gateway', `${repoRoot}bench`, 'src/systems/plain-gateway.ts', env, this.logsDir);
-    this.extra.push(process);
+    const process = this.start('plain @apollo/gateway', `${repoRoot}bench`, 'src/systems/plain-gateway.ts', env);
     const url = `http://127.0.0.1:${port}/`;
     await waitUntil(process, answersGraphQL(url));
     return { process, url };
@@ -178,8 +226,7 @@ export class Stage {
     const responsesPath = `${this.workDir}/bare-responses.json`;
     writeFileSync(responsesPath, JSON.stringify(responses));
     const env = { PATH: this.env.PATH, PORT: String(port), RESPONSES_PATH: responsesPath };
-    const process = startNode('bare node:http', `${repoRoot}bench`, 'src/systems/bare-http.ts', env, this.logsDir);
-    this.extra.push(process);
+    const process = this.start('bare node:http', `${repoRoot}bench`, 'src/systems/bare-http.ts', env);
     await waitUntil(process, answersHealth(`http://127.0.0.1:${port}/health`));
     return { process, url: `http://127.0.0.1:${port}/graphql` };
   }
@@ -201,16 +248,5 @@ export class Stage {
 
   private get logsDir() {
     return process.env.BENCH_LOGS;
-  }
-
-  /** Stops every process and drops the database; safe to call twice (Ctrl-C during a close). */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.loadgen.close().catch(() => undefined);
-    await stopAll(this.extra);
-    await this.platform.stop();
-    await this.database.drop();
-    rmSync(this.workDir, { recursive: true, force: true });
   }
 }
