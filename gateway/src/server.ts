@@ -42,14 +42,23 @@ export async function createGatewayServer(
 ): Promise<RunningServer> {
   const readiness = new GatewayReadiness();
   const { app, registry } = createServiceApp({ service: 'gateway', logger, checks: readiness.checks });
-  const httpServer = createServer(app);
+  const responseCache =
+    config.responseCache &&
+    useResponseCache({
+      ...config.responseCache,
+      redisUrl: config.redisUrl,
+      mutationTags: shopgraphMutationTags,
+      // Hits skip express only where nothing in front of the cache must see every request.
+      frontDoor: !config.protection.rateLimit.enabled && !config.protection.persistedOperations?.only,
+      jwtSecret: config.jwtSecret,
+      registry,
+      logger,
+    });
+  const httpServer = createServer(responseCache ? responseCache.front(app) : app);
   // req.ip (rate limits, ip-hash) is the client's only through the proxies trusted here.
   app.set('trust proxy', config.protection.trustProxy);
   const metrics = useMetrics({ registry });
   const armor = useArmor({ limits: config.limits, production: config.production });
-  const responseCache =
-    config.responseCache &&
-    useResponseCache({ ...config.responseCache, redisUrl: config.redisUrl, mutationTags: shopgraphMutationTags, registry, logger });
   // Rate limits and persisted queries; commands fail fast when Redis is away (both degrade).
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
   redis.on('error', (error) => logger.warn({ err: error }, 'Redis (rate limits, persisted queries) unreachable'));

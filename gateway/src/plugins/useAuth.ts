@@ -9,6 +9,9 @@ export interface AuthOptions {
 
 const BEARER = /^Bearer +([\w-]+\.[\w-]+\.[\w-]+)$/i;
 
+/** The JWT of an `Authorization: Bearer <jwt>` header, unverified; undefined for anything else. */
+export const bearerTokenOf = (header: string): string | undefined => BEARER.exec(header)?.[1];
+
 /**
  * Verifies `Authorization: Bearer <jwt>` before anything else looks at the request. No header
  * means an anonymous viewer; a header that is not a valid, unexpired token of ours is refused
@@ -23,7 +26,7 @@ export function useAuth({ jwtSecret, onRejected }: AuthOptions): RequestHandler 
       next();
       return;
     }
-    const token = BEARER.exec(header)?.[1];
+    const token = bearerTokenOf(header);
     const viewer = token ? await verifyToken(jwtSecret, token) : null;
     if (!viewer) {
       onRejected?.();

@@ -27,25 +27,34 @@ let gatewayA: Awaited<ReturnType<typeof startGateway>>;
 let gatewayB: Awaited<ReturnType<typeof startGateway>>;
 let invalidator: CacheInvalidator;
 let productsDb: Db;
+let gatewayEnv: Record<string, string>;
 let adminToken: string;
 
 interface Answer {
   status: number;
+  headers: Headers;
   cache: string | null;
   cacheControl: string | null;
   text: string;
   json: { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
 }
 
-async function call(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<Answer> {
+async function call(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     body: JSON.stringify({ query, variables }),
   });
   const text = await response.text();
   return {
     status: response.status,
+    headers: response.headers,
     cache: response.headers.get(CACHE_STATUS_HEADER),
     cacheControl: response.headers.get('cache-control'),
     text,
@@ -102,7 +111,7 @@ beforeAll(async () => {
   const users = await start(createUsersServer(loadUsersConfig(env)));
   const orders = await start(createOrdersServer(loadOrdersConfig(env)));
   subgraphs = { products, users, orders };
-  const gatewayEnv = (extra: Record<string, string>) => ({
+  gatewayEnv = {
     ...env,
     PRODUCTS_URL: products.url,
     USERS_URL: users.url,
@@ -110,10 +119,9 @@ beforeAll(async () => {
     // Nothing here touches payments.
     PAYMENTS_URL: 'http://127.0.0.1:9/graphql',
     CACHE_KEY_PREFIX: prefix,
-    ...extra,
-  });
-  gatewayA = await startGateway(gatewayEnv({ CACHE_L1_POLICY: 'lru' }));
-  gatewayB = await startGateway(gatewayEnv({ CACHE_L1_POLICY: 'lfu' }));
+  };
+  gatewayA = await startGateway({ ...gatewayEnv, CACHE_L1_POLICY: 'lru' });
+  gatewayB = await startGateway({ ...gatewayEnv, CACHE_L1_POLICY: 'lfu' });
   invalidator = createCacheInvalidator(testRedisUrl, prefix);
   productsDb = createDb({ url: database.url, subgraph: 'products', logger: createLogger('test', 'silent') });
   const login = await call(gatewayA.url, 'mutation { login(email: "admin@shopgraph.local", password: "admin-password") { token } }');
@@ -165,6 +173,36 @@ describe('hits', () => {
     expect(refused.json.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     const customer = await register('token-holder');
     expect(await call(gatewayA.url, PRODUCT, { id }, customer.token)).toMatchObject({ status: 200, cache: 'HIT-L1' });
+  });
+
+  it('answers a browser (CORS) from the cache too, and keeps the request id of each request', async () => {
+    const id = await createProduct('Browser-seen bowl');
+    await warm(gatewayA, id);
+    const browser = await call(gatewayA.url, PRODUCT, { id }, undefined, { origin: 'http://localhost:3000', 'x-request-id': 'trace-7' });
+    expect(browser.cache).toBe('HIT-L1');
+    expect(browser.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    expect(browser.headers.get('x-request-id')).toBe('trace-7');
+    const plain = await call(gatewayA.url, PRODUCT, { id }, undefined, { 'x-request-id': 'trace-8' });
+    expect(plain).toMatchObject({ cache: 'HIT-L1', text: browser.text });
+    expect(plain.headers.get('x-request-id')).toBe('trace-8');
+  });
+
+  it('counts hits against the rate limits when they are on (no front door then)', async () => {
+    const limited = await startGateway({
+      ...gatewayEnv,
+      RATE_LIMIT_ENABLED: 'true',
+      RATE_LIMIT_IP_POINTS: '4',
+      RATE_LIMIT_REDIS_PREFIX: `${prefix}rate:`,
+    });
+    try {
+      const id = await createProduct('Rate-limited rug');
+      const answers: Answer[] = [];
+      for (let i = 0; i < 5; i++) answers.push(await call(limited.url, PRODUCT, { id }));
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 429]);
+      expect(answers.slice(1, 4).every((answer) => answer.cache === 'HIT-L1')).toBe(true);
+    } finally {
+      await limited.close();
+    }
   });
 
   it('keeps no response with errors, and never caches mutations', async () => {

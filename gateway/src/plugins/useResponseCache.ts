@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type ApolloServerPlugin, type GraphQLRequestContextWillSendResponse, type HTTPGraphQLRequest } from '@apollo/server';
 import {
   cacheKeys,
@@ -15,14 +16,15 @@ import {
   type EvictionPolicy,
   type MissStart,
 } from '@shopgraph/cache';
-import type { Logger, Viewer } from '@shopgraph/common';
+import { REQUEST_ID_HEADER, type Logger, type Viewer } from '@shopgraph/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { getArgumentValues, Kind, type FieldNode, type SelectionSetNode } from 'graphql';
 import { Counter, type Registry } from 'prom-client';
 import type { GatewayContext } from '../context.js';
 import type { MutationTagRules } from '../response-cache/mutation-tags.js';
 import { entitiesOf } from '../response-cache/response-entities.js';
-import { viewerOf } from './useAuth.js';
+import { VerifiedTokens } from '../response-cache/verified-tokens.js';
+import { bearerTokenOf, viewerOf } from './useAuth.js';
 
 /** The response header that says where an answer came from: HIT-L1, HIT-L2, STALE or MISS. */
 export const CACHE_STATUS_HEADER = 'x-cache';
@@ -38,6 +40,13 @@ export interface ResponseCacheOptions {
   swrSeconds: number;
   /** What mutations purge beyond the entities in their results. */
   mutationTags?: MutationTagRules;
+  /**
+   * Answer fresh hits in front of express (see `front`). Only when nothing mounted before the
+   * cache must see every request: not with rate limits or a persisted-only allow-list.
+   */
+  frontDoor: boolean;
+  /** To verify bearer tokens at the front door, as `useAuth` does behind it. */
+  jwtSecret: string;
   registry: Registry;
   logger: Logger;
 }
@@ -54,6 +63,13 @@ export interface ResponseCacheHandlers {
 export interface ResponseCache {
   /** Decides what a query's response may be kept for and tagged with; purges after mutations. */
   plugin: ApolloServerPlugin<GatewayContext>;
+  /**
+   * The HTTP server's request listener: `app` behind the front door, which answers a fresh hit
+   * of a plain JSON POST /graphql without express (no router, body parser or access-log
+   * middleware: the cost of the hit is the cost of its bytes) and hands everything else to `app`.
+   * `app` itself when `frontDoor` is off.
+   */
+  front(app: RequestListener): RequestListener;
   /** The two express handlers, once Apollo Server is started. */
   handlers(apollo: ApolloServer<GatewayContext>, context: GatewayContextFactory): ResponseCacheHandlers;
   close(): Promise<void>;
@@ -89,12 +105,64 @@ interface Decision {
 
 /** Words that make an operation a possible write; `\b` keeps `mutationCount` out. A false match only bypasses the cache. */
 const WRITE_OPERATION = /\b(?:mutation|subscription)\b/;
+/** Largest body the front door reads itself; larger ones go to express untouched (cacheable queries are small). */
+const FRONT_DOOR_MAX_BODY = 64 * 1024;
+/** What the JSON body parser accepts without question: the front door leaves every other type to it. */
+const PLAIN_JSON = /^application\/json\s*(?:;\s*charset=utf-?8\s*)?$/i;
+/** Request ids the service shell takes from clients (`createServiceApp`); others are replaced. */
+const CLIENT_REQUEST_ID = /^[\w.-]{1,128}$/;
 const SWEEP_INTERVAL_MS = 5000;
 /** How long one process owns the revalidation of a stale entry before another may try. */
 const REVALIDATION_LOCK_MS = 10_000;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `accept` values Apollo Server answers with plain application/json, as if none were sent. */
+const DEFAULT_ACCEPT = new Set([undefined, '*/*', 'application/json']);
+
+/**
+ * The request's key material: the body bytes, and `accept` unless it changes nothing, since the
+ * negotiated content type is part of what the bytes answer.
+ */
+const digestOf = (accept: string | undefined, rawBody: Buffer) =>
+  DEFAULT_ACCEPT.has(accept) ? hash('sha256', rawBody, 'base64url') : `${hash('sha256', rawBody, 'base64url')}.${hash('sha256', accept!, 'base64url')}`;
+
+/** A body that may be answered from the cache: an operation object whose text (if any) shows no write. */
+function isReadOperation(body: unknown): body is Record<string, unknown> {
+  if (!isRecord(body)) return false;
+  const query = body.query;
+  // No text at all is a persisted query by hash: it may be looked up, but not coalesced unseen.
+  return query === undefined || (typeof query === 'string' && !WRITE_OPERATION.test(query));
+}
+
+/** What the JSON body parser would make of `raw`: its parse (strict: an object or array) or its 400. */
+function parseJsonBody(raw: Buffer): { body: unknown } | { error: Error & { status: number } } {
+  const text = raw.toString();
+  const first = /\S/.exec(text)?.[0];
+  try {
+    if (first !== '{' && first !== '[') throw new SyntaxError('not a JSON object or array');
+    return { body: JSON.parse(text) as unknown };
+  } catch {
+    return { error: Object.assign(new Error('Malformed request body.'), { status: 400, type: 'entity.parse.failed' }) };
+  }
+}
+
+/** Calls `done` with the whole body, or destroys the request when it is not the `length` bytes announced. */
+function readBody(req: IncomingMessage, length: number, done: (body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    size += chunk.length;
+  });
+  req.on('end', () => {
+    // Shorter or longer than announced: the connection is broken; nothing sensible can be answered.
+    if (size !== length) req.destroy();
+    else done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+  });
+  req.on('error', () => req.destroy());
+}
 
 /** Identical misses in flight: one execution per request shape, shared when it turns out public. */
 class Flights {
@@ -300,30 +368,59 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
     },
   };
 
+  const candidate = (digest: string, viewer: Viewer | null, body: Record<string, unknown> | undefined): Candidate => ({
+    digest,
+    viewer,
+    publicKey: keys.entry(PUBLIC_SCOPE, digest),
+    privateKey: viewer ? keys.entry(userScope(viewer.id), digest) : undefined,
+    coalescible: body?.query !== undefined,
+  });
+
   function candidateOf(req: Request, res: Response): Candidate | undefined {
     const body: unknown = req.body;
-    if (req.method !== 'POST' || !req.rawBody || !isRecord(body)) return undefined;
-    const query = body.query;
-    // No text at all is a persisted query by hash: it may be looked up, but not coalesced unseen.
-    if (query !== undefined && (typeof query !== 'string' || WRITE_OPERATION.test(query))) return undefined;
-    const viewer = viewerOf(res);
-    // The negotiated content type depends on `accept`, so it is part of what the bytes answer.
-    const digest = createHash('sha256').update(req.headers.accept ?? '').update('\n').update(req.rawBody).digest('base64url');
-    return {
-      digest,
-      viewer,
-      publicKey: keys.entry(PUBLIC_SCOPE, digest),
-      privateKey: viewer ? keys.entry(userScope(viewer.id), digest) : undefined,
-      coalescible: query !== undefined,
-    };
+    if (req.method !== 'POST' || !req.rawBody || !isReadOperation(body)) return undefined;
+    return candidate(digestOf(req.headers.accept, req.rawBody), viewerOf(res), body);
   }
 
-  function answer(res: Response, entry: CachedResponse, now: number, status: 'HIT-L1' | 'HIT-L2' | 'STALE'): void {
-    res.statusCode = 200;
-    for (const [name, value] of entry.headers) res.setHeader(name, value);
-    res.setHeader('age', Math.floor((now - entry.storedAt) / 1000));
-    res.setHeader(CACHE_STATUS_HEADER, status);
-    res.setHeader('content-length', entry.body.length);
+  /** The fresh entry for `found` in the first level, with its key. */
+  function firstLevelEntry(found: Candidate, now: number): { key: string; entry: CachedResponse } | undefined {
+    const entry = l1.get(found.publicKey, now);
+    if (entry) return { key: found.publicKey, entry };
+    const own = found.privateKey === undefined ? undefined : l1.get(found.privateKey, now);
+    return own && found.privateKey ? { key: found.privateKey, entry: own } : undefined;
+  }
+
+  /** One round trip: the entry (if any, and not expired) for `found` in Redis; sets `found.since`. */
+  async function secondLevelEntry(found: Candidate): Promise<{ key: string; entry: CachedResponse } | undefined> {
+    const entryKeys = found.privateKey ? [found.publicKey, found.privateKey] : [found.publicKey];
+    try {
+      const { entries, epoch } = await store.lookup(entryKeys);
+      found.since = { epoch, at: Date.now() };
+      const now = Date.now();
+      const index = entries.findIndex((entry) => entry !== null && entry.staleUntil > now);
+      if (index < 0) return undefined;
+      const key = entryKeys[index]!;
+      const entry = entries[index]!;
+      if (listener.admits(epoch)) l1.set(key, entry);
+      return { key, entry };
+    } catch (error) {
+      errors.inc({ operation: 'lookup' });
+      logger.debug({ err: error }, 'response cache: lookup failed; executing');
+      return undefined;
+    }
+  }
+
+  /** Each entry's constant headers, flattened once for `writeHead`. */
+  const flatHeaders = new WeakMap<CachedResponse, string[]>();
+
+  function answer(res: ServerResponse, entry: CachedResponse, now: number, status: 'HIT-L1' | 'HIT-L2' | 'STALE'): void {
+    let headers = flatHeaders.get(entry);
+    if (!headers) {
+      headers = [...entry.headers.flat(), 'content-length', String(entry.body.length)];
+      flatHeaders.set(entry, headers);
+    }
+    // Headers set before (request id, CORS) are merged in by writeHead.
+    res.writeHead(200, [...headers, 'age', String(Math.floor((now - entry.storedAt) / 1000)), CACHE_STATUS_HEADER, status]);
     res.end(entry.body);
   }
 
@@ -337,6 +434,112 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
 
   /** Requests the lookup let through as misses, for `execute`. */
   const pending = new WeakMap<Response, Candidate>();
+  /** What the front door learnt of a request it handed to express: a body it refused, or a lookup that missed. */
+  const handedOver = new WeakMap<IncomingMessage, { error: Error } | { missed: Candidate }>();
+  const verifiedTokens = new VerifiedTokens(options.jwtSecret);
+
+  /** The announced body length of a request the front door may read; undefined to leave it to express. */
+  function frontDoorLength(req: IncomingMessage): number | undefined {
+    const { headers } = req;
+    // A browser (Origin) gets express's CORS answer; anything unusual gets express's whole handling.
+    if (req.method !== 'POST' || req.url !== '/graphql' || headers.origin !== undefined) return undefined;
+    if (!headers['content-type'] || !PLAIN_JSON.test(headers['content-type'])) return undefined;
+    if (headers['content-encoding'] !== undefined || headers['transfer-encoding'] !== undefined) return undefined;
+    const length = Number(headers['content-length']);
+    return Number.isInteger(length) && length > 0 && length <= FRONT_DOOR_MAX_BODY ? length : undefined;
+  }
+
+  /**
+   * The request's viewer: null when anonymous, undefined when its token is not known good
+   * (`useAuth` then decides), or a promise when the token must be verified first.
+   */
+  function frontDoorViewer(req: IncomingMessage): Viewer | null | undefined | Promise<Viewer | null | undefined> {
+    const header = req.headers.authorization;
+    if (header === undefined) return null;
+    const token = bearerTokenOf(header);
+    if (!token) return undefined;
+    return verifiedTokens.known(token, Date.now()) ?? verifiedTokens.verify(token).then((viewer) => viewer ?? undefined);
+  }
+
+  /** A hit answered at the front door: the request id and the access log line the service shell would give it. */
+  function answerAtFrontDoor(req: IncomingMessage, res: ServerResponse, entry: CachedResponse, level: 'L1' | 'L2', startedAt: number) {
+    const given = req.headers[REQUEST_ID_HEADER];
+    const requestId = typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    (level === 'L1' ? l1Hits : l2Hits).inc();
+    const now = Date.now();
+    answer(res, entry, now, level === 'L1' ? 'HIT-L1' : 'HIT-L2');
+    if (logger.isLevelEnabled('info')) {
+      logger.info(
+        { req: { id: requestId, method: req.method, url: req.url }, res: { statusCode: 200 }, responseTime: now - startedAt, cache: level },
+        'request completed',
+      );
+    }
+  }
+
+  /** Hands the request, its body read, to express: with the parse express's JSON parser would have made. */
+  function handOver(req: IncomingMessage, res: ServerResponse, app: RequestListener, raw: Buffer, missed?: Candidate) {
+    req.rawBody = raw;
+    const parsed = parseJsonBody(raw);
+    if ('body' in parsed) (req as Request).body = parsed.body;
+    else handedOver.set(req, parsed);
+    if (missed) handedOver.set(req, { missed });
+    app(req, res);
+  }
+
+  /** Fresh first-level hits are answered here and now, without a promise in between. */
+  function frontDoor(req: IncomingMessage, res: ServerResponse, raw: Buffer, app: RequestListener, startedAt: number, viewer: Viewer | null | undefined) {
+    if (viewer === undefined) {
+      handOver(req, res, app, raw);
+      return;
+    }
+    const found = candidate(digestOf(req.headers.accept, raw), viewer, undefined);
+    const local = firstLevelEntry(found, startedAt);
+    if (local && local.entry.freshUntil > startedAt) {
+      answerAtFrontDoor(req, res, local.entry, 'L1', startedAt);
+      return;
+    }
+    const parsed = parseJsonBody(raw);
+    // Stale entries go to express, which answers them and revalidates in the background.
+    if (local || !('body' in parsed) || !isReadOperation(parsed.body)) {
+      handOver(req, res, app, raw);
+      return;
+    }
+    found.coalescible = parsed.body.query !== undefined;
+    secondLevelEntry(found).then(
+      (remote) => {
+        if (remote && remote.entry.freshUntil > Date.now()) answerAtFrontDoor(req, res, remote.entry, 'L2', startedAt);
+        else handOver(req, res, app, raw, remote ? undefined : found);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'response cache: front door failed');
+        res.destroy();
+      },
+    );
+  }
+
+  function front(app: RequestListener): RequestListener {
+    if (!options.frontDoor) return app;
+    return (req, res) => {
+      const length = frontDoorLength(req);
+      if (length === undefined) {
+        app(req, res);
+        return;
+      }
+      readBody(req, length, (raw) => {
+        const startedAt = Date.now();
+        const viewer = frontDoorViewer(req);
+        if (!(viewer instanceof Promise)) {
+          frontDoor(req, res, raw, app, startedAt, viewer);
+          return;
+        }
+        viewer.then(
+          (verified) => frontDoor(req, res, raw, app, startedAt, verified),
+          () => handOver(req, res, app, raw),
+        );
+      });
+    };
+  }
 
   function handlers(apollo: ApolloServer<GatewayContext>, context: GatewayContextFactory): ResponseCacheHandlers {
     /** Executes like the Apollo middleware does, then keeps the answer if the plugin decided it may be kept. */
@@ -409,7 +612,7 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
       });
     }
 
-    function serve(req: Request, res: Response, candidate: Candidate, key: string, entry: CachedResponse, level: 'L1' | 'L2', now: number) {
+    function serve(req: Request, res: Response, found: Candidate, key: string, entry: CachedResponse, level: 'L1' | 'L2', now: number) {
       if (entry.freshUntil > now) {
         (level === 'L1' ? l1Hits : l2Hits).inc();
         answer(res, entry, now, level === 'L1' ? 'HIT-L1' : 'HIT-L2');
@@ -417,56 +620,52 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
       }
       stale.inc();
       answer(res, entry, now, 'STALE');
-      revalidate(req, res, candidate, key);
+      revalidate(req, res, found, key);
     }
 
-    async function lookupSecondLevel(req: Request, res: Response, next: NextFunction, candidate: Candidate): Promise<void> {
-      const entryKeys = candidate.privateKey ? [candidate.publicKey, candidate.privateKey] : [candidate.publicKey];
-      try {
-        const { entries, epoch } = await store.lookup(entryKeys);
-        candidate.since = { epoch, at: Date.now() };
-        const now = Date.now();
-        const index = entries.findIndex((entry) => entry !== null && entry.staleUntil > now);
-        if (index >= 0) {
-          const key = entryKeys[index]!;
-          const entry = entries[index]!;
-          if (listener.admits(epoch)) l1.set(key, entry);
-          serve(req, res, candidate, key, entry, 'L2', now);
-          return;
-        }
-      } catch (error) {
-        errors.inc({ operation: 'lookup' });
-        logger.debug({ err: error }, 'response cache: lookup failed; executing');
-      }
+    function miss(res: Response, next: NextFunction, found: Candidate) {
       misses.inc();
-      pending.set(res, candidate);
+      pending.set(res, found);
       next();
     }
 
     const lookup: RequestHandler = (req, res, next) => {
-      const candidate = candidateOf(req, res);
-      if (!candidate) {
+      const learnt = handedOver.get(req);
+      if (learnt && 'error' in learnt) {
+        next(learnt.error);
+        return;
+      }
+      const found = candidateOf(req, res);
+      if (!found) {
         next();
         return;
       }
-      const now = Date.now();
-      let key = candidate.publicKey;
-      let entry = l1.get(key, now);
-      if (!entry && candidate.privateKey) {
-        key = candidate.privateKey;
-        entry = l1.get(key, now);
-      }
-      if (entry) {
-        serve(req, res, candidate, key, entry, 'L1', now);
+      if (learnt) {
+        // The front door looked in both levels already, for the same viewer.
+        found.since = learnt.missed.since;
+        miss(res, next, found);
         return;
       }
-      lookupSecondLevel(req, res, next, candidate).catch(next);
+      const local = firstLevelEntry(found, Date.now());
+      if (local) {
+        serve(req, res, found, local.key, local.entry, 'L1', Date.now());
+        return;
+      }
+      secondLevelEntry(found)
+        .then((remote) => (remote ? serve(req, res, found, remote.key, remote.entry, 'L2', Date.now()) : miss(res, next, found)))
+        .catch(next);
     };
 
     const executeMiss: RequestHandler = async (req, res, next) => {
       const candidate = pending.get(res);
       if (!candidate) {
         next();
+        return;
+      }
+      // An identical miss may have landed since the lookup (a flight is shared only while in the air).
+      const landed = firstLevelEntry(candidate, Date.now());
+      if (landed && landed.entry.freshUntil > Date.now()) {
+        serve(req, res, candidate, landed.key, landed.entry, 'L1', Date.now());
         return;
       }
       send(res, await flights.run(candidate, () => execute(req, res, candidate)));
@@ -477,6 +676,7 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
 
   return {
     plugin,
+    front,
     handlers,
     async close() {
       clearInterval(sweeper);
