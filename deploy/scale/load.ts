@@ -1,0 +1,235 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** One request the load sent, as the client saw it. */
+export interface RequestRecord {
+  operation: string;
+  mutation: boolean;
+  gateway: string;
+  startedAt: number;
+  endedAt: number;
+  ok: boolean;
+  error?: string;
+}
+
+interface GraphQLAnswer<Data> {
+  data?: Data;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+/** A failed request: the client may try again (with the same idempotency key for a mutation). */
+export class RequestFailed extends Error {}
+
+/**
+ * The gateways as a Kubernetes Service or an ingress controller presents them: requests are
+ * spread over the gateways that pass their readiness probe, and a connection that is refused
+ * (nothing was sent) goes to another gateway. A request that was sent and then lost is the
+ * client's failure, recorded as such.
+ */
+export class GatewayBalancer {
+  private readonly ready = new Map<string, boolean>();
+  private next = 0;
+  private probing: NodeJS.Timeout | undefined;
+  readonly records: RequestRecord[] = [];
+  /** Requests sent to each gateway, by the time they were sent. */
+  readonly sent: { gateway: string; at: number }[] = [];
+
+  constructor(private readonly gateways: string[]) {
+    for (const gateway of gateways) this.ready.set(gateway, true);
+  }
+
+  /** Probes /ready every 250 ms, as a kubelet and the endpoints controller would (faster). */
+  startProbing(): void {
+    const probe = async () => {
+      await Promise.all(
+        this.gateways.map(async (gateway) => {
+          try {
+            const response = await fetch(`${gateway}/ready`, { signal: AbortSignal.timeout(1000) });
+            await response.body?.cancel();
+            this.ready.set(gateway, response.ok);
+          } catch {
+            this.ready.set(gateway, false);
+          }
+        }),
+      );
+      this.probing = setTimeout(probe, 250);
+    };
+    void probe();
+  }
+
+  stopProbing(): void {
+    clearTimeout(this.probing);
+  }
+
+  private pick(exclude: Set<string>): string | undefined {
+    const candidates = this.gateways.filter((gateway) => this.ready.get(gateway) && !exclude.has(gateway));
+    if (candidates.length === 0) return undefined;
+    return candidates[this.next++ % candidates.length];
+  }
+
+  /** Sends an operation; resolves with its data, or throws RequestFailed after recording why. */
+  async request<Data>(operation: string, query: string, variables: Record<string, unknown>, token?: string): Promise<Data> {
+    const mutation = query.trimStart().startsWith('mutation');
+    const refused = new Set<string>();
+    for (;;) {
+      const gateway = this.pick(refused);
+      if (!gateway) {
+        // No gateway ready: wait for one, as a client behind a Service with no endpoints would time out.
+        await sleep(50);
+        refused.clear();
+        continue;
+      }
+      const startedAt = Date.now();
+      let answer: GraphQLAnswer<Data>;
+      try {
+        const response = await fetch(`${gateway}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify({ query, variables, operationName: operation }),
+          signal: AbortSignal.timeout(30_000),
+        });
+        this.sent.push({ gateway, at: startedAt });
+        answer = (await response.json()) as GraphQLAnswer<Data>;
+      } catch (error) {
+        const code = (error as { cause?: { code?: string } }).cause?.code;
+        if (code === 'ECONNREFUSED') {
+          this.ready.set(gateway, false);
+          refused.add(gateway);
+          continue;
+        }
+        this.record({ operation, mutation, gateway, startedAt, ok: false, error: `${(error as Error).message}${code ? ` (${code})` : ''}` });
+        throw new RequestFailed(operation);
+      }
+      if (answer.errors?.length || !answer.data) {
+        const error = answer.errors?.map((e) => e.extensions?.code ?? e.message).join(', ') ?? 'no data';
+        this.record({ operation, mutation, gateway, startedAt, ok: false, error });
+        throw new RequestFailed(`${operation}: ${error}`);
+      }
+      this.record({ operation, mutation, gateway, startedAt, ok: true });
+      return answer.data;
+    }
+  }
+
+  private record(record: Omit<RequestRecord, 'endedAt'>): void {
+    this.records.push({ ...record, endedAt: Date.now() });
+  }
+}
+
+export interface Customer {
+  email: string;
+  token: string;
+}
+
+/** What the customers were told: the orders they placed and how each ended, by idempotency key. */
+export interface CheckoutRecord {
+  key: string;
+  orderId?: string;
+  /** The status the customer last saw. */
+  status?: string;
+  /** placeOrder → PAID, as the customer waited for it. */
+  paidAfterMs?: number;
+  payRequested: boolean;
+}
+
+const ORDER_FIELDS = 'id status payment { status }';
+
+/** Repeats `send` until it succeeds: a mutation with the same idempotency key, as a careful client does. */
+async function untilAnswered<T>(send: () => Promise<T>, running: () => boolean): Promise<T | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (!(error instanceof RequestFailed)) throw error;
+      if (!running() && attempt >= 20) return undefined;
+      await sleep(200);
+    }
+  }
+}
+
+/** A customer buying: place an order, wait for its reservation, pay, wait for PAID; again. */
+export async function shopper(
+  balancer: GatewayBalancer,
+  customer: Customer,
+  pickItems: () => { productId: string; quantity: number }[],
+  checkouts: CheckoutRecord[],
+  running: () => boolean,
+  id: string,
+): Promise<void> {
+  for (let n = 0; running(); n++) {
+    const record: CheckoutRecord = { key: `${id}-${n}`, payRequested: false };
+    checkouts.push(record);
+    const startedAt = Date.now();
+    const placed = await untilAnswered(
+      () =>
+        balancer.request<{ placeOrder: { id: string; status: string } }>(
+          'PlaceOrder',
+          `mutation PlaceOrder($input: PlaceOrderInput!, $key: String) { placeOrder(input: $input, idempotencyKey: $key) { id status } }`,
+          { input: { items: pickItems() }, key: record.key },
+          customer.token,
+        ),
+      running,
+    );
+    if (!placed) return;
+    record.orderId = placed.placeOrder.id;
+    record.status = placed.placeOrder.status;
+    const order = async () =>
+      (
+        await balancer.request<{ order: { id: string; status: string; payment: { status: string } | null } }>(
+          'OrderStatus',
+          `query OrderStatus($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`,
+          { id: record.orderId },
+          customer.token,
+        )
+      ).order;
+    const waitFor = async (done: (o: Awaited<ReturnType<typeof order>>) => boolean) => {
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        const seen = await order().catch((error: unknown) => {
+          if (error instanceof RequestFailed) return undefined;
+          throw error;
+        });
+        if (seen) record.status = seen.status;
+        if (seen && done(seen)) return seen;
+        await sleep(100);
+      }
+      return undefined;
+    };
+    const reserved = await waitFor((o) => o.status !== 'PENDING');
+    if (reserved?.status !== 'AWAITING_PAYMENT') continue;
+    record.payRequested = true;
+    const paying = await untilAnswered(
+      () =>
+        balancer.request(
+          'PayOrder',
+          `mutation PayOrder($orderId: ID!, $key: String!) { payOrder(orderId: $orderId, idempotencyKey: $key, method: { card: "4242424242424242" }) { id status } }`,
+          { orderId: record.orderId, key: `pay-${record.key}` },
+          customer.token,
+        ),
+      running,
+    );
+    if (!paying) return;
+    const paid = await waitFor((o) => o.status === 'PAID');
+    if (paid) record.paidAfterMs = Date.now() - startedAt;
+  }
+}
+
+/** A visitor browsing: the catalog, a product, a search, and (logged in) their orders. */
+export async function browser(balancer: GatewayBalancer, customer: Customer, productIds: string[], running: () => boolean): Promise<void> {
+  const reads = [
+    () => balancer.request('Catalog', `query Catalog { products(first: 10) { totalCount edges { node { id name stock price { amount } } } } }`, {}),
+    () => balancer.request('Product', `query Product($id: ID!) { product(id: $id) { id name stock } }`, { id: productIds[Math.floor(Math.random() * productIds.length)] }),
+    () => balancer.request('Search', `query Search { products(first: 5, search: "scale") { edges { node { id name } } } }`, {}),
+    () =>
+      balancer.request(
+        'MyOrders',
+        `query MyOrders { me { name orders(first: 5) { edges { node { id status total { amount } items { quantity product { name } } payment { status } } } } } }`,
+        {},
+        customer.token,
+      ),
+  ];
+  while (running()) {
+    await reads[Math.floor(Math.random() * reads.length)]!().catch((error: unknown) => {
+      if (!(error instanceof RequestFailed)) throw error;
+    });
+    await sleep(20);
+  }
+}
