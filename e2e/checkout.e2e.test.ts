@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { demoProducts } from '../scripts/demo-data.js';
 import { codeOf, dataOf, gql, loginAdmin, registerCustomer } from './helpers.js';
 
@@ -15,11 +15,21 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   }
 }
 
+const created: string[] = [];
+
 async function newProduct(stock: number, amount = 1250) {
   const admin = await loginAdmin();
   const input = { sku: `CO-${Date.now()}-${Math.random().toString(36).slice(2, 7)}`, name: 'Checkout kite', price: { amount, currency: 'EUR' }, stock };
-  return dataOf(await gql(`mutation($input: CreateProductInput!) { createProduct(input: $input) { id stock } }`, { input }, admin.token)).createProduct;
+  const product = dataOf(await gql(`mutation($input: CreateProductInput!) { createProduct(input: $input) { id stock } }`, { input }, admin.token)).createProduct;
+  created.push(product.id);
+  return product;
 }
+
+// Other files read the seeded catalog: leave it as it was (deleted products still resolve in orders).
+afterAll(async () => {
+  const admin = await loginAdmin();
+  for (const id of created) dataOf(await gql(`mutation($id: ID!) { deleteProduct(id: $id) }`, { id }, admin.token));
+});
 
 const readOrder = (id: string, token: string) => gql(`query($id: ID!) { order(id: $id) { ${ORDER} } }`, { id }, token).then((r) => dataOf(r).order);
 const stockOf = async (id: string) => dataOf(await gql(`query($id: ID!) { product(id: $id) { stock } }`, { id })).product.stock;

@@ -25,9 +25,10 @@ runMain(async () => {
   const ports = portsOf(process.env);
   logger.info(
     {
+      storefront: `http://localhost:${ports.web}`,
       gateway: `http://localhost:${ports.gateway}/graphql`,
       dashboard: `http://localhost:${ports.workers}/queues`,
     },
-    `Shopgraph is up: open http://localhost:${ports.gateway}/graphql for Apollo Sandbox`,
+    `Shopgraph is up: shop at http://localhost:${ports.web}, explore the graph at http://localhost:${ports.gateway}/graphql`,
   );
 });

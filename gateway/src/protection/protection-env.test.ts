@@ -20,7 +20,8 @@ describe('protection configuration', () => {
     expect(config.protection.persistedOperations).toEqual({ path: '/etc/shopgraph/operations.json', only: true });
     expect(config.protection.apq).toEqual({ ttlS: 60, redisPrefix: 'shopgraph:apq:' });
     expect(loadConfig({}).protection.persistedOperations).toBeUndefined();
-    expect(loadConfig({}).protection.trustProxy).toBe(false);
+    expect(loadConfig({}).protection.trustProxy).toBe('loopback');
+    expect(loadConfig({ TRUST_PROXY: 'false' }).protection.trustProxy).toBe(false);
     expect(loadConfig({ TRUST_PROXY: '2' }).protection.trustProxy).toBe(2);
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).protection.trustProxy).toBe('loopback, 10.0.0.0/8');
   });

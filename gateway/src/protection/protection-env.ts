@@ -15,8 +15,12 @@ export const protectionEnvSchema = z.object({
   APQ_REDIS_PREFIX: z.string().min(1).default('shopgraph:apq:'),
   PERSISTED_OPERATIONS_PATH: z.string().min(1).optional(),
   PERSISTED_ONLY: z.stringbool().default(false),
-  /** Express's `trust proxy`: `true`, `false`, a hop count, or addresses/subnets (`loopback`, `10.0.0.0/8` …). */
-  TRUST_PROXY: z.string().default('false'),
+  /**
+   * Express's `trust proxy`: `true`, `false`, a hop count, or addresses/subnets (`loopback`, `10.0.0.0/8` …).
+   * `loopback` by default: the storefront's server proxies shoppers from the same machine, and
+   * without its X-Forwarded-For every shopper would share one rate-limit bucket.
+   */
+  TRUST_PROXY: z.string().default('loopback'),
 });
 
 type ProtectionEnv = z.output<typeof protectionEnvSchema> & { NODE_ENV: string };
