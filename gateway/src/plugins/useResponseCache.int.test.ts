@@ -361,6 +361,25 @@ describe('stale-while-revalidate', () => {
   });
 });
 
+describe('without Redis', () => {
+  it('answers queries and mutations as if there were no cache', async () => {
+    const unreachable = await startGateway({ ...gatewayEnv, REDIS_URL: 'redis://127.0.0.1:9' });
+    try {
+      const id = await createProduct('Offline ottoman', 3);
+      for (let i = 0; i < 2; i++) {
+        const read = await call(unreachable.url, PRODUCT, { id });
+        expect(read).toMatchObject({ status: 200, cache: 'MISS' });
+        expect(read.json.data.product.stock).toBe(3);
+      }
+      const restock = await call(unreachable.url, 'mutation($id: ID!) { restockProduct(id: $id, quantity: 2) { stock } }', { id }, adminToken);
+      expect(restock.json.data.restockProduct.stock).toBe(5);
+      expect((await call(unreachable.url, PRODUCT, { id })).json.data.product.stock).toBe(5);
+    } finally {
+      await unreachable.close();
+    }
+  });
+});
+
 describe('metrics', () => {
   it('counts hits by level, misses, stale answers, invalidations and purged entries on /metrics', async () => {
     const metrics = async (gateway: typeof gatewayA) => (await fetch(`${gateway.origin}/metrics`)).text();

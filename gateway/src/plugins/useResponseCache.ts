@@ -681,8 +681,9 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
     async close() {
       clearInterval(sweeper);
       await listener.close();
+      // Called once requests have drained: nothing is left to wait for, and a Redis that is away must not hold the shutdown.
       reads.disconnect();
-      await writes.quit().catch(() => writes.disconnect());
+      writes.disconnect();
     },
   };
 }

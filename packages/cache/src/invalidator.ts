@@ -27,7 +27,7 @@ export function createCacheInvalidator(redisUrl: string, prefix: string): CacheI
       return (await store.invalidate(tags)).purged;
     },
     async close() {
-      await redis.quit();
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }
