@@ -28,7 +28,6 @@ const idSql = (kind: string, n: string) =>
 
 /** Price in cents of product n, from 1.00 to 99.99. */
 const priceSql = (n: string) => `(100 + ((${n}) * 7919) % 9900)`;
-export const benchPrice = (n: number) => 100 + ((n * 7919) % 9900);
 
 /**
  * The items of order i: 1 to 4 distinct products (spread over the catalog a quarter apart),

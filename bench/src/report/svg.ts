@@ -12,7 +12,7 @@ export function formatNumber(value: number): string {
   return String(Math.round(value * 1000) / 1000);
 }
 
-export interface Bar {
+interface Bar {
   label: string;
   value: number;
 }

@@ -29,6 +29,9 @@ export interface CatalogRatios {
   l1HitVsBare: number | null;
   /** In-process cache hit / plain @apollo/gateway. Target ≥ 30. */
   l1HitVsPlain: number | null;
+  /** The same two with rate limits off, so hits are answered at the gateway's front door. */
+  frontDoorHitVsBare: number | null;
+  frontDoorHitVsPlain: number | null;
   /** Redis cache hit / bare node:http. Target ≥ 0.25. */
   l2HitVsBare: number | null;
   /** 1 − our gateway with the cache off / plain @apollo/gateway: what all our plugins cost on a miss. Target < 0.10. */
@@ -45,8 +48,9 @@ export interface CatalogResult {
 /** Where our gateway says an answer came from: HIT-L1, HIT-L2, STALE or MISS. */
 export const CACHE_STATUS_HEADER = 'x-cache';
 
-/** The process name of our gateway with its cache off, as the report lists it. */
+/** Process names of our extra gateways, as the report lists them. */
 export const MISS_GATEWAY = 'gateway (cache off)';
+export const FRONT_DOOR_GATEWAY = 'gateway (rate limits off)';
 
 const body = (query: string, variables?: Record<string, unknown>) => JSON.stringify(variables ? { query, variables } : { query });
 
@@ -90,8 +94,11 @@ export async function runCatalog(stage: Stage, progress: Progress, cacheOff: Rec
 
   // Identical concurrent subgraph calls would be merged by our gateway's in-flight dedup, which
   // plain @apollo/gateway lacks: off here, so the comparison shows what our plugins cost.
-  const [missGateway, plain] = await Promise.all([
+  // With rate limits off, our gateway answers fresh hits at its front door, before express and
+  // Apollo: the leanest hit path it has (rate limits must see every request, so it is off otherwise).
+  const [missGateway, frontDoorGateway, plain] = await Promise.all([
     stage.startGateway(MISS_GATEWAY, subgraphs, { ...cacheOff, SUBGRAPH_DEDUPE: 'false' }),
+    stage.startGateway(FRONT_DOOR_GATEWAY, subgraphs, { RATE_LIMIT_ENABLED: 'false' }),
     stage.startPlainGateway(),
   ]);
   const miss: SystemUnderTest = {
@@ -106,9 +113,16 @@ export async function runCatalog(stage: Stage, progress: Progress, cacheOff: Rec
   // misses too.
   const l1Hit: SystemUnderTest = {
     key: 'ours-l1-hit',
-    label: 'our gateway, cache on',
+    label: 'our gateway, cache on (rate limits on)',
     url: stage.gatewayUrl,
     pids: new Map([...stage.pidsOf('gateway'), ...subgraphs.pids]),
+    sqlMetricsUrls: subgraphs.metricsUrls,
+  };
+  const frontDoor: SystemUnderTest = {
+    key: 'ours-l1-hit-front-door',
+    label: 'our gateway, cache on, rate limits off',
+    url: frontDoorGateway.url,
+    pids: new Map([[frontDoorGateway.process.name, frontDoorGateway.process.pid], ...subgraphs.pids]),
     sqlMetricsUrls: subgraphs.metricsUrls,
   };
   missing.push('Redis (second-level) cache hits: the gateway has no switch to turn its in-process level off');
@@ -120,6 +134,7 @@ export async function runCatalog(stage: Stage, progress: Progress, cacheOff: Rec
   const bare = await stage.startBareServer(responses);
   const systems: SystemUnderTest[] = [
     l1Hit,
+    frontDoor,
     miss,
     {
       key: 'plain-apollo-gateway',
@@ -163,12 +178,14 @@ export async function runCatalog(stage: Stage, progress: Progress, cacheOff: Rec
       ratios: {
         l1HitVsBare: rate('ours-l1-hit', 'bare-node-http'),
         l1HitVsPlain: rate('ours-l1-hit', 'plain-apollo-gateway'),
+        frontDoorHitVsBare: rate('ours-l1-hit-front-door', 'bare-node-http'),
+        frontDoorHitVsPlain: rate('ours-l1-hit-front-door', 'plain-apollo-gateway'),
         l2HitVsBare: rate('ours-l2-hit', 'bare-node-http'),
         pluginOverheadOnMiss: missVsPlain === null ? null : Math.round((1 - missVsPlain) * 1000) / 1000,
         plainVsBare: rate('plain-apollo-gateway', 'bare-node-http'),
       },
     });
   }
-  await stage.stopExtra([missGateway.process, plain.process, bare.process]);
+  await stage.stopExtra([missGateway.process, frontDoorGateway.process, plain.process, bare.process]);
   return { workloads, missing };
 }
