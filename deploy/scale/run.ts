@@ -22,7 +22,10 @@ import { startPrivatePostgres } from './postgres.js';
 
 const WARM_UP_MS = 15_000;
 const DOWN_MS = 10_000;
-const AFTER_RESTART_MS = 25_000;
+/** How long the gateways may take to put a restarted replica back in rotation: their longest ejection (SUBGRAPH_EJECT_MAX_MS, 60 s) and a health check. */
+const READMISSION_TIMEOUT_MS = 90_000;
+/** The window in which each restarted replica must take its share. */
+const SHARE_WINDOW_MS = 10_000;
 const DRAIN_TIMEOUT_MS = 90_000;
 const SHOPPERS = 6;
 const BROWSERS = 6;
@@ -51,16 +54,23 @@ const quantile = (values: number[], q: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 };
 
-/** `shopgraph_gateway_subgraph_requests_total{outcome="ok"}` of one gateway, by replica URL. */
-async function okCallsByReplica(gateway: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${gateway}/metrics`)).text();
-  const calls = new Map<string, number>();
-  for (const match of text.matchAll(/^shopgraph_gateway_subgraph_requests_total\{([^}]*)\} (\d+)/gm)) {
-    const labels = Object.fromEntries([...match[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (labels.outcome === 'ok') calls.set(labels.replica!, (calls.get(labels.replica!) ?? 0) + Number(match[2]));
+/** A series of the gateways' /metrics, summed over the gateways, by replica URL. */
+async function byReplica(gateways: string[], metric: string, where: (labels: Record<string, string>) => boolean = () => true) {
+  const values = new Map<string, number>();
+  for (const gateway of gateways) {
+    const text = await (await fetch(`${gateway}/metrics`)).text();
+    for (const match of text.matchAll(new RegExp(`^${metric}\\{([^}]*)\\} (\\d+)`, 'gm'))) {
+      const labels = Object.fromEntries([...match[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+      if (where(labels)) values.set(labels.replica!, (values.get(labels.replica!) ?? 0) + Number(match[2]));
+    }
   }
-  return calls;
+  return values;
 }
+
+/** Successful calls to each replica, from every gateway. */
+const okCalls = (gateways: string[]) => byReplica(gateways, 'shopgraph_gateway_subgraph_requests_total', (labels) => labels.outcome === 'ok');
+/** How many gateways have each replica in rotation. */
+const inRotation = (gateways: string[]) => byReplica(gateways, 'shopgraph_gateway_subgraph_replica_up');
 
 /** Jobs that failed for good: in the dead-letters queue, or failed in a work queue. */
 async function jobsFailedForGood(redisUrl: string, prefix: string): Promise<number> {
@@ -207,15 +217,22 @@ async function main(): Promise<void> {
     const backAt = Date.now();
     const workerJobsAtBack = await jobAttempts(byName('workers-1').url);
     console.log(`restarted them; all ready ${((backAt - restartedAt) / 1000).toFixed(1)} s later`);
-    // Each replica's successful calls from every gateway, once a second while traffic comes back.
-    const timeline: { at: number; calls: Map<string, number> }[] = [];
-    while (Date.now() - backAt < AFTER_RESTART_MS) {
-      const perGateway = await Promise.all(gateways.map((gateway) => okCallsByReplica(gateway.url)));
-      const calls = new Map<string, number>();
-      for (const gatewayCalls of perGateway) for (const [replica, n] of gatewayCalls) calls.set(replica, (calls.get(replica) ?? 0) + n);
-      timeline.push({ at: Date.now(), calls });
-      await sleep(1000);
+    // The gateways put each restarted replica back in rotation (every gateway: the restarted
+    // one at once, the other when its ejection of the replica ends), then it takes its share.
+    const gatewayUrls = gateways.map((gateway) => gateway.url);
+    const restartedReplicas = subgraphs.map((subgraph) => replicaUrls[subgraph.name]![0]!);
+    const backInRotationAfterMs: Record<string, number> = {};
+    while (Date.now() - backAt < READMISSION_TIMEOUT_MS && Object.keys(backInRotationAfterMs).length < subgraphs.length) {
+      const rotation = await inRotation(gatewayUrls);
+      subgraphs.forEach((subgraph, i) => {
+        if (!(subgraph.name in backInRotationAfterMs) && rotation.get(restartedReplicas[i]!) === gateways.length) backInRotationAfterMs[subgraph.name] = Date.now() - backAt;
+      });
+      await sleep(500);
     }
+    const callsBefore = await okCalls(gatewayUrls);
+    const windowStartedAt = Date.now();
+    await sleep(SHARE_WINDOW_MS);
+    const callsAfter = await okCalls(gatewayUrls);
     const workerJobsAtEnd = await jobAttempts(byName('workers-1').url);
     running = false;
     await load;
@@ -326,22 +343,17 @@ async function main(): Promise<void> {
     // Traffic back on the restarted replicas: each subgraph's restarted replica is readmitted by
     // the gateways and takes its share again, the restarted gateway serves, the restarted workers
     // process runs jobs.
-    const first = timeline[0]!;
-    const last = timeline.at(-1)!;
-    const recent = timeline.find((point) => point.at >= last.at - 10_000)!;
-    const returnedAfterMs: Record<string, number> = {};
     for (const subgraph of subgraphs) {
       const [restarted, other] = replicaUrls[subgraph.name]!;
-      const back = timeline.find((point) => (point.calls.get(restarted!) ?? 0) > (first.calls.get(restarted!) ?? 0));
-      const calls = (url: string) => (last.calls.get(url) ?? 0) - (recent.calls.get(url) ?? 0);
+      const calls = (url: string) => (callsAfter.get(url) ?? 0) - (callsBefore.get(url) ?? 0);
       const share = calls(restarted!) / Math.max(1, calls(restarted!) + calls(other!));
-      if (back) returnedAfterMs[subgraph.name] = back.at - backAt;
+      const back = backInRotationAfterMs[subgraph.name];
       check(
         back !== undefined && share >= 0.3,
-        `${subgraph.name}-1 takes traffic again: first call ${back ? `${((back.at - backAt) / 1000).toFixed(0)} s` : 'never'} after it was ready, ${(share * 100).toFixed(0)}% of the last 10 s`,
+        `${subgraph.name}-1 takes traffic again: in rotation on every gateway ${back === undefined ? 'never' : `${(back / 1000).toFixed(0)} s after it was ready`}, then ${(share * 100).toFixed(0)}% of ${subgraph.name} calls`,
       );
     }
-    const sentAfter = balancer.sent.filter((s) => s.at >= backAt);
+    const sentAfter = balancer.sent.filter((s) => s.at >= windowStartedAt);
     const gatewayShare = sentAfter.filter((s) => s.gateway === byName('gateway-1').url).length / Math.max(1, sentAfter.length);
     check(gatewayShare >= 0.25, `gateway-1 serves again: ${(gatewayShare * 100).toFixed(0)}% of requests after its restart`);
     check(workerJobsAtEnd > workerJobsAtBack, `workers-1 runs jobs again: ${workerJobsAtEnd - workerJobsAtBack} attempts after its restart`);
@@ -358,7 +370,7 @@ async function main(): Promise<void> {
       rejected: orders.filter((o) => o.status === 'REJECTED').length,
       placeToPaidMs: { p50: quantile(paid, 0.5), p99: quantile(paid, 0.99) },
       restartToReadyMs: backAt - restartedAt,
-      returnedAfterMs,
+      backInRotationAfterMs,
       peakPostgresConnections: peakConnections,
       drainMs,
     };
