@@ -413,14 +413,16 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
   /** Each entry's constant headers, flattened once for `writeHead`. */
   const flatHeaders = new WeakMap<CachedResponse, string[]>();
 
-  function answer(res: ServerResponse, entry: CachedResponse, now: number, status: 'HIT-L1' | 'HIT-L2' | 'STALE'): void {
+  function answer(res: ServerResponse, entry: CachedResponse, now: number, status: 'HIT-L1' | 'HIT-L2' | 'STALE', requestId?: string): void {
     let headers = flatHeaders.get(entry);
     if (!headers) {
       headers = [...entry.headers.flat(), 'content-length', String(entry.body.length)];
       flatHeaders.set(entry, headers);
     }
-    // Headers set before (request id, CORS) are merged in by writeHead.
-    res.writeHead(200, [...headers, 'age', String(Math.floor((now - entry.storedAt) / 1000)), CACHE_STATUS_HEADER, status]);
+    const varying = ['age', String(Math.floor((now - entry.storedAt) / 1000)), CACHE_STATUS_HEADER, status];
+    if (requestId !== undefined) varying.push(REQUEST_ID_HEADER, requestId);
+    // Headers set before (express's request id, CORS) are merged in by writeHead.
+    res.writeHead(200, [...headers, ...varying]);
     res.end(entry.body);
   }
 
@@ -465,10 +467,9 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
   function answerAtFrontDoor(req: IncomingMessage, res: ServerResponse, entry: CachedResponse, level: 'L1' | 'L2', startedAt: number) {
     const given = req.headers[REQUEST_ID_HEADER];
     const requestId = typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
-    res.setHeader(REQUEST_ID_HEADER, requestId);
     (level === 'L1' ? l1Hits : l2Hits).inc();
     const now = Date.now();
-    answer(res, entry, now, level === 'L1' ? 'HIT-L1' : 'HIT-L2');
+    answer(res, entry, now, level === 'L1' ? 'HIT-L1' : 'HIT-L2', requestId);
     if (logger.isLevelEnabled('info')) {
       logger.info(
         { req: { id: requestId, method: req.method, url: req.url }, res: { statusCode: 200 }, responseTime: now - startedAt, cache: level },
