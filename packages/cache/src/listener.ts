@@ -77,7 +77,7 @@ export class InvalidationListener {
   }
 
   private lose(): void {
-    if (this.synced) this.options.logger.warn('response cache: invalidation subscriber disconnected; first level off until it is back');
+    if (this.synced && !this.closed) this.options.logger.warn('response cache: invalidation subscriber disconnected; first level off until it is back');
     this.synced = false;
     this.lastMessage = undefined;
     this.options.onReset();
