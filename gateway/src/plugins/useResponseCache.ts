@@ -212,9 +212,18 @@ function rootFields(selectionSet: SelectionSetNode, fragments: Map<string, Selec
 }
 
 /**
- * The response cache (see the README's "Response cache"): a first level in this process, a second
- * in Redis, exact invalidation by entity tags, single-flight misses and stale-while-revalidate.
- * A hit is answered from the stored bytes before Apollo Server sees the request.
+ * The response cache: a first level in this process (LRU or LFU), a second in Redis, exact
+ * invalidation by entity tags, single-flight misses and stale-while-revalidate. A hit is answered
+ * from the stored bytes before Apollo Server sees the request — before express too, at the front
+ * door, when nothing in front of the cache has to see it.
+ *
+ * Keys: the SHA-256 of the exact request body (and of `accept`, when it changes the content
+ * type), under the public scope or the viewer's own. TTL and scope: the most restrictive
+ * `@cacheControl` hint of the subgraph responses involved; PRIVATE answers are kept per user,
+ * never for anonymous viewers; responses with errors and no-store ones (orders, payments) are
+ * never kept. Tags: the entities found by walking the operation over the response data
+ * (`entitiesOf`), list roots, and what `mutationTags` adds; a mutation purges its tags before
+ * its response is sent.
  */
 export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
   const { logger, registry, mutationTags = {} } = options;
