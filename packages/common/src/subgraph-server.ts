@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -7,8 +9,9 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { NextFunction, Request, Response } from 'express';
-import { GraphQLError, type DocumentNode, type GraphQLFormattedError } from 'graphql';
-import type { Registry } from 'prom-client';
+import { GraphQLError, parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { Registry } from 'prom-client';
+import { createDb, prepareSubgraphDatabase, type Db, type SubgraphName } from './db.js';
 import { ErrorCode } from './errors.js';
 import { createServiceApp, errorHandler, jsonBody, listen, type ReadinessCheck } from './http.js';
 import { verifySignedRequest } from './internal-auth.js';
@@ -152,4 +155,64 @@ export async function createSubgraphServer<Context extends RequestBase>(
       await options.onClose?.();
     },
   };
+}
+
+/**
+ * What a subgraph package keeps beside its code: `schema.graphql` (its SDL) and `drizzle/`
+ * (its migrations). `moduleUrl` is the `import.meta.url` of a module in the package's `src/`.
+ */
+export function subgraphFiles(moduleUrl: string): { typeDefs: DocumentNode; migrationsFolder: string } {
+  return {
+    typeDefs: parse(readFileSync(fileURLToPath(new URL('../schema.graphql', moduleUrl)), 'utf8')),
+    migrationsFolder: fileURLToPath(new URL('../drizzle', moduleUrl)),
+  };
+}
+
+/** The part of a subgraph's configuration that starting it needs. */
+export interface SubgraphStartConfig {
+  databaseUrl: string;
+  gatewaySecret: string;
+  nodeEnv: string;
+}
+
+export interface ServeSubgraphOptions<Context extends RequestBase> {
+  name: SubgraphName;
+  config: SubgraphStartConfig;
+  logger: Logger;
+  typeDefs: DocumentNode;
+  migrationsFolder: string;
+  resolvers: GraphQLResolverMap<Context>;
+  /** The per-request context over the subgraph's own database. */
+  context: (db: Db, base: RequestBase) => Context;
+  /** Runs after the migrations and before serving, e.g. to ensure the admin. */
+  prepare?: (db: Db) => Promise<void>;
+}
+
+/**
+ * The start-up every subgraph shares: a pool acting as its role, its schema bootstrapped and
+ * migrated, then the federated server over it. Tests build exactly what the process runs.
+ */
+export async function serveSubgraph<Context extends RequestBase>(options: ServeSubgraphOptions<Context>): Promise<RunningServer> {
+  const { name, config, logger } = options;
+  const registry = new Registry();
+  const db = createDb({ url: config.databaseUrl, subgraph: name, logger, registry });
+  try {
+    await prepareSubgraphDatabase(config.databaseUrl, db, name, options.migrationsFolder);
+    await options.prepare?.(db);
+  } catch (error) {
+    await db.$client.end();
+    throw error;
+  }
+  return createSubgraphServer<Context>({
+    name,
+    typeDefs: options.typeDefs,
+    resolvers: options.resolvers,
+    logger,
+    registry,
+    gatewaySecret: config.gatewaySecret,
+    production: config.nodeEnv === 'production',
+    checks: { postgres: () => db.execute('select 1') },
+    context: (base) => options.context(db, base),
+    onClose: () => db.$client.end(),
+  });
 }

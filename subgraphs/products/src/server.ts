@@ -1,39 +1,23 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import {
-  createDb,
-  createLogger,
-  prepareSubgraphDatabase,
-  type Logger,
-} from '@shopgraph/common';
-import { createSubgraphServer, type GraphQLResolverMap, type RunningServer } from '@shopgraph/common/subgraph';
-import { gql } from 'graphql-tag';
-import { Registry } from 'prom-client';
+import { createLogger, type Logger } from '@shopgraph/common';
+import { serveSubgraph, subgraphFiles, type GraphQLResolverMap, type RunningServer } from '@shopgraph/common/subgraph';
 import { createContext, type Context } from './context.js';
 import type { ProductsConfig } from './env.js';
 import { resolvers } from './resolvers/index.js';
 
-export const typeDefs = gql(readFileSync(fileURLToPath(new URL('../schema.graphql', import.meta.url)), 'utf8'));
-export const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url));
+export const { typeDefs, migrationsFolder } = subgraphFiles(import.meta.url);
 
 /** Builds the products subgraph: migrates its schema, then serves it. Tests build the same thing. */
-export async function createProductsServer(
+export function createProductsServer(
   config: ProductsConfig,
   logger: Logger = createLogger('products', config.logLevel),
 ): Promise<RunningServer> {
-  const registry = new Registry();
-  const db = createDb({ url: config.databaseUrl, subgraph: 'products', logger, registry });
-  await prepareSubgraphDatabase(config.databaseUrl, db, 'products', migrationsFolder);
-  return createSubgraphServer<Context>({
+  return serveSubgraph<Context>({
     name: 'products',
-    typeDefs,
-    resolvers: resolvers as GraphQLResolverMap<Context>,
+    config,
     logger,
-    registry,
-    gatewaySecret: config.gatewaySecret,
-    production: config.nodeEnv === 'production',
-    checks: { postgres: () => db.execute('select 1') },
-    context: (base) => createContext(db, base, config.dataloaderBatch),
-    onClose: () => db.$client.end(),
+    typeDefs,
+    migrationsFolder,
+    resolvers: resolvers as GraphQLResolverMap<Context>,
+    context: (db, base) => createContext(db, base, config.dataloaderBatch),
   });
 }
