@@ -147,6 +147,26 @@ async function main(): Promise<void> {
   const sql = new pg.Client({ connectionString: database.url });
   let peakConnections = 0;
   let sampling: NodeJS.Timeout | undefined;
+  // Whether the run ends, fails or is interrupted: no process, server or key is left behind.
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      balancer.stopProbing();
+      clearTimeout(sampling);
+      await sql.end().catch(() => undefined);
+      await Promise.all(replicas.map((replica) => replica.stop()));
+      database.stop();
+      const redis = new Redis(testRedisUrl);
+      const keys = await redis.keys(`${queuePrefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.log(`\n${signal}: stopping the processes and the Postgres server`);
+      void cleanUp().finally(() => process.exit(130));
+    });
+  }
   const balancer = new GatewayBalancer(gateways.map((gateway) => gateway.url));
   try {
     console.log(`scale test: ${replicas.length} processes, logs in ${logDir}`);
@@ -376,15 +396,7 @@ async function main(): Promise<void> {
     };
     if (process.env.SCALE_REPORT) writeFileSync(process.env.SCALE_REPORT, `${JSON.stringify(report, null, 2)}\n`);
   } finally {
-    balancer.stopProbing();
-    clearTimeout(sampling);
-    await sql.end().catch(() => undefined);
-    await Promise.all(replicas.map((replica) => replica.stop()));
-    database.stop();
-    const redis = new Redis(testRedisUrl);
-    const keys = await redis.keys(`${queuePrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
+    await cleanUp();
   }
   console.log(failures.length === 0 ? '\nscale test passed' : `\nscale test FAILED: ${failures.length} check(s)`);
   process.exitCode = failures.length === 0 ? 0 : 1;
