@@ -144,6 +144,7 @@ async function main(): Promise<void> {
   // The first replica of every kind but the (single, in-memory) payment provider is the victim.
   const victims = ['gateway-1', 'products-1', 'users-1', 'orders-1', 'payments-1', 'workers-1'].map(byName);
 
+  const balancer = new GatewayBalancer(gateways.map((gateway) => gateway.url));
   const sql = new pg.Client({ connectionString: database.url });
   let peakConnections = 0;
   let sampling: NodeJS.Timeout | undefined;
@@ -167,7 +168,6 @@ async function main(): Promise<void> {
       void cleanUp().finally(() => process.exit(130));
     });
   }
-  const balancer = new GatewayBalancer(gateways.map((gateway) => gateway.url));
   try {
     console.log(`scale test: ${replicas.length} processes, logs in ${logDir}`);
     // Both replicas of a subgraph start together and migrate under the advisory lock.
