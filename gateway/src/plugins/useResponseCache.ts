@@ -36,6 +36,8 @@ export interface ResponseCacheOptions {
   /** Eviction policy of the in-process first level. */
   l1Policy: EvictionPolicy;
   l1MaxEntries: number;
+  /** false: nothing is kept in process, so every hit is read from Redis (the benchmark's second-level run). */
+  l1Enabled?: boolean;
   /** Longest a response is served stale while it is revalidated, capped by its own max-age; 0 turns that off. */
   swrSeconds: number;
   /** What mutations purge beyond the entities in their results. */
@@ -235,6 +237,7 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
   }
   const store = new ResponseStore(reads, writes, keys);
   const l1 = new FirstLevelCache<CachedResponse>({ policy: options.l1Policy, maxEntries: options.l1MaxEntries });
+  const l1Enabled = options.l1Enabled ?? true;
   const flights = new Flights();
   const swrMs = options.swrSeconds * 1000;
 
@@ -410,7 +413,7 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
       if (index < 0) return undefined;
       const key = entryKeys[index]!;
       const entry = entries[index]!;
-      if (listener.admits(epoch)) l1.set(key, entry);
+      if (l1Enabled && listener.admits(epoch)) l1.set(key, entry);
       return { key, entry };
     } catch (error) {
       errors.inc({ operation: 'lookup' });
@@ -602,7 +605,7 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
       };
       try {
         const epoch = await store.store(entryKey, entry, candidate.since);
-        if (epoch !== null && listener.admits(epoch)) l1.set(entryKey, entry);
+        if (l1Enabled && epoch !== null && listener.admits(epoch)) l1.set(entryKey, entry);
       } catch (error) {
         errors.inc({ operation: 'store' });
         logger.warn({ err: error }, 'response cache: could not store a response');

@@ -10,14 +10,15 @@ describe('response cache configuration', () => {
     expect(loadConfig(base).responseCache).toEqual({
       l1Policy: 'lru',
       l1MaxEntries: 10_000,
+      l1Enabled: true,
       keyPrefix: defaultCacheKeyPrefix(base.DATABASE_URL),
       swrSeconds: 10,
     });
   });
 
   it('takes every knob, and turns off', () => {
-    const env = { ...base, CACHE_L1_POLICY: 'lfu', CACHE_L1_MAX_ENTRIES: '50', CACHE_KEY_PREFIX: 'shop:', CACHE_SWR_SECONDS: '0' };
-    expect(loadConfig(env).responseCache).toEqual({ l1Policy: 'lfu', l1MaxEntries: 50, keyPrefix: 'shop:', swrSeconds: 0 });
+    const env = { ...base, CACHE_L1_POLICY: 'lfu', CACHE_L1_MAX_ENTRIES: '50', CACHE_L1: 'off', CACHE_KEY_PREFIX: 'shop:', CACHE_SWR_SECONDS: '0' };
+    expect(loadConfig(env).responseCache).toEqual({ l1Policy: 'lfu', l1MaxEntries: 50, l1Enabled: false, keyPrefix: 'shop:', swrSeconds: 0 });
     expect(loadConfig({ ...base, RESPONSE_CACHE: 'off' }).responseCache).toBeNull();
     expect(loadConfig({ ...base, RESPONSE_CACHE: 'on' }).responseCache).not.toBeNull();
   });

@@ -7,6 +7,8 @@ export const responseCacheEnvSchema = z.object({
   RESPONSE_CACHE: z.stringbool().default(true),
   CACHE_L1_POLICY: z.enum(['lru', 'lfu']).default('lru'),
   CACHE_L1_MAX_ENTRIES: z.coerce.number().int().positive().default(10_000),
+  /** off: nothing is kept in process, every hit is read from Redis (how the benchmark measures the second level). */
+  CACHE_L1: z.stringbool().default(true),
   /** Unset: `sg:cache:<hash of the DATABASE_URL's host, port and database>:`, shared with the workers. */
   CACHE_KEY_PREFIX: z.string().min(1).optional(),
   CACHE_SWR_SECONDS: z.coerce.number().int().min(0).default(10),
@@ -20,6 +22,7 @@ export function toResponseCacheConfig(env: ResponseCacheEnv) {
   return {
     l1Policy: env.CACHE_L1_POLICY,
     l1MaxEntries: env.CACHE_L1_MAX_ENTRIES,
+    l1Enabled: env.CACHE_L1,
     keyPrefix: env.CACHE_KEY_PREFIX ?? defaultCacheKeyPrefix(env.DATABASE_URL),
     swrSeconds: env.CACHE_SWR_SECONDS,
   };
