@@ -158,12 +158,14 @@ export async function shopper(
     const record: CheckoutRecord = { key: `${id}-${n}`, payRequested: false };
     checkouts.push(record);
     const startedAt = Date.now();
+    // A retry sends the same order under the same key: another one would be refused (CONFLICT).
+    const items = pickItems();
     const placed = await untilAnswered(
       () =>
         balancer.request<{ placeOrder: { id: string; status: string } }>(
           'PlaceOrder',
           `mutation PlaceOrder($input: PlaceOrderInput!, $key: String) { placeOrder(input: $input, idempotencyKey: $key) { id status } }`,
-          { input: { items: pickItems() }, key: record.key },
+          { input: { items }, key: record.key },
           customer.token,
         ),
       running,
