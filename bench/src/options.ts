@@ -45,7 +45,7 @@ export interface CheckoutSize {
 const full: Omit<BenchOptions, 'quick' | 'name' | 'resultsDir'> = {
   seed: { products: 10_000, users: 1_000, orders: 20_000, hotProducts: 5, hotStock: 5 },
   rounds: 3,
-  roundSeconds: 3,
+  roundSeconds: 2.5,
   warmupSeconds: 1,
   connections: 32,
   checkout: { customers: 32, seconds: 25, countedOrders: 40 },
@@ -57,11 +57,11 @@ const full: Omit<BenchOptions, 'quick' | 'name' | 'resultsDir'> = {
 const quick: typeof full = {
   seed: { products: 500, users: 50, orders: 500, hotProducts: 1, hotStock: 1 },
   rounds: 2,
-  roundSeconds: 0.6,
-  warmupSeconds: 0.3,
+  roundSeconds: 0.5,
+  warmupSeconds: 0.2,
   connections: 16,
-  checkout: { customers: 8, seconds: 3, countedOrders: 6 },
-  pgbenchSeconds: 2,
+  checkout: { customers: 8, seconds: 2, countedOrders: 6 },
+  pgbenchSeconds: 1,
   pgbenchClients: 2,
   balancingRequests: 600,
 };

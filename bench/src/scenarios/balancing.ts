@@ -42,17 +42,22 @@ export interface BalancingResult {
  * behind our gateway (smooth weighted round robin); each replica's measured share of the calls
  * against the model load_j = throughput × w_j / Σw.
  */
-export async function runBalancing(stage: Stage, progress: Progress, gatewaySettings: Record<string, string>): Promise<BalancingResult> {
-  const { options } = stage;
+/** Starts the three weighted replicas and a gateway balancing over them. */
+export async function prepareBalancing(stage: Stage, gatewaySettings: Record<string, string>) {
   const replicas = await Promise.all(
     WEIGHTS.map(async (weight, i) => ({ weight, ...(await stage.startSubgraph('products', `products replica ${i + 1}`)) })),
   );
-  const subgraphs = stage.subgraphs;
-  const gateway = await stage.startGateway('gateway (replicas)', subgraphs, {
+  const gateway = await stage.startGateway('gateway (replicas)', stage.subgraphs, {
     ...gatewaySettings,
     SUBGRAPH_REPLICAS_PRODUCTS: replicas.map((r) => `${r.url}|${r.weight}`).join(','),
     SUBGRAPH_BALANCER_PRODUCTS: STRATEGY,
   });
+  return { replicas, gateway };
+}
+
+export async function runBalancing(stage: Stage, progress: Progress, prepared: Awaited<ReturnType<typeof prepareBalancing>>): Promise<BalancingResult> {
+  const { options } = stage;
+  const { replicas, gateway } = prepared;
   const callsByReplica = async () => {
     const calls = new Map<string, number>();
     for (const sample of await readMetric(gateway.metricsUrl, REQUESTS_METRIC)) {

@@ -51,6 +51,7 @@ export const CACHE_STATUS_HEADER = 'x-cache';
 /** Process names of our extra gateways, as the report lists them. */
 export const MISS_GATEWAY = 'gateway (cache off)';
 export const FRONT_DOOR_GATEWAY = 'gateway (rate limits off)';
+export const L2_GATEWAY = 'gateway (Redis level only)';
 
 const body = (query: string, variables?: Record<string, unknown>) => JSON.stringify(variables ? { query, variables } : { query });
 
@@ -86,21 +87,29 @@ async function responsesOf(url: string, requests: HttpRequestSpec[]): Promise<Re
  * Redis, cache off), a plain @apollo/gateway on the same subgraphs, and bare node:http
  * returning the same bytes — each workload interleaved across all of them.
  */
-export async function runCatalog(stage: Stage, progress: Progress, cacheOff: Record<string, string>): Promise<CatalogResult> {
-  const { options } = stage;
-  const requests = catalogRequests(options.seed.products);
+/** Starts the gateways the catalog scenario compares (they need nothing but the subgraphs' URLs). */
+export async function prepareCatalog(stage: Stage, cacheOff: Record<string, string>) {
   const subgraphs = stage.subgraphs;
-  const missing: string[] = [];
-
   // Identical concurrent subgraph calls would be merged by our gateway's in-flight dedup, which
   // plain @apollo/gateway lacks: off here, so the comparison shows what our plugins cost.
   // With rate limits off, our gateway answers fresh hits at its front door, before express and
   // Apollo: the leanest hit path it has (rate limits must see every request, so it is off otherwise).
-  const [missGateway, frontDoorGateway, plain] = await Promise.all([
+  const [missGateway, frontDoorGateway, l2Gateway, plain] = await Promise.all([
     stage.startGateway(MISS_GATEWAY, subgraphs, { ...cacheOff, SUBGRAPH_DEDUPE: 'false' }),
     stage.startGateway(FRONT_DOOR_GATEWAY, subgraphs, { RATE_LIMIT_ENABLED: 'false' }),
+    // Nothing kept in process: every hit is a Redis round trip.
+    stage.startGateway(L2_GATEWAY, subgraphs, { CACHE_L1: 'false' }),
     stage.startPlainGateway(),
   ]);
+  return { missGateway, frontDoorGateway, l2Gateway, plain };
+}
+
+export async function runCatalog(stage: Stage, progress: Progress, prepared: Awaited<ReturnType<typeof prepareCatalog>>): Promise<CatalogResult> {
+  const { options } = stage;
+  const requests = catalogRequests(options.seed.products);
+  const subgraphs = stage.subgraphs;
+  const missing: string[] = [];
+  const { missGateway, frontDoorGateway, l2Gateway, plain } = prepared;
   const miss: SystemUnderTest = {
     key: 'ours-cache-off',
     label: 'our gateway, cache off',
@@ -125,7 +134,13 @@ export async function runCatalog(stage: Stage, progress: Progress, cacheOff: Rec
     pids: new Map([[frontDoorGateway.process.name, frontDoorGateway.process.pid], ...subgraphs.pids]),
     sqlMetricsUrls: subgraphs.metricsUrls,
   };
-  missing.push('Redis (second-level) cache hits: the gateway has no switch to turn its in-process level off');
+  const l2Hit: SystemUnderTest = {
+    key: 'ours-l2-hit',
+    label: 'our gateway, cache on, Redis level only',
+    url: l2Gateway.url,
+    pids: new Map([[l2Gateway.process.name, l2Gateway.process.pid], ...subgraphs.pids]),
+    sqlMetricsUrls: subgraphs.metricsUrls,
+  };
 
   const responses = {
     ...(await responsesOf(miss.url, requests.page)),
@@ -135,6 +150,7 @@ export async function runCatalog(stage: Stage, progress: Progress, cacheOff: Rec
   const systems: SystemUnderTest[] = [
     l1Hit,
     frontDoor,
+    l2Hit,
     miss,
     {
       key: 'plain-apollo-gateway',
@@ -186,6 +202,6 @@ export async function runCatalog(stage: Stage, progress: Progress, cacheOff: Rec
       },
     });
   }
-  await stage.stopExtra([missGateway.process, frontDoorGateway.process, plain.process, bare.process]);
+  await stage.stopExtra([missGateway.process, frontDoorGateway.process, l2Gateway.process, plain.process, bare.process]);
   return { workloads, missing };
 }

@@ -58,7 +58,18 @@ async function countStatements(system: SystemUnderTest, request: HttpRequestSpec
  * against the same subgraphs with batching switched off (DATALOADER_BATCH=false: one statement
  * per entity, the N+1 a naive resolver makes), each behind its own instance of our gateway.
  */
-export async function runDeep(stage: Stage, progress: Progress, gatewaySettings: Record<string, string>): Promise<DeepResult> {
+/** Starts a gateway over the batching subgraphs, and a second set of subgraphs with batching off behind its own gateway. */
+export async function prepareDeep(stage: Stage, gatewaySettings: Record<string, string>) {
+  const batchedSubgraphs = stage.subgraphs;
+  const [batchedGateway, naiveSubgraphs] = await Promise.all([
+    stage.startGateway(DEEP_GATEWAY, batchedSubgraphs, gatewaySettings),
+    stage.startSubgraphSet('naive', { DATALOADER_BATCH: 'false' }),
+  ]);
+  const naiveGateway = await stage.startGateway('gateway (naive)', naiveSubgraphs, gatewaySettings);
+  return { batchedSubgraphs, batchedGateway, naiveSubgraphs, naiveGateway };
+}
+
+export async function runDeep(stage: Stage, progress: Progress, prepared: Awaited<ReturnType<typeof prepareDeep>>): Promise<DeepResult> {
   const { options } = stage;
   const missing: string[] = [];
   const customers = Math.min(options.seed.users, MAX_CUSTOMERS);
@@ -69,13 +80,7 @@ export async function runDeep(stage: Stage, progress: Progress, gatewaySettings:
       headers: { authorization: `Bearer ${await stage.tokenFor(n)}` },
     });
   }
-
-  const batchedSubgraphs = stage.subgraphs;
-  const [batchedGateway, naiveSubgraphs] = await Promise.all([
-    stage.startGateway(DEEP_GATEWAY, batchedSubgraphs, gatewaySettings),
-    stage.startSubgraphSet('naive', { DATALOADER_BATCH: 'false' }),
-  ]);
-  const naiveGateway = await stage.startGateway('gateway (naive)', naiveSubgraphs, gatewaySettings);
+  const { batchedSubgraphs, batchedGateway, naiveSubgraphs, naiveGateway } = prepared;
   const batched: SystemUnderTest = {
     key: 'dataloader',
     label: 'DataLoader (batched)',
