@@ -79,6 +79,21 @@ describe('checkout through the gateway', () => {
     expect(codeOf(await pay(customer.token, reserved.id, '4242424242424242', 'another-key'))).toBe('CONFLICT');
   });
 
+  it("shows the stock a worker reserved at once, though the old stock was cached", async () => {
+    const product = await newProduct(5);
+    const customer = await registerCustomer();
+    expect(await stockOf(product.id)).toBe(5);
+    expect(await stockOf(product.id)).toBe(5); // public and cached for 5 s from here
+    // Selecting no product keeps the mutation itself from purging it: only the worker may.
+    const placed = dataOf(
+      await gql(`mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }`, {
+        input: { items: [{ productId: product.id, quantity: 1 }] },
+      }, customer.token),
+    ).placeOrder;
+    await eventually(() => readOrder(placed.id, customer.token), (order) => order.status === 'AWAITING_PAYMENT');
+    expect(await stockOf(product.id)).toBe(4);
+  });
+
   it('shows a declined card and lets the customer pay again', async () => {
     const product = await newProduct(5);
     const customer = await registerCustomer();

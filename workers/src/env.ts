@@ -1,4 +1,5 @@
 import { parseEnv, platformEnvSchema, portSchema, toPlatformConfig, type SubgraphName } from '@shopgraph/common';
+import { defaultCacheKeyPrefix } from '@shopgraph/cache';
 import { DEFAULT_QUEUE_PREFIX, defaultConcurrency, isHashTaggedPrefix } from '@shopgraph/queues';
 import { z } from 'zod';
 
@@ -29,6 +30,8 @@ const schema = platformEnvSchema.extend({
   STALLED_INTERVAL_MS: milliseconds.default(30_000),
   /** How long a job's lock lasts without renewal: after a crash, its job runs again this much later at most. */
   JOB_LOCK_MS: milliseconds.default(30_000),
+  /** The gateways' response-cache namespace (see the gateway): stock changes purge there. */
+  CACHE_KEY_PREFIX: z.string().min(1).optional(),
   QUEUE_PREFIX: z
     .string()
     .refine(isHashTaggedPrefix, 'must be a Redis Cluster hash tag such as {shopgraph}')
@@ -51,6 +54,8 @@ function toWorkersConfig(env: z.output<typeof schema>) {
     paymentProvider: { url: env.PAYMENT_PROVIDER_URL, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS },
     reservationTtlMs: env.RESERVATION_TTL_MS,
     queuePrefix: env.QUEUE_PREFIX,
+    // The gateway derives its default from the platform DATABASE_URL; so must we, or purges miss.
+    cacheKeyPrefix: env.CACHE_KEY_PREFIX ?? defaultCacheKeyPrefix(platform.databaseUrl),
     concurrency: {
       payments: env.WORKER_CONCURRENCY_PAYMENTS,
       reservations: env.WORKER_CONCURRENCY_RESERVATIONS,

@@ -1,3 +1,4 @@
+import { createCacheInvalidator, entityTag } from '@shopgraph/cache';
 import { createServer, type Server } from 'node:http';
 import {
   checkPostgres,
@@ -41,6 +42,11 @@ export interface WorkerContext {
   db(subgraph: WorkerSubgraph): Db;
   /** Adds a follow-up job directly (deterministic `jobId`, so a retried processor adds it once). */
   enqueue(request: EnqueueRequest): Promise<void>;
+  /**
+   * Purges the gateways' cached responses that show these products. Called after a stock
+   * change commits and before the step reports done, so a read after it never sees old stock.
+   */
+  purgeProducts(productIds: readonly string[]): Promise<void>;
 }
 
 export interface QueueWiring<Q extends WorkQueueName> {
@@ -108,7 +114,16 @@ export async function startWorkers(
   mountDashboard(app, queues, config.admin);
 
   const metrics = createJobMetrics(registry);
-  const wirings = wiring.processors({ config, logger, db: dbOf, enqueue: (request) => addJob(queues, request) });
+  const cache = createCacheInvalidator(config.redisUrl, config.cacheKeyPrefix);
+  const wirings = wiring.processors({
+    config,
+    logger,
+    db: dbOf,
+    enqueue: (request) => addJob(queues, request),
+    purgeProducts: async (productIds) => {
+      if (productIds.length > 0) await cache.invalidateEntities(productIds.map((id) => entityTag('Product', id)));
+    },
+  });
   const workers: Worker[] = [];
   for (const queueName of workQueueNames) {
     const queueWiring = wirings[queueName] as QueueWiring<typeof queueName> | undefined;
@@ -151,7 +166,7 @@ export async function startWorkers(
         httpServer.closeAllConnections();
       });
       await Promise.all([...dbs.values()].map((db) => db.$client.end()));
-      await Promise.all([producerConnection.quit(), workerConnection.quit()]);
+      await Promise.all([producerConnection.quit(), workerConnection.quit(), cache.close()]);
     },
   };
 }

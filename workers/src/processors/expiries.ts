@@ -17,7 +17,7 @@ export function expiryProcessors(ctx: WorkerContext): QueueWiring<'expiries'> {
       'expire-order': async ({ orderId, version }) => {
         // Paid, cancelled or changed since: the job is stale and the order keeps its stock.
         if (!(await expireOrder(orders, { orderId, version, reservedForMs: ctx.config.reservationTtlMs }))) return { expired: false };
-        await releaseReservation(products, orderId);
+        await ctx.purgeProducts(await releaseReservation(products, orderId));
         await closePayableOrder(payments, { orderId, version });
         return { expired: true };
       },

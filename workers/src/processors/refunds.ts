@@ -17,8 +17,9 @@ export function refundProcessors(ctx: WorkerContext, provider: PaymentProvider):
         const refunded = await refundOrderPayment(payments, provider, orderId);
         // Asked for when a PAID order was cancelled: its sale is undone. A charge that came
         // too late for its order (restoreStock false) never took any stock.
-        const restored = restore ? await restoreStock(products, orderId) : false;
-        return { refunded, restored };
+        const restored = restore ? await restoreStock(products, orderId) : [];
+        await ctx.purgeProducts(restored);
+        return { refunded, restored: restored.length > 0 };
       },
     },
   };

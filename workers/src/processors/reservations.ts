@@ -22,6 +22,8 @@ export function reservationProcessors(ctx: WorkerContext): QueueWiring<'reservat
         const request = await orderForReservation(orders, { orderId, version });
         if (!request) return { skipped: 'the order is gone or at another version' };
         const result = await reserveStock(products, request);
+        // Before the order reports the outcome, nobody may still be shown the old stock.
+        await ctx.purgeProducts(request.items.map((item) => item.productId));
         // Payments learns the price before the order shows AWAITING_PAYMENT, so a customer who
         // pays the moment they see it always finds something to charge.
         const price = result.ok ? priceReservation(result.lines) : undefined;
@@ -46,7 +48,7 @@ export function reservationProcessors(ctx: WorkerContext): QueueWiring<'reservat
           // and the payable copy of this version must not stay chargeable.
           case 'CANCELLED':
           case 'REJECTED':
-            await releaseReservation(products, orderId);
+            await ctx.purgeProducts(await releaseReservation(products, orderId));
             await closePayableOrder(payments, { orderId, version });
             break;
         }
@@ -55,8 +57,9 @@ export function reservationProcessors(ctx: WorkerContext): QueueWiring<'reservat
 
       'release-stock': async ({ orderId }) => {
         const released = await releaseReservation(products, orderId);
+        await ctx.purgeProducts(released);
         await closePayableOrder(payments, { orderId });
-        return { released };
+        return { released: released.length > 0 };
       },
     },
 
@@ -64,7 +67,9 @@ export function reservationProcessors(ctx: WorkerContext): QueueWiring<'reservat
       // The order must not hang in PENDING: it is rejected with a reason, and whatever the
       // attempts held goes back to stock. An order that got past PENDING keeps its stock.
       'reserve-stock': async ({ orderId }) => {
-        if (await failOrder(orders, { orderId, reason: RESERVATION_FAILED_REASON })) await releaseReservation(products, orderId);
+        if (await failOrder(orders, { orderId, reason: RESERVATION_FAILED_REASON })) {
+          await ctx.purgeProducts(await releaseReservation(products, orderId));
+        }
       },
     },
   };

@@ -122,17 +122,17 @@ describe('release, commit, restore', () => {
     expect(await stockOf(product.id)).toEqual({ onHand: 10, reserved: 5 });
 
     expect(await Promise.all([releaseReservation(db, dropped), releaseReservation(db, dropped)])).toEqual(
-      expect.arrayContaining([true, false]),
+      expect.arrayContaining([[product.id], []]),
     );
     expect(await stockOf(product.id)).toEqual({ onHand: 10, reserved: 3 });
 
-    expect(await commitReservation(db, sold)).toBe(true);
-    expect(await commitReservation(db, sold)).toBe(false);
-    expect(await releaseReservation(db, sold)).toBe(false);
+    expect(await commitReservation(db, sold)).toEqual([product.id]);
+    expect(await commitReservation(db, sold)).toEqual([]);
+    expect(await releaseReservation(db, sold)).toEqual([]);
     expect(await stockOf(product.id)).toEqual({ onHand: 7, reserved: 0 });
 
-    expect(await restoreStock(db, sold)).toBe(true);
-    expect(await restoreStock(db, sold)).toBe(false);
+    expect(await restoreStock(db, sold)).toEqual([product.id]);
+    expect(await restoreStock(db, sold)).toEqual([]);
     expect(await stockOf(product.id)).toEqual({ onHand: 10, reserved: 0 });
     const [reservation] = await db.select().from(stockReservations).where(eq(stockReservations.orderId, sold));
     expect(reservation!.status).toBe('RESTORED');

@@ -141,7 +141,8 @@ export async function reserveStock(db: Db, request: ReservationRequest): Promise
 
 /**
  * Moves a reservation from one status to the next and applies its stock effect, once.
- * Returns false when the reservation is not in `from` (already moved, or never made).
+ * Returns the products whose units moved, so the caller can purge cached copies of them;
+ * none when the reservation is not in `from` (already moved, or never made).
  */
 async function transition(
   db: Db,
@@ -149,16 +150,17 @@ async function transition(
   from: 'HELD' | 'COMMITTED',
   to: 'RELEASED' | 'COMMITTED' | 'RESTORED',
   effect: (tx: Tx, lines: Awaited<ReturnType<typeof linesOf>>) => Promise<void>,
-): Promise<boolean> {
+): Promise<string[]> {
   return db.transaction(async (tx) => {
     const [moved] = await tx
       .update(stockReservations)
       .set({ status: to, updatedAt: sql`now()` })
       .where(and(eq(stockReservations.orderId, orderId), eq(stockReservations.status, from)))
       .returning({ orderId: stockReservations.orderId });
-    if (!moved) return false;
-    await effect(tx, await linesOf(tx, orderId));
-    return true;
+    if (!moved) return [];
+    const lines = await linesOf(tx, orderId);
+    await effect(tx, lines);
+    return lines.map((line) => line.productId);
   });
 }
 
