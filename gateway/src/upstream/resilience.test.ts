@@ -1,5 +1,5 @@
 import { issueToken } from '@shopgraph/common';
-import { gatewayRequest, TEST_JWT_SECRET, type GraphQLResponse } from '@shopgraph/testing';
+import { freePort, gatewayRequest, TEST_JWT_SECRET, type GraphQLResponse } from '@shopgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../test-graph.js';
 import {
@@ -117,6 +117,27 @@ describe('retries', () => {
       const queriesOnBroken = broken.hits - brokenBefore;
       expect(queriesOnBroken).toBeGreaterThan(0);
       expect(await sumMetric(metricsUrl, 'shopgraph_gateway_subgraph_retries_total', { subgraph: 'catalog' })).toBe(queriesOnBroken);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('sends a mutation to another replica when the first refused the connection: nothing was sent', async () => {
+    const dead = { url: `http://127.0.0.1:${await freePort()}/graphql` };
+    const gateway = await gatewayWith({
+      SUBGRAPH_REPLICAS_CATALOG: replicaList([dead, b]),
+      // Keep the dead replica in rotation, so mutations keep meeting it first.
+      SUBGRAPH_HEALTH_CHECK_INTERVAL_MS: '0',
+      SUBGRAPH_EJECT_AFTER_FAILURES: '1000',
+      SUBGRAPH_BREAKER_FAILURES: '1000',
+    });
+    try {
+      const callsBefore = b.hits;
+      for (let index = 0; index < 6; index++) {
+        expect(await gatewayRequest(gateway.url, 'mutation { bump }')).toEqual({ status: 200, data: { bump: 'b' } });
+      }
+      expect(b.hits - callsBefore).toBe(6);
+      expect(await sumMetric(`${gateway.origin}/metrics`, 'shopgraph_gateway_subgraph_retries_total', { subgraph: 'catalog' })).toBeGreaterThan(0);
     } finally {
       await gateway.close();
     }

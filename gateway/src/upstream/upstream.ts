@@ -75,7 +75,20 @@ const toResponse = ({ status, statusText, headers, body }: BufferedAnswer) => ne
 /** 502, 503 and 504 say "nobody behind me answered": for the client that is an unavailable subgraph. */
 export const isUnavailableStatus = (status: number) => status === 502 || status === 503 || status === 504;
 
-type Attempt = { outcome: AttemptOutcome; answer?: BufferedAnswer };
+/** `notSent`: the connection was refused before a byte left, so even a mutation may go elsewhere. */
+type Attempt = { outcome: AttemptOutcome; answer?: BufferedAnswer; notSent?: boolean };
+
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Whether a failed fetch never reached the replica (fetch wraps the socket error in `cause`). */
+function neverSent(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && NOT_SENT_CODES.has(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
 
 /**
  * All traffic to one subgraph: picks a replica per call with the configured balancer among those
@@ -141,8 +154,9 @@ export class SubgraphUpstream {
       tried.add(replica);
       last = await this.attempt(replica, send, deadline);
       if (last.outcome === 'ok') return last.answer!;
-      // A timeout has spent the deadline; a mutation may have taken effect even if it failed.
-      if (last.outcome === 'timeout' || !call.idempotent || tried.size > retries.max) break;
+      // A timeout has spent the deadline; a mutation that reached a replica may have taken effect
+      // even if it failed, but one whose connection was refused was never sent.
+      if (last.outcome === 'timeout' || (!call.idempotent && !last.notSent) || tried.size > retries.max) break;
       replica = this.pick(call, tried);
       if (!replica) break;
       if (!this.budget.tryRetry()) {
@@ -182,7 +196,7 @@ export class SubgraphUpstream {
       const answer = { status: response.status, statusText: response.statusText, headers: response.headers, body: await response.text() };
       attempt = { outcome: response.status >= 500 ? 'error' : 'ok', answer };
     } catch (error) {
-      attempt = { outcome: deadline.aborted ? 'timeout' : 'unreachable' };
+      attempt = deadline.aborted ? { outcome: 'timeout' } : { outcome: 'unreachable', notSent: neverSent(error) };
       if (attempt.outcome === 'unreachable') {
         this.options.logger.warn({ err: error, subgraph: this.subgraph, replica: replica.id }, 'subgraph replica did not answer');
       }
