@@ -95,7 +95,7 @@ export function headlineRatios(scenarios: BenchReport['scenarios'], missing: str
     ratio('dataloaderThroughput', 'deep request throughput: DataLoader / naive', deep?.ratios.throughput, null, null, deep?.missing[0] ?? 'the deep scenario did not run'),
     ratio('checkoutVsCeiling', 'checkout orders/s to PAID vs pgbench ceiling (tps / write transactions per order)', checkout?.ratioToCeiling, '>=', 0.5, checkout?.missing[0] ?? 'the checkout scenario did not run'),
     ratio('oversold', 'hot-product units oversold under concurrency', checkout?.oversold, '==', 0, 'the checkout scenario did not run'),
-    ratio('balancingMaxShareError', 'replica balancing: max |measured share − w/Σw| (3:2:1)', scenarios.balancing?.maxShareError, '<', 0.05, 'the balancing scenario did not run', '< 0.05'),
+    ratio('balancingMaxShareError', 'replica balancing: largest gap between a replica\'s measured share and w/Σw (weights 3:2:1)', scenarios.balancing?.maxShareError, '<', 0.05, 'the balancing scenario did not run', '< 0.05'),
   ];
 }
 
