@@ -150,10 +150,7 @@ const defaultsAllowedEverywhere: Record<string, string> = {
 const readByPrefix: Record<string, RegExp[]> = {
   'gateway/src/index.ts': [
     /^(PRODUCTS|USERS|ORDERS|PAYMENTS)_URL$/,
-    /^SUBGRAPH_(URL|REPLICAS|BALANCER|TIMEOUT_MS)_[A-Z0-9_]+$/,
-    // Replica discovery from the headless Services (README, "Run on Kubernetes"): set for the
-    // gateway's load balancer, which does not read them yet.
-    /^SUBGRAPH_DNS_(PRODUCTS|USERS|ORDERS|PAYMENTS|REFRESH_MS)$/,
+    /^SUBGRAPH_(URL|REPLICAS|DNS|BALANCER|TIMEOUT_MS)_[A-Z0-9_]+$/,
   ],
 };
 

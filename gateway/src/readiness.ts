@@ -39,13 +39,15 @@ export class GatewayReadiness {
     },
   };
 
-  /** Follows the supergraph in service; `urlsOf` gives the replica URLs the gateway really calls. */
+  /**
+   * Follows the supergraph in service; `urlsOf` gives the replica URLs the gateway really calls,
+   * asked at every check since replica discovery changes them.
+   */
   supergraphLoaded(subgraphs: SubgraphEndpoint[], urlsOf: (subgraph: SubgraphEndpoint) => string[]): void {
     for (const name of Object.keys(this.checks)) delete this.checks[name];
     this.checks.supergraph = async () => undefined;
     for (const subgraph of subgraphs) {
-      const urls = urlsOf(subgraph);
-      this.checks[`subgraph ${subgraph.name}`] = () => probeAnyReplica(urls);
+      this.checks[`subgraph ${subgraph.name}`] = () => probeAnyReplica(urlsOf(subgraph));
     }
   }
 }

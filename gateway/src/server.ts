@@ -82,7 +82,7 @@ export async function createGatewayServer(
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
     const subgraphs = subgraphsOf(coreSupergraphSdl);
     upstreams.retain(subgraphs.map((subgraph) => subgraph.name));
-    readiness.supergraphLoaded(subgraphs, (subgraph) => upstreams.replicasOf(subgraph).map((replica) => replica.url));
+    readiness.supergraphLoaded(subgraphs, (subgraph) => upstreams.for(subgraph).replicas.map((replica) => replica.url));
   });
 
   const apollo = new ApolloServer<GatewayContext>({

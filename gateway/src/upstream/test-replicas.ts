@@ -54,8 +54,14 @@ function countGraphQLRequests(server: Server, onRequest: () => void) {
   });
 }
 
-async function killable(name: string, running: RunningServer): Promise<Pick<TestReplica, 'url' | 'kill' | 'restart'>> {
-  const url = await running.listen(0, '127.0.0.1');
+/** Where a replica listens: discovery tests put replicas on one port of several loopback addresses, as pods of one Service. */
+export interface ListenAt {
+  host?: string;
+  port?: number;
+}
+
+async function killable(running: RunningServer, { host = '127.0.0.1', port: wanted = 0 }: ListenAt = {}): Promise<Pick<TestReplica, 'url' | 'kill' | 'restart'>> {
+  const url = await running.listen(wanted, host);
   const port = Number(new URL(url).port);
   return {
     url,
@@ -65,12 +71,12 @@ async function killable(name: string, running: RunningServer): Promise<Pick<Test
       await closed;
     },
     async restart() {
-      if (!running.httpServer.listening) await listen(running.httpServer, port, '127.0.0.1');
+      if (!running.httpServer.listening) await listen(running.httpServer, port, host);
     },
   };
 }
 
-export async function startCatalogReplica(name: string): Promise<TestReplica> {
+export async function startCatalogReplica(name: string, at?: ListenAt): Promise<TestReplica> {
   const state = { hits: 0, slowRuns: 0 };
   const running = await createSubgraphServer<RequestBase>({
     name: 'catalog',
@@ -94,7 +100,7 @@ export async function startCatalogReplica(name: string): Promise<TestReplica> {
     context: (base) => base,
   });
   countGraphQLRequests(running.httpServer, () => state.hits++);
-  const controls = await killable(name, running);
+  const controls = await killable(running, at);
   return {
     name,
     ...controls,
@@ -122,7 +128,7 @@ export async function startReviews(): Promise<Pick<TestReplica, 'url' | 'kill' |
     checks: {},
     context: (base) => base,
   });
-  return { ...(await killable('reviews', running)), close: () => running.close() };
+  return { ...(await killable(running)), close: () => running.close() };
 }
 
 export interface FailingReplica {

@@ -17,6 +17,8 @@ describe('upstream configuration', () => {
         dedupe: true,
       },
       replicas: {},
+      dns: {},
+      dnsRefreshMs: 5000,
       balancers: {},
       timeoutsMs: {},
     });
@@ -37,6 +39,16 @@ describe('upstream configuration', () => {
     ]);
     expect(policyFor(config.upstream, 'PRODUCTS')).toMatchObject({ balancer: 'weighted-round-robin', timeoutMs: 2500, dedupe: false });
     expect(policyFor(config.upstream, 'USERS')).toMatchObject({ balancer: 'least-connections', timeoutMs: 10_000 });
+  });
+
+  it('reads a discovery URL per subgraph and one refresh interval for all', () => {
+    const { upstream } = loadConfig({
+      SUBGRAPH_DNS_PRODUCTS: 'http://products-headless.shopgraph.svc.cluster.local:4001/graphql',
+      SUBGRAPH_DNS_REFRESH_MS: '2000',
+    });
+    expect(upstream.dns).toEqual({ PRODUCTS: 'http://products-headless.shopgraph.svc.cluster.local:4001/graphql' });
+    expect(upstream.dnsRefreshMs).toBe(2000);
+    expect(() => loadConfig({ SUBGRAPH_DNS_USERS: 'users-headless:4002' })).toThrow(/SUBGRAPH_DNS_USERS: must be an http/);
   });
 
   it('lists every wrong replica list, balancer and timeout with the other problems', () => {

@@ -19,11 +19,16 @@ export const upstreamEnvSchema = z.object({
   SUBGRAPH_EJECT_MAX_MS: positiveInt.default(60_000),
   SUBGRAPH_BREAKER_FAILURES: positiveInt.default(5),
   SUBGRAPH_BREAKER_OPEN_MS: positiveInt.default(10_000),
+  SUBGRAPH_DNS_REFRESH_MS: positiveInt.default(5000),
 });
+
+/** Shares the `SUBGRAPH_DNS_` prefix but applies to every subgraph, so it is no subgraph's discovery URL. */
+const DNS_REFRESH = 'SUBGRAPH_DNS_REFRESH_MS';
 
 /** Per-subgraph variables: the prefix, then the subgraph's env name (`subgraphEnvName`). */
 const PER_SUBGRAPH = {
   replicas: 'SUBGRAPH_REPLICAS_',
+  dns: 'SUBGRAPH_DNS_',
   balancer: 'SUBGRAPH_BALANCER_',
   timeoutMs: 'SUBGRAPH_TIMEOUT_MS_',
 } as const;
@@ -66,13 +71,16 @@ export interface UpstreamConfig {
   defaults: UpstreamPolicy;
   /** By subgraph env name. */
   replicas: Record<string, ReplicaSpec[]>;
+  /** By subgraph env name: a URL whose host's IPv4 addresses are the replicas; wins over `replicas`. */
+  dns: Record<string, string>;
+  dnsRefreshMs: number;
   balancers: Record<string, BalancerStrategy>;
   timeoutsMs: Record<string, number>;
 }
 
 /** Every per-subgraph upstream variable in `source`, keyed by subgraph env name, with the problems found. */
 export function subgraphUpstreamOverrides(source: Record<string, string | undefined>) {
-  const overrides: Pick<UpstreamConfig, 'replicas' | 'balancers' | 'timeoutsMs'> = { replicas: {}, balancers: {}, timeoutsMs: {} };
+  const overrides: Pick<UpstreamConfig, 'replicas' | 'dns' | 'balancers' | 'timeoutsMs'> = { replicas: {}, dns: {}, balancers: {}, timeoutsMs: {} };
   const problems: string[] = [];
   const read = <T>(envName: string, value: string, schema: z.ZodType<T>): T | undefined => {
     const parsed = schema.safeParse(value);
@@ -81,10 +89,13 @@ export function subgraphUpstreamOverrides(source: Record<string, string | undefi
     return undefined;
   };
   for (const [envName, value] of Object.entries(source)) {
-    if (!value) continue;
+    if (!value || envName === DNS_REFRESH) continue;
     if (envName.startsWith(PER_SUBGRAPH.replicas)) {
       const replicas = read(envName, value, replicaList);
       if (replicas) overrides.replicas[envName.slice(PER_SUBGRAPH.replicas.length)] = replicas;
+    } else if (envName.startsWith(PER_SUBGRAPH.dns)) {
+      const url = read(envName, value, replicaUrl);
+      if (url) overrides.dns[envName.slice(PER_SUBGRAPH.dns.length)] = url;
     } else if (envName.startsWith(PER_SUBGRAPH.balancer)) {
       const balancer = read(envName, value, z.enum(balancerStrategies));
       if (balancer) overrides.balancers[envName.slice(PER_SUBGRAPH.balancer.length)] = balancer;
@@ -118,6 +129,7 @@ export function toUpstreamConfig(
       healthCheck: { intervalMs: env.SUBGRAPH_HEALTH_CHECK_INTERVAL_MS, timeoutMs: env.SUBGRAPH_HEALTH_CHECK_TIMEOUT_MS },
       dedupe: env.SUBGRAPH_DEDUPE,
     },
+    dnsRefreshMs: env.SUBGRAPH_DNS_REFRESH_MS,
     ...overrides,
   };
 }

@@ -10,6 +10,8 @@ export interface ReplicaSnapshot {
   breaker: BreakerState;
 }
 
+const OUTCOMES: readonly AttemptOutcome[] = ['ok', 'error', 'unreachable', 'timeout'];
+
 /** The breaker gauge's values. */
 const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -102,6 +104,14 @@ export function createUpstreamMetrics(registry: Registry) {
     },
     deduplicated(subgraph: string) {
       deduplicated.inc({ subgraph });
+    },
+    /** Drops a replica's series once it has left its upstream, so that pods come and go without the series piling up. */
+    forgetReplica(subgraph: string, replica: string) {
+      for (const outcome of OUTCOMES) {
+        requests.remove({ subgraph, replica, outcome });
+        fetchDuration.remove({ subgraph, replica, outcome });
+      }
+      ejections.remove({ subgraph, replica });
     },
   };
 }

@@ -98,8 +98,8 @@ function neverSent(error: unknown): boolean {
  */
 export class SubgraphUpstream {
   readonly subgraph: string;
-  readonly replicas: readonly Replica[];
-  private readonly balancer: Balancer<Replica>;
+  private current: readonly Replica[];
+  private balancer: Balancer<Replica>;
   private readonly budget: RetryBudget;
   private readonly inFlight = new InFlightDeduplicator<BufferedAnswer>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -109,10 +109,8 @@ export class SubgraphUpstream {
   constructor(private readonly options: SubgraphUpstreamOptions) {
     const { subgraph, replicas, policy, metrics } = options;
     this.subgraph = subgraph;
-    this.replicas = replicas.map(
-      ({ url, weight }) => new Replica({ url, weight, breaker: policy.breaker, ejection: policy.ejection }),
-    );
-    this.balancer = createBalancer(policy.balancer, this.replicas);
+    this.current = replicas.map((spec) => this.newReplica(spec));
+    this.balancer = createBalancer(policy.balancer, this.current);
     this.budget = new RetryBudget({ ratio: policy.retries.budgetRatio, minPerSecond: policy.retries.budgetMinPerSecond });
     this.untrack = metrics.track(() => {
       const panic = this.inPanic();
@@ -124,6 +122,32 @@ export class SubgraphUpstream {
       }));
     });
     if (policy.healthCheck.intervalMs > 0) this.startHealthChecks(policy.healthCheck.intervalMs);
+  }
+
+  /** The replicas in service, in the order they were given. */
+  get replicas(): readonly Replica[] {
+    return this.current;
+  }
+
+  /**
+   * Replaces the replica set in place (replica discovery). A replica whose URL and weight stay keeps
+   * its state: breaker, ejection, health, calls in flight. A dropped one gets no new call; those in
+   * flight finish, and its metric series go with the last of them. `specs` must not be empty.
+   */
+  setReplicas(specs: readonly ReplicaSpec[]): void {
+    const kept = new Map(this.current.map((replica) => [`${replica.url}|${replica.weight}`, replica]));
+    const next = specs.map((spec) => kept.get(`${spec.url}|${spec.weight}`) ?? this.newReplica(spec));
+    const dropped = this.current.filter((replica) => !next.includes(replica));
+    const added = next.filter((replica) => !this.current.includes(replica));
+    if (dropped.length === 0 && added.length === 0) return;
+    this.current = next;
+    // Rebuilt because ip-hash's ring is made of the whole replica set.
+    this.balancer = createBalancer(this.options.policy.balancer, next);
+    for (const replica of dropped) this.forgetIfIdle(replica);
+    this.options.logger.info(
+      { subgraph: this.subgraph, added: added.map((replica) => replica.id), removed: dropped.map((replica) => replica.id) },
+      'subgraph replicas changed',
+    );
   }
 
   /** Sends `call` to a replica; resolves with its answer or rejects with SUBGRAPH_UNAVAILABLE / SUBGRAPH_TIMEOUT. */
@@ -141,6 +165,21 @@ export class SubgraphUpstream {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.untrack();
+  }
+
+  private newReplica({ url, weight }: ReplicaSpec): Replica {
+    const { breaker, ejection } = this.options.policy;
+    return new Replica({ url, weight, breaker, ejection });
+  }
+
+  private serves(replica: Replica): boolean {
+    return this.current.includes(replica);
+  }
+
+  /** Removes a dropped replica's series once no call is in flight on it, unless its URL is back under another weight. */
+  private forgetIfIdle(replica: Replica): void {
+    if (replica.inFlight > 0 || this.current.some((other) => other.id === replica.id)) return;
+    this.options.metrics.forgetReplica(this.subgraph, replica.id);
   }
 
   private async execute(call: UpstreamCall, send: SendAttempt): Promise<BufferedAnswer> {
@@ -205,6 +244,11 @@ export class SubgraphUpstream {
     }
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
     this.options.metrics.attempt(this.subgraph, replica.id, attempt.outcome, seconds);
+    // A replica dropped while this call was in flight: nothing to judge it for any more.
+    if (!this.serves(replica)) {
+      this.forgetIfIdle(replica);
+      return attempt;
+    }
     const coolDownMs = replica.record(attempt.outcome);
     if (coolDownMs !== undefined) this.ejected(replica, coolDownMs);
     return attempt;
@@ -214,7 +258,10 @@ export class SubgraphUpstream {
     this.options.metrics.ejected(this.subgraph, replica.id);
     this.options.logger.warn({ subgraph: this.subgraph, replica: replica.id, coolDownMs }, 'subgraph replica ejected');
     this.after(coolDownMs, async () => {
-      if (await this.options.probe(replica.url, this.options.policy.healthCheck.timeoutMs)) {
+      const answering = await this.options.probe(replica.url, this.options.policy.healthCheck.timeoutMs);
+      // Dropped by discovery meanwhile: its pod may be gone for good, so it is not probed on and on.
+      if (!this.serves(replica)) return;
+      if (answering) {
         replica.readmit();
         this.options.logger.info({ subgraph: this.subgraph, replica: replica.id }, 'subgraph replica readmitted');
       } else {

@@ -2,6 +2,7 @@ import { createLogger } from '@shopgraph/common';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, subgraphEnvName, subgraphUrlFor } from '../env.js';
+import { eventually } from './test-replicas.js';
 import { Upstreams } from './upstreams.js';
 
 let upstreams: Upstreams | undefined;
@@ -41,6 +42,15 @@ describe('Upstreams', () => {
     const moved = all.for({ name: 'orders', url: 'http://orders-2/graphql' });
     expect(moved).not.toBe(first);
     expect(moved.replicas.map((replica) => replica.url)).toEqual(['http://orders-2/graphql']);
+  });
+
+  it('takes the replicas of a subgraph with SUBGRAPH_DNS_<NAME> from its host, serving its other replicas until the answer', async () => {
+    const all = upstreamsFor({ SUBGRAPH_DNS_ORDERS: 'http://localhost:4003/graphql', SUBGRAPH_REPLICAS_ORDERS: 'http://orders-1/graphql' });
+    const orders = all.for({ name: 'orders', url: 'http://orders/graphql' });
+    expect(orders.replicas.map((replica) => replica.url)).toEqual(['http://orders-1/graphql']);
+    // The real resolver: localhost is in no DNS zone, so this is the lookup fallback (/etc/hosts).
+    await eventually(() => orders.replicas[0]?.url === 'http://127.0.0.1:4003/graphql');
+    expect(orders.replicas).toHaveLength(1);
   });
 
   it('drops the upstreams of subgraphs a new supergraph no longer names', () => {
