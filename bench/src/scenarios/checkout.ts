@@ -61,7 +61,25 @@ export interface CheckoutResult {
   missing: string[];
 }
 
-async function pgbench(url: string, clients: number, seconds: number): Promise<PgbenchResult> {
+/**
+ * Waits until the server has `needed` connection slots free. The platform's pools (up to 10 per
+ * process) stay open a while after a load, and other suites may share the server: pgbench must
+ * not be refused for want of a connection.
+ */
+async function waitForConnectionSlots(admin: pg.Client, needed: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await admin.query<{ free: number }>(
+      `select current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
+              - (select count(*) from pg_stat_activity where backend_type = 'client backend')::int as free`,
+    );
+    if (rows[0]!.free >= needed || Date.now() > deadline) return;
+    await sleep(500);
+  }
+}
+
+async function pgbench(admin: pg.Client, url: string, clients: number, seconds: number): Promise<PgbenchResult> {
+  await waitForConnectionSlots(admin, clients + 2);
   // Scale = clients: TPC-B updates one branch row per scale unit, so fewer rows would queue the clients on locks.
   await run('pgbench', ['-i', '-q', '-s', String(clients), url]);
   const { stdout } = await run('pgbench', ['-c', String(clients), '-j', '2', '-T', String(seconds), url]);
@@ -183,7 +201,7 @@ export async function runCheckout(stage: Stage, progress: Progress): Promise<Che
     // The counted run: a few orders alone, every write transaction read back from the WAL.
     const writeTransactions = await countWriteTransactions(stage, admin, tokens, productIds, missing);
     task.advance('write transactions per order counted');
-    const bench = await pgbench(stage.database.url, options.pgbenchClients, options.pgbenchSeconds);
+    const bench = await pgbench(admin, stage.database.url, options.pgbenchClients, options.pgbenchSeconds);
     task.advance(`pgbench ${bench.tps} tps`);
 
     const byStatus: Record<string, number> = {};
