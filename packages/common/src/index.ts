@@ -13,3 +13,4 @@ export * from './pagination.js';
 export * from './viewer.js';
 export * from './scalars.js';
 export * from './stable-id.js';
+export * from './loaders.js';

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { and, asc, count, desc, inArray, sql } from 'drizzle-orm';
-import { encodeCursor, type Cursor, type Db } from '@shopgraph/common';
+import { encodeCursor, inKeyOrder, type Cursor, type Db } from '@shopgraph/common';
 import { olderThan } from './db/keyset.js';
 import { orderItems, orders, type OrderItemRow, type OrderRow } from './db/schema.js';
 
@@ -14,12 +14,6 @@ export interface UserOrdersKey {
 /** Keys with the same shape share one statement. */
 const pageShape = (key: Pick<UserOrdersKey, 'first' | 'after'>) =>
   `${key.first}|${key.after ? encodeCursor(key.after) : ''}`;
-
-/** Returns rows in key order, null where a key has no row: what DataLoader expects. */
-function inKeyOrder<Row extends { id: string }>(keys: readonly string[], rows: Row[]): (Row | null)[] {
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return keys.map((key) => byId.get(key) ?? null);
-}
 
 function groupBy<Row, Key>(rows: readonly Row[], keyOf: (row: Row) => Key): Map<Key, Row[]> {
   const groups = new Map<Key, Row[]>();

@@ -1,13 +1,7 @@
 import DataLoader from 'dataloader';
 import { desc, inArray } from 'drizzle-orm';
-import type { Db } from '@shopgraph/common';
+import { inKeyOrder, type Db } from '@shopgraph/common';
 import { payments, type Payment } from './db/schema.js';
-
-/** Returns rows in key order, null where a key has no row: what DataLoader expects. */
-function inKeyOrder<Row>(keys: readonly string[], rows: Row[], keyOf: (row: Row) => string): (Row | null)[] {
-  const byKey = new Map(rows.map((row) => [keyOf(row), row]));
-  return keys.map((key) => byKey.get(key) ?? null);
-}
 
 /**
  * Per-request batch loaders: one SQL statement per loader per tick, whatever the fan-out.

@@ -1,14 +1,8 @@
 import DataLoader from 'dataloader';
 import { inArray } from 'drizzle-orm';
-import type { Db } from '@shopgraph/common';
+import { inKeyOrder, type Db } from '@shopgraph/common';
 import { productColumns, type Product } from './db/columns.js';
 import { products } from './db/schema.js';
-
-/** Returns rows in key order, null where a key has no row: what DataLoader expects. */
-export function inKeyOrder<Row extends { id: string }>(keys: readonly string[], rows: Row[]): (Row | null)[] {
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return keys.map((key) => byId.get(key) ?? null);
-}
 
 /**
  * Per-request batch loaders: one SQL statement per entity type per tick, whatever the fan-out.
