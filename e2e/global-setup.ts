@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
-import { createTestDatabase, freePort, testEnv } from '@shopgraph/testing';
+import { removeQueueKeys, testQueuePrefix } from '@shopgraph/queues/testing';
+import { createTestDatabase, freePort, testEnv, testRedisUrl } from '@shopgraph/testing';
 import { platformProcesses, startPlatform } from '../scripts/platform.js';
 import { setupPlatform } from '../scripts/setup.js';
 import checkDependencies from '../packages/testing/src/global-setup.js';
@@ -28,11 +29,19 @@ export const E2E_ADMIN = { email: 'admin@e2e.shopgraph.local', password: 'e2e-ad
 export default async function startE2ePlatform(project: TestProject) {
   await checkDependencies();
   const database = await createTestDatabase('sg_e2e');
+  const queuePrefix = testQueuePrefix();
   const ports: Record<string, string> = {};
   for (const spec of platformProcesses) ports[spec.portEnv] = String(await freePort());
   const env = {
     ...process.env,
-    ...testEnv(database.url, { ...ports, ADMIN_EMAIL: E2E_ADMIN.email, ADMIN_PASSWORD: E2E_ADMIN.password }),
+    ...testEnv(database.url, {
+      ...ports,
+      ADMIN_EMAIL: E2E_ADMIN.email,
+      ADMIN_PASSWORD: E2E_ADMIN.password,
+      // Queues and persisted queries of this run only: runs on one Redis never meet.
+      QUEUE_PREFIX: queuePrefix,
+      APQ_REDIS_PREFIX: `${queuePrefix}:apq:`,
+    }),
   };
   await setupPlatform(env);
   const platform = startPlatform(env, 'inherit');
@@ -55,6 +64,7 @@ export default async function startE2ePlatform(project: TestProject) {
   project.provide('dashboardUrl', `http://127.0.0.1:${ports.DASHBOARD_PORT}/queues`);
   return async () => {
     await platform.stop();
+    await removeQueueKeys(testRedisUrl, queuePrefix);
     await database.drop();
   };
 }
