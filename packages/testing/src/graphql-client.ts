@@ -1,4 +1,5 @@
 import { signRequest, type Viewer } from '@shopgraph/common';
+import { testCachePrefix } from './database.js';
 
 /** Secret the tests share with the servers they start. */
 export const TEST_GATEWAY_SECRET = 'test-gateway-secret-with-at-least-32-chars';
@@ -64,6 +65,7 @@ export function testEnv(databaseUrl: string, extra: Record<string, string> = {})
     REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
     JWT_SECRET: TEST_JWT_SECRET,
     GATEWAY_SECRET: TEST_GATEWAY_SECRET,
+    CACHE_KEY_PREFIX: testCachePrefix(databaseUrl),
     ...extra,
   };
 }
