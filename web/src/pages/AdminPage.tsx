@@ -4,6 +4,7 @@ import { useMutation, useQuery } from '@apollo/client/react';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { ErrorNotice, Loading, Notice } from '../components/feedback';
+import { LoadMore } from '../components/LoadMore';
 import { StockLevel } from '../components/ProductCard';
 import { Price } from '../components/status';
 import {
@@ -155,7 +156,6 @@ function ProductList() {
     fetchPolicy: 'cache-and-network',
     notifyOnNetworkStatusChange: true,
   });
-  const [moreError, setMoreError] = useState<unknown>();
   const products = data?.products;
   return (
     <div className="panel">
@@ -201,22 +201,9 @@ function ProductList() {
           </tbody>
         </table>
       )}
-      {products?.pageInfo.hasNextPage && (
-        <div className="more">
-          <button
-            type="button"
-            className="button button-secondary"
-            disabled={networkStatus === NetworkStatus.fetchMore}
-            onClick={() => {
-              setMoreError(undefined);
-              fetchMore({ variables: { after: products.pageInfo.endCursor } }).catch(setMoreError);
-            }}
-          >
-            {networkStatus === NetworkStatus.fetchMore ? 'Loading…' : 'Load more'}
-          </button>
-        </div>
+      {products && (
+        <LoadMore pageInfo={products.pageInfo} loading={networkStatus === NetworkStatus.fetchMore} fetchMore={fetchMore} />
       )}
-      {moreError !== undefined && <ErrorNotice error={moreError} />}
     </div>
   );
 }

@@ -3,6 +3,7 @@ import { useQuery } from '@apollo/client/react';
 import { useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import { ErrorNotice, Loading } from '../components/feedback';
+import { LoadMore } from '../components/LoadMore';
 import { ProductCard } from '../components/ProductCard';
 import { PRODUCTS } from '../graph';
 
@@ -17,7 +18,6 @@ export function CatalogPage() {
     fetchPolicy: 'cache-and-network',
     notifyOnNetworkStatusChange: true,
   });
-  const [moreError, setMoreError] = useState<unknown>();
 
   const products = data?.products;
   const loadingMore = networkStatus === NetworkStatus.fetchMore;
@@ -54,25 +54,11 @@ export function CatalogPage() {
               <ProductCard key={node.id} product={node} />
             ))}
           </div>
-          <div className="more">
+          <LoadMore pageInfo={products.pageInfo} loading={loadingMore} fetchMore={fetchMore}>
             <span className="muted">
               Showing {products.edges.length} of {products.totalCount}
             </span>
-            {products.pageInfo.hasNextPage && (
-              <button
-                type="button"
-                className="button button-secondary"
-                disabled={loadingMore}
-                onClick={() => {
-                  setMoreError(undefined);
-                  fetchMore({ variables: { after: products.pageInfo.endCursor } }).catch(setMoreError);
-                }}
-              >
-                {loadingMore ? 'Loading…' : 'Load more'}
-              </button>
-            )}
-          </div>
-          {moreError !== undefined && <ErrorNotice error={moreError} />}
+          </LoadMore>
         </>
       )}
     </section>

@@ -1,8 +1,8 @@
 import { NetworkStatus } from '@apollo/client';
 import { useQuery } from '@apollo/client/react';
-import { useState } from 'react';
 import { Link } from 'react-router';
 import { ErrorNotice, Loading, Notice } from '../components/feedback';
+import { LoadMore } from '../components/LoadMore';
 import { describeFailure, OrderStatusBadge, PaymentStatusBadge } from '../components/status';
 import { MY_ORDERS, type Order } from '../graph';
 import { formatMoney } from '../money';
@@ -18,7 +18,6 @@ export function OrdersPage() {
     fetchPolicy: 'cache-and-network',
     notifyOnNetworkStatusChange: true,
   });
-  const [moreError, setMoreError] = useState<unknown>();
 
   if (sessionLoading) return <Loading label="Checking your login…" />;
   if (!viewer) {
@@ -64,22 +63,7 @@ export function OrdersPage() {
               ))}
             </tbody>
           </table>
-          {orders.pageInfo.hasNextPage && (
-            <div className="more">
-              <button
-                type="button"
-                className="button button-secondary"
-                disabled={networkStatus === NetworkStatus.fetchMore}
-                onClick={() => {
-                  setMoreError(undefined);
-                  fetchMore({ variables: { after: orders.pageInfo.endCursor } }).catch(setMoreError);
-                }}
-              >
-                {networkStatus === NetworkStatus.fetchMore ? 'Loading…' : 'Load more'}
-              </button>
-            </div>
-          )}
-          {moreError !== undefined && <ErrorNotice error={moreError} />}
+          <LoadMore pageInfo={orders.pageInfo} loading={networkStatus === NetworkStatus.fetchMore} fetchMore={fetchMore} />
         </>
       )}
     </section>
