@@ -10,6 +10,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { createLogger, createServiceApp, ErrorCode, errorHandler, jsonBody, listen, type Logger } from '@shopgraph/common';
 import type { RunningServer } from '@shopgraph/common/subgraph';
 import { Redis } from 'ioredis';
+import proxyaddr from 'proxy-addr';
 import type { GatewayContext } from './context.js';
 import { subgraphEnvName, subgraphUrlFor, type GatewayConfig } from './env.js';
 import { formatGatewayError } from './format-error.js';
@@ -42,26 +43,34 @@ export async function createGatewayServer(
 ): Promise<RunningServer> {
   const readiness = new GatewayReadiness();
   const { app, registry } = createServiceApp({ service: 'gateway', logger, checks: readiness.checks });
+  const metrics = useMetrics({ registry });
+  // req.ip (rate limits, ip-hash) is the client's only through the proxies trusted here.
+  app.set('trust proxy', config.protection.trustProxy);
+  const trustedProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+  // Rate limits and persisted queries; commands fail fast when Redis is away (both degrade).
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
+  redis.on('error', (error) => logger.warn({ err: error }, 'Redis (rate limits, persisted queries) unreachable'));
+  const { rateLimit, persistedOperations } = config.protection;
+  const rateLimits = rateLimit.enabled
+    ? useRateLimit({ redis, registry, keyPrefix: rateLimit.redisPrefix, ...rateLimit, onLimited: () => metrics.countError(RATE_LIMITED) })
+    : undefined;
+  const allowList = persistedOperations && usePersistedOperations({ ...persistedOperations, onRejected: () => metrics.countError(PERSISTED_QUERY_NOT_ALLOWED) });
   const responseCache =
     config.responseCache &&
     useResponseCache({
       ...config.responseCache,
       redisUrl: config.redisUrl,
       mutationTags: shopgraphMutationTags,
-      // Hits skip express only where nothing in front of the cache must see every request.
-      frontDoor: !config.protection.rateLimit.enabled && !config.protection.persistedOperations?.only,
+      // The client address as express's req.ip gives it, through the proxies trusted below.
+      gate: rateLimits && ((req, viewer) => rateLimits.admit(req, proxyaddr(req, trustedProxy), viewer)),
+      // Entries stored under another allow-list must not answer requests this one refuses.
+      keyVariant: allowList?.only ? allowList.version : undefined,
       jwtSecret: config.jwtSecret,
       registry,
       logger,
     });
   const httpServer = createServer(responseCache ? responseCache.front(app) : app);
-  // req.ip (rate limits, ip-hash) is the client's only through the proxies trusted here.
-  app.set('trust proxy', config.protection.trustProxy);
-  const metrics = useMetrics({ registry });
   const armor = useArmor({ limits: config.limits, production: config.production });
-  // Rate limits and persisted queries; commands fail fast when Redis is away (both degrade).
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
-  redis.on('error', (error) => logger.warn({ err: error }, 'Redis (rate limits, persisted queries) unreachable'));
   const upstreams = new Upstreams({
     config: config.upstream,
     envNameOf: subgraphEnvName,
@@ -122,13 +131,9 @@ export async function createGatewayServer(
     '/graphql',
     useCors({ origins: config.corsOrigins }),
     useAuth({ jwtSecret: config.jwtSecret, onRejected: () => metrics.countError(ErrorCode.UNAUTHENTICATED) }),
-    ...(config.protection.rateLimit.enabled
-      ? [useRateLimit({ redis, registry, keyPrefix: config.protection.rateLimit.redisPrefix, ...config.protection.rateLimit, onLimited: () => metrics.countError(RATE_LIMITED) })]
-      : []),
+    ...(rateLimits ? [rateLimits.handler] : []),
     jsonBody(BODY_LIMIT),
-    ...(config.protection.persistedOperations
-      ? [usePersistedOperations({ ...config.protection.persistedOperations, onRejected: () => metrics.countError(PERSISTED_QUERY_NOT_ALLOWED) })]
-      : []),
+    ...(allowList ? [allowList.handler] : []),
     ...(cache ? [cache.lookup] : []),
     useTokenLimit({ maxTokens: config.limits.maxTokens, onRejected: () => metrics.countError('GRAPHQL_VALIDATION_FAILED') }),
     ...(cache ? [cache.execute] : []),
@@ -148,6 +153,7 @@ export async function createGatewayServer(
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       upstreams.close();
+      rateLimits?.close();
       await responseCache?.close();
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -14,6 +14,14 @@ export interface PersistedOperationsOptions {
   onRejected?: () => void;
 }
 
+export interface PersistedOperations {
+  /** Mount after the JSON body parser. */
+  handler: RequestHandler;
+  only: boolean;
+  /** Names the manifest's set of operations: two gateways with the same version allow the same operations. */
+  version: string;
+}
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Reads and checks the manifest; every wrong entry is listed at once. */
@@ -82,9 +90,9 @@ function admitGet(req: Request, manifest: Map<string, string>, only: boolean): b
  * an unknown hash or operation text is refused with 400 `PERSISTED_QUERY_NOT_ALLOWED`, and so is
  * an attempt to register a new one through automatic persisted queries.
  */
-export function usePersistedOperations({ path, only, onRejected }: PersistedOperationsOptions): RequestHandler {
+export function usePersistedOperations({ path, only, onRejected }: PersistedOperationsOptions): PersistedOperations {
   const manifest = loadPersistedOperations(path);
-  return (req, res, next) => {
+  const handler: RequestHandler = (req, res, next) => {
     const body: unknown = req.body;
     const admitted =
       req.method === 'GET'
@@ -107,4 +115,5 @@ export function usePersistedOperations({ path, only, onRejected }: PersistedOper
       ],
     });
   };
+  return { handler, only, version: sha256([...manifest.keys()].sort().join('\n')).slice(0, 16) };
 }

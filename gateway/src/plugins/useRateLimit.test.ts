@@ -15,7 +15,7 @@ const limited: RateLimitScope[] = [];
 let registry: Registry;
 let server: Awaited<ReturnType<typeof serveApp>>;
 
-async function serveLimited(options: Omit<RateLimitOptions, 'registry' | 'onLimited'>) {
+async function serveLimited({ leasePercent = 1, ...options }: Omit<RateLimitOptions, 'registry' | 'onLimited' | 'leasePercent'> & { leasePercent?: number }) {
   const app = express();
   // The tests stand in for clients at many addresses.
   app.set('trust proxy', 'loopback');
@@ -23,7 +23,7 @@ async function serveLimited(options: Omit<RateLimitOptions, 'registry' | 'onLimi
   app.use(
     '/graphql',
     useAuth({ jwtSecret: TEST_JWT_SECRET }),
-    useRateLimit({ ...options, registry, onLimited: (scope) => limited.push(scope) }),
+    useRateLimit({ ...options, leasePercent, registry, onLimited: (scope) => limited.push(scope) }).handler,
     (_req, res) => {
       res.json({ data: { ok: true } });
     },
@@ -87,6 +87,40 @@ describe('useRateLimit', () => {
       expect((await send(other.url, '192.0.2.10')).status).toBe(429);
     } finally {
       await other.close();
+    }
+  });
+
+  it('takes points from Redis a lease at a time, and refuses in memory once they are spent', async () => {
+    // 10 % of 50: one Redis round trip per 5 requests.
+    const leased = await serveLimited({ redis, keyPrefix, perIp: { points: 50, durationS: 60 }, perUser: { points: 50, durationS: 60 }, leasePercent: 10 });
+    const sharedCount = async () => Number(await redis.get(`${keyPrefix}ip:192.0.2.30`));
+    try {
+      for (let index = 0; index < 12; index++) expect((await send(leased.url, '192.0.2.30')).status).toBe(200);
+      expect(await sharedCount()).toBe(15);
+      const statuses: number[] = [];
+      for (let index = 0; index < 45; index++) statuses.push((await send(leased.url, '192.0.2.30')).status);
+      expect(statuses.filter((status) => status === 200)).toHaveLength(38);
+      expect(statuses.slice(38).every((status) => status === 429)).toBe(true);
+      // The lease that went past the limit was the last round trip: refusals cost Redis nothing.
+      expect(await sharedCount()).toBe(55);
+    } finally {
+      await leased.close();
+    }
+  });
+
+  it('never lets a client spread over instances past its limit, and refuses at most a lease early on each', async () => {
+    const options = { redis, keyPrefix, perIp: { points: 40, durationS: 60 }, perUser: { points: 40, durationS: 60 }, leasePercent: 10 };
+    const [first, second] = await Promise.all([serveLimited(options), serveLimited(options)]);
+    try {
+      const statuses = await Promise.all(
+        Array.from({ length: 60 }, (_, index) => send((index % 2 === 0 ? first : second).url, '192.0.2.40').then((response) => response.status)),
+      );
+      const allowed = statuses.filter((status) => status === 200).length;
+      expect(allowed).toBeLessThanOrEqual(40);
+      expect(allowed).toBeGreaterThanOrEqual(40 - 2 * (4 - 1));
+      expect(statuses.filter((status) => status !== 200).every((status) => status === 429)).toBe(true);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
     }
   });
 

@@ -1,7 +1,10 @@
+import type { IncomingMessage } from 'node:http';
+import type { Viewer } from '@shopgraph/common';
 import type { RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { LeasedLimiter, type Verdict } from '../protection/leased-limiter.js';
 import { viewerOf } from './useAuth.js';
 
 export const RATE_LIMITED = 'RATE_LIMITED';
@@ -23,19 +26,40 @@ export interface RateLimitOptions {
   perIp: RateLimit;
   /** Applies to requests with a verified viewer, by viewer id: runs after `useAuth`. */
   perUser: RateLimit;
+  /** Share of a limit (percent) one gateway takes from Redis at a time and spends in memory. */
+  leasePercent: number;
   /** Where `shopgraph_gateway_rate_limited_total{scope}` is counted. */
   registry: Registry;
   /** Called for each refused request (metrics). */
   onLimited?: (scope: RateLimitScope) => void;
 }
 
+/** A 429 answer, for express or the front door to send. */
+export interface RateLimitRefusal {
+  status: 429;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface RateLimits {
+  /**
+   * Counts a request against its IP's limit and its viewer's: nothing when it may go on, the
+   * answer to send when it may not. The front door calls this for the requests it reads; the
+   * express handler skips those.
+   */
+  admit(req: IncomingMessage, clientIp: string, viewer: Viewer | null): RateLimitRefusal | undefined | Promise<RateLimitRefusal | undefined>;
+  /** The same, for the requests express handles: mount after `useAuth`. */
+  handler: RequestHandler;
+  close(): void;
+}
+
 /**
- * A limiter shared by every gateway instance through Redis, falling back to a per-process limit
+ * A limit shared by every gateway instance through Redis, falling back to a per-process limit
  * of the same size while Redis is unreachable: an outage of Redis neither stops the gateway nor
  * lifts the limits.
  */
-function limiter(redis: Redis, keyPrefix: string, { points, durationS }: RateLimit) {
-  return new RateLimiterRedis({
+function limiter(redis: Redis, keyPrefix: string, { points, durationS }: RateLimit, leasePercent: number): LeasedLimiter {
+  const shared = new RateLimiterRedis({
     storeClient: redis,
     keyPrefix,
     points,
@@ -43,50 +67,70 @@ function limiter(redis: Redis, keyPrefix: string, { points, durationS }: RateLim
     rejectIfRedisNotReady: true,
     insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: durationS }),
   });
+  return new LeasedLimiter(shared, points, Math.max(1, Math.floor((points * leasePercent) / 100)));
 }
 
 /**
  * Rate limits per client IP and per user, answering an over-limit request with HTTP 429, a
  * `retry-after` header (seconds) and a GraphQL error coded `RATE_LIMITED`. Runs before the body
- * is read, so a refused client costs one Redis round trip.
+ * is read; a request costs a Redis round trip only when its lease runs out.
  */
-export function useRateLimit({ redis, keyPrefix, perIp, perUser, registry, onLimited }: RateLimitOptions): RequestHandler {
-  const byIp = limiter(redis, `${keyPrefix}ip`, perIp);
-  const byUser = limiter(redis, `${keyPrefix}user`, perUser);
+export function useRateLimit({ redis, keyPrefix, perIp, perUser, leasePercent, registry, onLimited }: RateLimitOptions): RateLimits {
+  const byIp = limiter(redis, `${keyPrefix}ip`, perIp, leasePercent);
+  const byUser = limiter(redis, `${keyPrefix}user`, perUser, leasePercent);
   const limited = new Counter({
     name: 'shopgraph_gateway_rate_limited_total',
     help: 'Requests refused with 429 RATE_LIMITED, by the limit they exceeded (ip or user).',
     labelNames: ['scope'] as const,
     registers: [registry],
   });
-  return async (req, res, next) => {
-    const viewer = viewerOf(res);
-    let scope: RateLimitScope = 'ip';
-    try {
-      await byIp.consume(req.ip ?? req.socket.remoteAddress ?? 'unknown');
-      if (viewer) {
-        scope = 'user';
-        await byUser.consume(viewer.id);
-      }
-    } catch (rejection) {
-      // With an insurance limiter, consume rejects only with a RateLimiterRes: the limit is spent.
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      limited.inc({ scope });
-      onLimited?.(scope);
-      const retryAfterS = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      res
-        .status(429)
-        .set('retry-after', String(retryAfterS))
-        .json({
-          errors: [
-            {
-              message: `Too many requests: try again in ${retryAfterS} s.`,
-              extensions: { code: RATE_LIMITED, retryAfter: retryAfterS },
-            },
-          ],
-        });
+  /** Requests the front door counted already. */
+  const admitted = new WeakSet<IncomingMessage>();
+
+  function refusal(scope: RateLimitScope, retryAfterMs: number): RateLimitRefusal {
+    limited.inc({ scope });
+    onLimited?.(scope);
+    const retryAfterS = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    const body = JSON.stringify({
+      errors: [{ message: `Too many requests: try again in ${retryAfterS} s.`, extensions: { code: RATE_LIMITED, retryAfter: retryAfterS } }],
+    });
+    return { status: 429, headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(retryAfterS) }, body };
+  }
+
+  function byUserToo(viewer: Viewer | null, ip: Verdict): RateLimitRefusal | undefined | Promise<RateLimitRefusal | undefined> {
+    if (!ip.allowed) return refusal('ip', ip.retryAfterMs);
+    if (!viewer) return undefined;
+    const user = byUser.consume(viewer.id);
+    const decide = (verdict: Verdict) => (verdict.allowed ? undefined : refusal('user', verdict.retryAfterMs));
+    return user instanceof Promise ? user.then(decide) : decide(user);
+  }
+
+  function admit(req: IncomingMessage, clientIp: string, viewer: Viewer | null) {
+    admitted.add(req);
+    const ip = byIp.consume(clientIp || 'unknown');
+    return ip instanceof Promise ? ip.then((verdict) => byUserToo(viewer, verdict)) : byUserToo(viewer, ip);
+  }
+
+  const handler: RequestHandler = (req, res, next) => {
+    if (admitted.has(req)) {
+      next();
       return;
     }
-    next();
+    const send = (refused: RateLimitRefusal | undefined) => {
+      if (refused) res.status(refused.status).set(refused.headers).send(refused.body);
+      else next();
+    };
+    const verdict = admit(req, req.ip ?? req.socket.remoteAddress ?? '', viewerOf(res));
+    if (verdict instanceof Promise) verdict.then(send, next);
+    else send(verdict);
+  };
+
+  return {
+    admit,
+    handler,
+    close() {
+      byIp.close();
+      byUser.close();
+    },
   };
 }

@@ -1,4 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { entityTag, createCacheInvalidator, type CacheInvalidator } from '@shopgraph/cache';
 import { createDb, createLogger, type Db } from '@shopgraph/common';
 import type { RunningServer } from '@shopgraph/common/subgraph';
@@ -187,21 +190,60 @@ describe('hits', () => {
     expect(plain.headers.get('x-request-id')).toBe('trace-8');
   });
 
-  it('counts hits against the rate limits when they are on (no front door then)', async () => {
+  it('counts hits against the rate limits, per forwarded client and per user', async () => {
     const limited = await startGateway({
       ...gatewayEnv,
       RATE_LIMIT_ENABLED: 'true',
       RATE_LIMIT_IP_POINTS: '4',
+      RATE_LIMIT_USER_POINTS: '2',
       RATE_LIMIT_REDIS_PREFIX: `${prefix}rate:`,
     });
     try {
       const id = await createProduct('Rate-limited rug');
+      // The test client is on loopback, a trusted proxy: x-forwarded-for names the client.
+      const from = (ip: string, token?: string) => call(limited.url, PRODUCT, { id }, token, { 'x-forwarded-for': ip, 'x-request-id': `rl-${ip}` });
       const answers: Answer[] = [];
-      for (let i = 0; i < 5; i++) answers.push(await call(limited.url, PRODUCT, { id }));
+      for (let i = 0; i < 5; i++) answers.push(await from('203.0.113.7'));
       expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 429]);
       expect(answers.slice(1, 4).every((answer) => answer.cache === 'HIT-L1')).toBe(true);
+      expect(answers[4]!.json.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+      expect(Number(answers[4]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(answers[4]!.headers.get('x-request-id')).toBe('rl-203.0.113.7');
+      expect((await from('203.0.113.8')).cache).toBe('HIT-L1');
+
+      const customer = await register('rate-limited');
+      const asCustomer = [await from('198.51.100.7', customer.token), await from('198.51.100.8', customer.token), await from('198.51.100.9', customer.token)];
+      expect(asCustomer.map((answer) => answer.status)).toEqual([200, 200, 429]);
+      expect(asCustomer[1]!.cache).toBe('HIT-L1');
     } finally {
       await limited.close();
+    }
+  });
+
+  it('answers a persisted-only gateway\'s listed operations from the cache, never an entry stored without its list', async () => {
+    const listed = `query Listed($id: ID!) { product(id: $id) { id name } }`;
+    const path = join(mkdtempSync(join(tmpdir(), 'sg-persisted-')), 'operations.json');
+    writeFileSync(path, JSON.stringify({ [createHash('sha256').update(listed).digest('hex')]: listed }));
+    const allowListed = await startGateway({
+      ...gatewayEnv,
+      NODE_ENV: 'production',
+      ADMIN_PASSWORD: 'not-the-default-password',
+      PERSISTED_OPERATIONS_PATH: path,
+      PERSISTED_ONLY: 'true',
+    });
+    try {
+      const id = await createProduct('Allow-listed lamp');
+      // Stored in Redis by a gateway without the list …
+      await warm(gatewayA, id);
+      // … and still refused by the one with it.
+      const refused = await call(allowListed.url, PRODUCT, { id });
+      expect(refused.status).toBe(400);
+      expect(refused.json.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_ALLOWED');
+      expect((await call(allowListed.url, listed, { id })).cache).toBe('MISS');
+      expect((await call(allowListed.url, listed, { id })).cache).toBe('HIT-L1');
+    } finally {
+      await allowListed.close();
+      rmSync(dirname(path), { recursive: true, force: true });
     }
   });
 

@@ -43,14 +43,28 @@ export interface ResponseCacheOptions {
   /** What mutations purge beyond the entities in their results. */
   mutationTags?: MutationTagRules;
   /**
-   * Answer fresh hits in front of express (see `front`). Only when nothing mounted before the
-   * cache must see every request: not with rate limits or a persisted-only allow-list.
+   * What every request must pass at the front door before the cache is looked in (rate
+   * limits): a refusal to send instead, or nothing. Requests it lets through are not counted
+   * again behind the front door.
    */
-  frontDoor: boolean;
+  gate?: (req: IncomingMessage, viewer: Viewer | null) => FrontDoorRefusal | undefined | Promise<FrontDoorRefusal | undefined>;
+  /**
+   * Set apart the entries of gateways that would not execute the same requests (a persisted
+   * operation allow-list): part of every entry key, so entries stored under another list are
+   * never found.
+   */
+  keyVariant?: string;
   /** To verify bearer tokens at the front door, as `useAuth` does behind it. */
   jwtSecret: string;
   registry: Registry;
   logger: Logger;
+}
+
+/** An answer the front door's gate sends instead of looking in the cache. */
+export interface FrontDoorRefusal {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
 }
 
 export type GatewayContextFactory = (args: { req: Request; res: Response }) => Promise<GatewayContext>;
@@ -69,7 +83,6 @@ export interface ResponseCache {
    * The HTTP server's request listener: `app` behind the front door, which answers a fresh hit
    * of a plain JSON POST /graphql without express (no router, body parser or access-log
    * middleware: the cost of the hit is the cost of its bytes) and hands everything else to `app`.
-   * `app` itself when `frontDoor` is off.
    */
   front(app: RequestListener): RequestListener;
   /** The two express handlers, once Apollo Server is started. */
@@ -116,6 +129,8 @@ const CLIENT_REQUEST_ID = /^[\w.-]{1,128}$/;
 const SWEEP_INTERVAL_MS = 5000;
 /** How long one process owns the revalidation of a stale entry before another may try. */
 const REVALIDATION_LOCK_MS = 10_000;
+/** How long a process that lost the claim serves the stale entry before it looks again. */
+const REVALIDATION_RECHECK_MS = 1000;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -164,6 +179,31 @@ function readBody(req: IncomingMessage, length: number, done: (body: Buffer) => 
     else done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
   });
   req.on('error', () => req.destroy());
+}
+
+/**
+ * Stale entries being revalidated, each until when: the front door answers them stale itself
+ * meanwhile, instead of handing each request to express to find out the same.
+ */
+class Revalidations {
+  private readonly until = new Map<string, number>();
+
+  mark(entryKey: string, until: number): void {
+    this.until.set(entryKey, until);
+  }
+
+  clear(entryKey: string): void {
+    this.until.delete(entryKey);
+  }
+
+  covers(entryKey: string, now: number): boolean {
+    const until = this.until.get(entryKey);
+    return until !== undefined && until > now;
+  }
+
+  sweep(now: number): void {
+    for (const [entryKey, until] of this.until) if (until <= now) this.until.delete(entryKey);
+  }
 }
 
 /** Identical misses in flight: one execution per request shape, shared when it turns out public. */
@@ -240,6 +280,8 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
   const l1Enabled = options.l1Enabled ?? true;
   const flights = new Flights();
   const swrMs = options.swrSeconds * 1000;
+  const scoped = (scope: string) => (options.keyVariant === undefined ? scope : `${options.keyVariant}~${scope}`);
+  const publicScope = scoped(PUBLIC_SCOPE);
 
   const hits = new Counter({
     name: 'shopgraph_gateway_cache_hits_total',
@@ -294,7 +336,12 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
       l1.clear();
     },
   });
-  const sweeper = setInterval(() => l1.sweep(Date.now()), SWEEP_INTERVAL_MS);
+  const revalidating = new Revalidations();
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    l1.sweep(now);
+    revalidating.sweep(now);
+  }, SWEEP_INTERVAL_MS);
   sweeper.unref();
 
   /**
@@ -383,8 +430,8 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
   const candidate = (digest: string, viewer: Viewer | null, body: Record<string, unknown> | undefined): Candidate => ({
     digest,
     viewer,
-    publicKey: keys.entry(PUBLIC_SCOPE, digest),
-    privateKey: viewer ? keys.entry(userScope(viewer.id), digest) : undefined,
+    publicKey: keys.entry(publicScope, digest),
+    privateKey: viewer ? keys.entry(scoped(userScope(viewer.id)), digest) : undefined,
     coalescible: body?.query !== undefined,
   });
 
@@ -451,6 +498,7 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
   /** What the front door learnt of a request it handed to express: a body it refused, or a lookup that missed. */
   const handedOver = new WeakMap<IncomingMessage, { error: Error } | { missed: Candidate }>();
   const verifiedTokens = new VerifiedTokens(options.jwtSecret);
+  const gate = options.gate;
 
   /** The announced body length of a request the front door may read; undefined to leave it to express. */
   function frontDoorLength(req: IncomingMessage): number | undefined {
@@ -475,19 +523,35 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
     return verifiedTokens.known(token, Date.now()) ?? verifiedTokens.verify(token).then((viewer) => viewer ?? undefined);
   }
 
-  /** A hit answered at the front door: the request id and the access log line the service shell would give it. */
-  function answerAtFrontDoor(req: IncomingMessage, res: ServerResponse, entry: CachedResponse, level: 'L1' | 'L2', startedAt: number) {
+  /** The request id the service shell would give the request: the client's own when it is sane. */
+  function requestIdOf(req: IncomingMessage): string {
     const given = req.headers[REQUEST_ID_HEADER];
-    const requestId = typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
-    (level === 'L1' ? l1Hits : l2Hits).inc();
-    const now = Date.now();
-    answer(res, entry, now, level === 'L1' ? 'HIT-L1' : 'HIT-L2', requestId);
-    if (logger.isLevelEnabled('info')) {
-      logger.info(
-        { req: { id: requestId, method: req.method, url: req.url }, res: { statusCode: 200 }, responseTime: now - startedAt, cache: level },
-        'request completed',
-      );
-    }
+    return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
+  }
+
+  /** The access log line the service shell would write. */
+  function logCompleted(req: IncomingMessage, requestId: string, statusCode: number, startedAt: number, cache?: string) {
+    if (!logger.isLevelEnabled('info')) return;
+    logger.info(
+      { req: { id: requestId, method: req.method, url: req.url }, res: { statusCode }, responseTime: Date.now() - startedAt, cache },
+      'request completed',
+    );
+  }
+
+  /** A hit answered at the front door, with the request id and log line it would have had behind it. */
+  function answerAtFrontDoor(req: IncomingMessage, res: ServerResponse, entry: CachedResponse, status: 'HIT-L1' | 'HIT-L2' | 'STALE', startedAt: number) {
+    const requestId = requestIdOf(req);
+    if (status === 'STALE') stale.inc();
+    else (status === 'HIT-L1' ? l1Hits : l2Hits).inc();
+    answer(res, entry, Date.now(), status, requestId);
+    logCompleted(req, requestId, 200, startedAt, status);
+  }
+
+  function refuseAtFrontDoor(req: IncomingMessage, res: ServerResponse, refusal: FrontDoorRefusal, startedAt: number) {
+    const requestId = requestIdOf(req);
+    res.writeHead(refusal.status, { ...refusal.headers, [REQUEST_ID_HEADER]: requestId });
+    res.end(refusal.body);
+    logCompleted(req, requestId, refusal.status, startedAt);
   }
 
   /** Hands the request, its body read, to express: with the parse express's JSON parser would have made. */
@@ -500,20 +564,16 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
     app(req, res);
   }
 
-  /** Fresh first-level hits are answered here and now, without a promise in between. */
-  function frontDoor(req: IncomingMessage, res: ServerResponse, raw: Buffer, app: RequestListener, startedAt: number, viewer: Viewer | null | undefined) {
-    if (viewer === undefined) {
-      handOver(req, res, app, raw);
-      return;
-    }
+  /** First-level hits are answered here and now, without a promise in between. */
+  function frontDoor(req: IncomingMessage, res: ServerResponse, raw: Buffer, app: RequestListener, startedAt: number, viewer: Viewer | null) {
     const found = candidate(digestOf(req.headers.accept, raw), viewer, undefined);
     const local = firstLevelEntry(found, startedAt);
-    if (local && local.entry.freshUntil > startedAt) {
-      answerAtFrontDoor(req, res, local.entry, 'L1', startedAt);
+    if (local && (local.entry.freshUntil > startedAt || revalidating.covers(local.key, startedAt))) {
+      answerAtFrontDoor(req, res, local.entry, local.entry.freshUntil > startedAt ? 'HIT-L1' : 'STALE', startedAt);
       return;
     }
     const parsed = parseJsonBody(raw);
-    // Stale entries go to express, which answers them and revalidates in the background.
+    // A stale entry nobody revalidates yet goes to express, which answers it and starts that.
     if (local || !('body' in parsed) || !isReadOperation(parsed.body)) {
       handOver(req, res, app, raw);
       return;
@@ -521,7 +581,7 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
     found.coalescible = parsed.body.query !== undefined;
     secondLevelEntry(found).then(
       (remote) => {
-        if (remote && remote.entry.freshUntil > Date.now()) answerAtFrontDoor(req, res, remote.entry, 'L2', startedAt);
+        if (remote && remote.entry.freshUntil > Date.now()) answerAtFrontDoor(req, res, remote.entry, 'HIT-L2', startedAt);
         else handOver(req, res, app, raw, remote ? undefined : found);
       },
       (error: unknown) => {
@@ -531,8 +591,23 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
     );
   }
 
+  /** The viewer is known: the gate first (rate limits), then the cache. */
+  function throughGate(req: IncomingMessage, res: ServerResponse, raw: Buffer, app: RequestListener, startedAt: number, viewer: Viewer | null) {
+    const refusal = gate?.(req, viewer);
+    if (refusal === undefined) frontDoor(req, res, raw, app, startedAt, viewer);
+    else if (!(refusal instanceof Promise)) refuseAtFrontDoor(req, res, refusal, startedAt);
+    else {
+      refusal.then(
+        (refused) => (refused ? refuseAtFrontDoor(req, res, refused, startedAt) : frontDoor(req, res, raw, app, startedAt, viewer)),
+        (error: unknown) => {
+          logger.error({ err: error }, 'response cache: front door gate failed');
+          res.destroy();
+        },
+      );
+    }
+  }
+
   function front(app: RequestListener): RequestListener {
-    if (!options.frontDoor) return app;
     return (req, res) => {
       const length = frontDoorLength(req);
       if (length === undefined) {
@@ -542,14 +617,15 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
       readBody(req, length, (raw) => {
         const startedAt = Date.now();
         const viewer = frontDoorViewer(req);
-        if (!(viewer instanceof Promise)) {
-          frontDoor(req, res, raw, app, startedAt, viewer);
-          return;
+        // A token not known good is left to express's `useAuth`, which answers what is wrong with it.
+        if (viewer === undefined) handOver(req, res, app, raw);
+        else if (!(viewer instanceof Promise)) throughGate(req, res, raw, app, startedAt, viewer);
+        else {
+          viewer.then(
+            (verified) => (verified === undefined ? handOver(req, res, app, raw) : throughGate(req, res, raw, app, startedAt, verified)),
+            () => handOver(req, res, app, raw),
+          );
         }
-        viewer.then(
-          (verified) => frontDoor(req, res, raw, app, startedAt, verified),
-          () => handOver(req, res, app, raw),
-        );
       });
     };
   }
@@ -615,10 +691,19 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
     /** Once per stale entry across all gateways: execute again in the background and store the answer. */
     function revalidate(req: Request, res: Response, candidate: Candidate, entryKey: string): void {
       if (flights.has(candidate)) return;
+      revalidating.mark(entryKey, Date.now() + REVALIDATION_LOCK_MS);
       void (async () => {
-        if (!(await store.claimRevalidation(entryKey, REVALIDATION_LOCK_MS))) return;
-        const revalidating = { ...candidate, since: { epoch: await store.epoch(), at: Date.now() } };
-        await flights.run(revalidating, () => execute(req, res, revalidating));
+        if (!(await store.claimRevalidation(entryKey, REVALIDATION_LOCK_MS))) {
+          // Another gateway revalidates it; should that one fail, this one tries again soon.
+          revalidating.mark(entryKey, Date.now() + REVALIDATION_RECHECK_MS);
+          return;
+        }
+        try {
+          const revalidation = { ...candidate, since: { epoch: await store.epoch(), at: Date.now() } };
+          await flights.run(revalidation, () => execute(req, res, revalidation));
+        } finally {
+          revalidating.clear(entryKey);
+        }
       })().catch((error: unknown) => {
         errors.inc({ operation: 'revalidate' });
         logger.warn({ err: error }, 'response cache: revalidation failed');

@@ -9,7 +9,9 @@ describe('protection configuration', () => {
       perIp: { points: 600, durationS: 60 },
       perUser: { points: 300, durationS: 60 },
       redisPrefix: 'shopgraph:rate-limit:',
+      leasePercent: 1,
     });
+    expect(loadConfig({ RATE_LIMIT_LEASE_PERCENT: '0' }).protection.rateLimit.leasePercent).toBe(0);
     expect(loadConfig({ NODE_ENV: 'test' }).protection.rateLimit.enabled).toBe(false);
     expect(loadConfig({ NODE_ENV: 'test', RATE_LIMIT_ENABLED: 'true' }).protection.rateLimit.enabled).toBe(true);
     expect(loadConfig({ RATE_LIMIT_ENABLED: 'false' }).protection.rateLimit.enabled).toBe(false);
@@ -30,5 +32,6 @@ describe('protection configuration', () => {
     expect(() => loadConfig({ PERSISTED_ONLY: 'true' })).toThrow(ConfigError);
     expect(() => loadConfig({ PERSISTED_ONLY: 'true' })).toThrow(/PERSISTED_ONLY: needs PERSISTED_OPERATIONS_PATH/);
     expect(() => loadConfig({ RATE_LIMIT_ENABLED: 'sometimes' })).toThrow(/RATE_LIMIT_ENABLED/);
+    expect(() => loadConfig({ RATE_LIMIT_LEASE_PERCENT: '50' })).toThrow(/RATE_LIMIT_LEASE_PERCENT/);
   });
 });
