@@ -1,13 +1,15 @@
-import { Redis } from 'ioredis';
 import pg from 'pg';
+import { createRedisClient, parseRedisUrl, redactRedisUrl, type RedisClient } from './redis.js';
 
 /** A dependency that does not answer; the message is one line that says how to start it. */
 export class DependencyError extends Error {
   override name = 'DependencyError';
 }
 
-/** Hides the password of a URL before it is printed. */
+/** Hides the password of a URL before it is printed (a Sentinel URL's `?sentinelPassword=` too). */
 export function redactUrl(url: string): string {
+  // Several hosts and the -sentinel/-cluster schemes are beyond `new URL`.
+  if (/^rediss?-(sentinel|cluster):\/\//.test(url)) return redactRedisUrl(url);
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
@@ -18,7 +20,7 @@ export function redactUrl(url: string): string {
 }
 
 const describe = (error: unknown) =>
-  (error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error));
+  ((error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error))).replace(/\s+/g, ' ');
 
 /** Connects to the server's maintenance database: the target database may not exist yet. */
 export async function checkPostgres(url: string, timeoutMs = 3000): Promise<void> {
@@ -39,26 +41,48 @@ export async function checkPostgres(url: string, timeoutMs = 3000): Promise<void
   }
 }
 
+/** Connects to what `url` names (one server, the master its sentinels name, or a cluster) and pings it. */
 export async function checkRedis(url: string, timeoutMs = 3000): Promise<void> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => undefined);
+  let redis: RedisClient | undefined;
+  let deadline: NodeJS.Timeout | undefined;
+  let cause: Error | undefined;
   try {
-    await redis.connect();
-    await redis.ping();
+    redis = createRedisClient(url, {
+      lazyConnect: true,
+      connectTimeout: timeoutMs,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
+    // The rejection often only says "Connection is closed."; an error event may say why (ECONNREFUSED,
+    // or the server's reply, such as "cluster support disabled").
+    redis.on('error', (error: Error & { lastNodeError?: Error }) => {
+      cause = [error.lastNodeError, error].find((e) => e && ((e as { code?: string }).code || e.name === 'ReplyError')) ?? cause;
+    });
+    const client = redis;
+    // A cluster whose ready check fails neither connects nor says so: the deadline answers for it.
+    const timedOut = new Promise<never>((_, reject) => {
+      deadline = setTimeout(() => reject(new Error(`no answer within ${2 * timeoutMs} ms`)), 2 * timeoutMs);
+    });
+    await Promise.race([client.connect().then(() => client.ping()), timedOut]);
   } catch (error) {
-    throw new DependencyError(
-      `Redis at ${redactUrl(url)} does not answer (${describe(error)}). Start it: ` +
-        '`redis-server --daemonize yes` for the local service, or `docker compose up -d postgres redis`.',
-    );
+    throw new DependencyError(`Redis at ${redactUrl(url)} does not answer (${describe(cause ?? error)}). ${startHint(url)}`);
   } finally {
-    redis.disconnect();
+    clearTimeout(deadline);
+    redis?.disconnect();
   }
+}
+
+function startHint(url: string): string {
+  let kind: string;
+  try {
+    kind = parseRedisUrl(url).kind;
+  } catch {
+    return 'Check REDIS_URL.';
+  }
+  if (kind === 'sentinel') return 'Check that the sentinels listed answer and monitor that master name.';
+  if (kind === 'cluster') return 'Check that the cluster nodes listed answer and the cluster is up (`redis-cli -p <port> cluster info`).';
+  return 'Start it: `redis-server --daemonize yes` for the local service, or `docker compose up -d postgres redis`.';
 }
 
 /** Checks every dependency at once so one run names everything that is down. */

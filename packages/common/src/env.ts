@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasHashTag, isRedisClusterUrl, redisUrlProblem } from './redis.js';
 
 /** Configuration that is wrong or missing; the process prints the message (every problem) and exits. */
 export class ConfigError extends Error {
@@ -17,12 +18,25 @@ const urlWith = (protocols: string[]) =>
     }
   }, `must be a ${protocols.join(' or ')}// URL`);
 
+/** One server, a Sentinel-watched master or a Cluster (see `parseRedisUrl`), each message saying what is wrong. */
+const redisUrlSchema = z.string().superRefine((value, context) => {
+  const problem = redisUrlProblem(value);
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
+
+/**
+ * Key prefixes under which multi-key Lua scripts run (the response cache's, BullMQ's): on a Redis
+ * Cluster every key of one such namespace must hash to one slot, so the prefix must hold a
+ * `{hash tag}`. Checked by `parseEnv` for any process whose schema reads them.
+ */
+export const HASH_TAGGED_ON_CLUSTER = ['CACHE_KEY_PREFIX', 'QUEUE_PREFIX'] as const;
+
 /** Settings every process honours (contract README, "Configuration every process honours"). */
 export const platformEnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: urlWith(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/shopgraph'),
-  REDIS_URL: urlWith(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  REDIS_URL: redisUrlSchema.default('redis://127.0.0.1:6379'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Shared by the gateway and the subgraphs: signs every gateway → subgraph request. */
   GATEWAY_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -36,6 +50,7 @@ export interface PlatformConfig {
   nodeEnv: 'development' | 'test' | 'production';
   logLevel: string;
   databaseUrl: string;
+  /** One server, a master found through Sentinel or a Cluster: connect with `createRedisClient`. */
   redisUrl: string;
   jwtSecret: string;
   gatewaySecret: string;
@@ -54,11 +69,25 @@ export function parseEnv<S extends z.ZodType>(schema: S, source: Record<string, 
   // An empty variable means "not set": `FOO= npm start` must not turn into an invalid value.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
   const result = schema.safeParse(cleaned);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(env)'}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
-  }
-  return result.data;
+  const lines = result.success ? [] : result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  lines.push(...clusterKeyProblems(schema, cleaned, lines));
+  if (lines.length > 0) throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  return result.data as z.output<S>;
+}
+
+/** The hash-tag rule of `HASH_TAGGED_ON_CLUSTER`, for the prefixes `schema` reads and no other check refused already. */
+function clusterKeyProblems(schema: z.ZodType, source: Record<string, string | undefined>, reported: string[]): string[] {
+  const url = source.REDIS_URL;
+  const shape = schema instanceof z.ZodObject ? (schema.shape as Record<string, unknown>) : {};
+  if (!('REDIS_URL' in shape) || !url || !isRedisClusterUrl(url)) return [];
+  return HASH_TAGGED_ON_CLUSTER.flatMap((name) => {
+    const prefix = source[name];
+    if (!(name in shape) || prefix === undefined || hasHashTag(prefix)) return [];
+    if (reported.some((line) => line.startsWith(`  - ${name}:`))) return [];
+    const tag = `{${prefix.replace(/[{}]/g, '').replace(/:+$/, '') || 'shopgraph'}}`;
+    const example = name === 'QUEUE_PREFIX' ? tag : `${tag}:`;
+    return [`  - ${name}: "${prefix}" has no {hash tag}, which a Redis Cluster REDIS_URL needs (every key of the namespace in one slot): e.g. "${example}"`];
+  });
 }
 
 /** Resolves development defaults for secrets, refusing them in production. */

@@ -14,3 +14,4 @@ export * from './viewer.js';
 export * from './scalars.js';
 export * from './stable-id.js';
 export * from './loaders.js';
+export * from './redis.js';
