@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { Db } from '@shopgraph/common';
+import { removeKeysWithPrefix } from '@shopgraph/testing';
 import { generateDrizzleJson, generateMigration } from 'drizzle-kit/api';
 import { Redis } from 'ioredis';
 import type { OutboxTable } from './outbox.js';
@@ -11,17 +12,8 @@ export const testQueuePrefix = () => `{sgtest_${Date.now().toString(36)}_${rando
 
 /** Deletes every key under `prefix` (a test's queues), leaving the rest of Redis alone. */
 export async function removeQueueKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    // SCAN treats [ ] * ? as glob syntax; the prefixes made above contain none of them.
-    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<string[]>) {
-      if (keys.length > 0) await redis.unlink(...keys);
-    }
-  } finally {
-    redis.disconnect();
-  }
+  await removeKeysWithPrefix(redisUrl, `${prefix}:`);
 }
-
 
 /**
  * Creates `outbox` in `db`'s schema with the DDL drizzle-kit generates for it: the statements a

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import pg from 'pg';
-import { testRedisUrl } from './redis.js';
+import { removeKeysWithPrefix, testRedisUrl } from './redis.js';
 
 /** The server tests run against; override with TEST_DATABASE_URL (any database on it works). */
 export const testServerUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -44,24 +43,15 @@ export async function createTestDatabase(prefix = 'sg_test'): Promise<TestDataba
         await client.end();
       }
       // The response cache of a platform on this database (`testEnv` names its namespace).
-      await removeKeys(testRedisUrl, testCachePrefix(withDatabase(testServerUrl, name)));
+      await removeKeysWithPrefix(testRedisUrl, testCachePrefix(withDatabase(testServerUrl, name)));
     },
   };
 }
 
-/** The response-cache namespace `testEnv` gives a platform on `databaseUrl`; `drop()` empties it. */
+/**
+ * The response-cache namespace `testEnv` gives a platform on `databaseUrl` (`drop()` empties it):
+ * a hash tag, as a Redis Cluster needs.
+ */
 export function testCachePrefix(databaseUrl: string): string {
-  return `sg:test-cache:${new URL(databaseUrl).pathname.slice(1)}:`;
-}
-
-/** Deletes every key that starts with `prefix` (no glob characters in it), leaving the rest alone. */
-async function removeKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>) {
-      if (keys.length > 0) await redis.unlink(...keys);
-    }
-  } finally {
-    redis.disconnect();
-  }
+  return `{sg:test-cache:${new URL(databaseUrl).pathname.slice(1)}}:`;
 }

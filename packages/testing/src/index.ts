@@ -2,3 +2,4 @@ export * from './database.js';
 export * from './graphql-client.js';
 export * from './redis.js';
 export * from './ports.js';
+export * from './redis-topologies.js';
