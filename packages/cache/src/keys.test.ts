@@ -1,3 +1,4 @@
+import { hasHashTag } from '@shopgraph/common';
 import { describe, expect, it } from 'vitest';
 import { cacheKeys, defaultCacheKeyPrefix, entityTag, expandTags, listTag, typeTag, unidentifiedTag } from './keys.js';
 
@@ -31,9 +32,10 @@ describe('keys', () => {
     ]);
   });
 
-  it('derives the default prefix from the database, never from its password', () => {
+  it('derives the default prefix from the database, never from its password, as one hash tag', () => {
     const prefix = defaultCacheKeyPrefix('postgres://app:secret@db:5432/shop');
-    expect(prefix).toMatch(/^sg:cache:[0-9a-f]{12}:$/);
+    expect(prefix).toMatch(/^\{sg:cache:[0-9a-f]{12}\}:$/);
+    expect(hasHashTag(prefix)).toBe(true);
     expect(defaultCacheKeyPrefix('postgres://app:other@db:5432/shop')).toBe(prefix);
     expect(defaultCacheKeyPrefix('postgres://app:secret@db:5432/another')).not.toBe(prefix);
   });

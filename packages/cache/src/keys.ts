@@ -42,6 +42,8 @@ export const userScope = (userId: string) => `u:${userId}`;
  * The prefix when CACHE_KEY_PREFIX is not set: one namespace per platform database, so two
  * platforms sharing a Redis (a developer's and a test run's) never serve each other's data.
  * Host, port and database name only: the password stays out of anything written to Redis.
+ * A hash tag (`{sg:cache:<hash>}:`): on a Redis Cluster the whole namespace is one slot, which
+ * the cache's scripts and multi-key reads need.
  */
 export function defaultCacheKeyPrefix(databaseUrl: string): string {
   let identity = databaseUrl;
@@ -51,7 +53,7 @@ export function defaultCacheKeyPrefix(databaseUrl: string): string {
   } catch {
     // An unparseable URL is refused by the env schema before this is reached; hash it as given.
   }
-  return `sg:cache:${createHash('sha256').update(identity).digest('hex').slice(0, 12)}:`;
+  return `{sg:cache:${createHash('sha256').update(identity).digest('hex').slice(0, 12)}}:`;
 }
 
 /*

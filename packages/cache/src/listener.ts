@@ -1,10 +1,9 @@
-import type { Logger } from '@shopgraph/common';
-import type { Redis } from 'ioredis';
+import type { Logger, RedisClient } from '@shopgraph/common';
 import { parseInvalidationMessage, type ResponseStore } from './store.js';
 
 export interface InvalidationListenerOptions {
   /** A connection of its own (`createCacheConnection(url, 'subscriber')`): it is put in subscriber mode. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   store: ResponseStore;
   logger: Logger;
   /** Every purge, wherever it was made (this process's own included), with its expanded tags. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createLogger } from '@shopgraph/common';
+import { createLogger, type RedisClient } from '@shopgraph/common';
 import { testRedisUrl } from '@shopgraph/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -12,8 +12,8 @@ const prefix = `sgtest:cache:${randomBytes(4).toString('hex')}:`;
 const keys = cacheKeys(prefix);
 const logger = createLogger('cache-test', 'silent');
 let admin: Redis;
-let reads: Redis;
-let writes: Redis;
+let reads: RedisClient;
+let writes: RedisClient;
 let store: ResponseStore;
 
 beforeAll(async () => {

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { createRedisClient, type RedisClient } from '@shopgraph/common';
 import type { FirstLevelEntry } from './first-level.js';
 import { expandTags, type CacheKeys } from './keys.js';
 
@@ -31,20 +31,23 @@ export const INVALIDATION_MEMORY_MS = 10 * 60_000;
 const retryStrategy = (times: number) => Math.min(times * 100, 2000);
 
 /**
- * A Redis connection for the cache. `reads` fails at once while Redis is away (a lookup that
- * fails is a miss, never a wait); `writes` waits through a short reconnect, since a purge that
- * is dropped would leave old data behind; `subscriber` listens for purges.
+ * A Redis connection for the cache, to what `url` names (one server, Sentinel or Cluster). `reads`
+ * fails at once while Redis is away (a lookup that fails is a miss, never a wait); `writes` waits
+ * through a short reconnect, since a purge that is dropped would leave old data behind;
+ * `subscriber` listens for purges. On a cluster every key of the cache shares the prefix's hash
+ * tag, so its scripts and multi-key reads run on the one master holding that slot.
  */
-export function createCacheConnection(url: string, role: 'reads' | 'writes' | 'subscriber'): Redis {
+export function createCacheConnection(url: string, role: 'reads' | 'writes' | 'subscriber'): RedisClient {
   const connectionName = `shopgraph:cache:${role}`;
   switch (role) {
     case 'reads':
-      return new Redis(url, { connectionName, retryStrategy, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 1000 });
+      return createRedisClient(url, { connectionName, retryStrategy, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 1000 });
     case 'writes':
-      return new Redis(url, { connectionName, retryStrategy, maxRetriesPerRequest: 5 });
+      return createRedisClient(url, { connectionName, retryStrategy, maxRetriesPerRequest: 5 });
     case 'subscriber':
-      // Subscriptions are renewed by InvalidationListener on every `ready`, after it resynchronises.
-      return new Redis(url, { connectionName, retryStrategy, autoResubscribe: false, maxRetriesPerRequest: null });
+      // Subscriptions are renewed by InvalidationListener on every `ready`, after it resynchronises
+      // (a cluster also renews them itself when it moves its subscriber connection to another node).
+      return createRedisClient(url, { connectionName, retryStrategy, autoResubscribe: false, maxRetriesPerRequest: null });
   }
 }
 
@@ -94,7 +97,7 @@ return { epoch, purged }
 
 type Script = (numberOfKeys: number, ...keysAndArgs: (string | Buffer | number)[]) => Promise<unknown>;
 
-function defineScript(redis: Redis, name: string, lua: string): Script {
+function defineScript(redis: RedisClient, name: string, lua: string): Script {
   // ioredis sends EVALSHA and falls back to EVAL once per connection.
   if (!(name in redis)) redis.defineCommand(name, { lua });
   const command = (redis as unknown as Record<string, Script>)[name]!;
@@ -148,8 +151,8 @@ export class ResponseStore {
   private readonly invalidateScript: Script;
 
   constructor(
-    private readonly reads: Redis,
-    private readonly writes: Redis,
+    private readonly reads: RedisClient,
+    private readonly writes: RedisClient,
     readonly keys: CacheKeys,
   ) {
     this.storeScript = defineScript(writes, 'shopgraphCacheStore', STORE_LUA);
