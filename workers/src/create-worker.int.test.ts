@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createLogger } from '@shopgraph/common';
+import { createLogger, type RedisClient } from '@shopgraph/common';
 import { closeQueues, createQueueConnection, createQueues, createWorkerConnection, jobIds, type QueueSet } from '@shopgraph/queues';
 import { removeQueueKeys, testQueuePrefix } from '@shopgraph/queues/testing';
 import { testRedisUrl } from '@shopgraph/testing';
 import type { Job, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createWorker, type ExhaustedHooksOf, type ProcessorsOf } from './create-worker.js';
@@ -14,8 +13,8 @@ const logger = createLogger('workers-test', process.env.TEST_LOG_LEVEL ?? 'silen
 const prefix = testQueuePrefix();
 const fastRetries = { attempts: 3, backoff: { type: 'fixed', delay: 10 } };
 
-let producer: Redis;
-let workerConnection: Redis;
+let producer: RedisClient;
+let workerConnection: RedisClient;
 let queues: QueueSet;
 let registry: Registry;
 let metrics: JobMetrics;

@@ -1,4 +1,4 @@
-import type { Logger } from '@shopgraph/common';
+import type { Logger, RedisClient } from '@shopgraph/common';
 import {
   deadLetterJobOptions,
   jobIds,
@@ -9,7 +9,6 @@ import {
   type WorkQueueName,
 } from '@shopgraph/queues';
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import type { JobMetrics } from './job-metrics.js';
 
@@ -29,7 +28,7 @@ export type ExhaustedHooksOf<Q extends WorkQueueName> = { [N in JobNameOf<Q>]?: 
 
 export interface CreateWorkerOptions<Q extends WorkQueueName> {
   /** A worker connection (`createWorkerConnection`); closed by its owner. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   logger: Logger;
   deadLetters: Queue;

@@ -1,16 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import type { RedisClient } from '@shopgraph/common';
 import { closeQueues, createQueueConnection, createQueues, jobIds, type QueueSet } from '@shopgraph/queues';
 import { removeQueueKeys, testQueuePrefix } from '@shopgraph/queues/testing';
 import { testEnv, testRedisUrl, testServerUrl } from '@shopgraph/testing';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const fixture = fileURLToPath(new URL('./fixtures/slow-expiry-process.ts', import.meta.url));
 const prefix = testQueuePrefix();
 
-let connection: Redis;
+let connection: RedisClient;
 let queues: QueueSet;
 let child: ChildProcess | undefined;
 

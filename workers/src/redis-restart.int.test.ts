@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createLogger } from '@shopgraph/common';
+import { createLogger, type RedisClient } from '@shopgraph/common';
 import { closeQueues, createQueueConnection, createQueues, createWorkerConnection, jobIds, type QueueSet } from '@shopgraph/queues';
 import { startPrivateRedis, testQueuePrefix, type PrivateRedis } from '@shopgraph/queues/testing';
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorker } from './create-worker.js';
@@ -14,8 +13,8 @@ const prefix = testQueuePrefix();
 
 // A Redis of this test's own: crashing the shared one would disturb every other test.
 let redis: PrivateRedis;
-let producer: Redis;
-let workerConnection: Redis;
+let producer: RedisClient;
+let workerConnection: RedisClient;
 let queues: QueueSet;
 let worker: Worker;
 const expired: string[] = [];

@@ -52,6 +52,15 @@ describe('configuration', () => {
     expect(loadConfig({ QUEUE_PREFIX: '{shop}:staging' }).queuePrefix).toBe('{shop}:staging');
   });
 
+  it('purges a hash-tagged cache namespace by default, and refuses an untagged one on a Redis Cluster', () => {
+    const cluster = 'redis-cluster://redis-0:6379,redis-1:6379';
+    expect(loadConfig({ REDIS_URL: cluster }).cacheKeyPrefix).toMatch(/^\{sg:cache:[0-9a-f]{12}\}:$/);
+    expect(loadConfig({ REDIS_URL: cluster, CACHE_KEY_PREFIX: '{shop-cache}:' }).cacheKeyPrefix).toBe('{shop-cache}:');
+    expect(() => loadConfig({ REDIS_URL: cluster, CACHE_KEY_PREFIX: 'shop-cache:' })).toThrow(/CACHE_KEY_PREFIX: "shop-cache:" has no \{hash tag\}/);
+    expect(() => loadConfig({ REDIS_URL: cluster, QUEUE_PREFIX: 'bull' })).toThrow(/QUEUE_PREFIX: must be a Redis Cluster hash tag/);
+    expect(loadConfig({ REDIS_URL: 'redis-sentinel://sentinel:26379/shopgraph', CACHE_KEY_PREFIX: 'shop-cache:' }).cacheKeyPrefix).toBe('shop-cache:');
+  });
+
   it("reaches each subgraph in its own database when told, else in DATABASE_URL's", () => {
     const shared = 'postgres://shop@db:5432/shopgraph';
     expect(loadConfig({ DATABASE_URL: shared }).databaseUrls).toEqual({ products: shared, orders: shared, payments: shared });

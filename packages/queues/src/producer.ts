@@ -1,5 +1,5 @@
+import type { RedisClient } from '@shopgraph/common';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { jobOptions } from './job-options.js';
 import { isValidJobId } from './job-ids.js';
 import { payloadSchemaOf, type JobSpec } from './payloads.js';
@@ -8,7 +8,7 @@ import { queueNames, type QueueName } from './queue-names.js';
 export type QueueSet = Record<QueueName, Queue>;
 
 /** One BullMQ `Queue` per queue name, all sharing `connection` (closed by its owner, not here). */
-export function createQueues(connection: Redis, prefix: string): QueueSet {
+export function createQueues(connection: RedisClient, prefix: string): QueueSet {
   return Object.fromEntries(queueNames.map((name) => [name, new Queue(name, { connection, prefix })])) as QueueSet;
 }
 

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRedisForBullmq, createQueueConnection, createWorkerConnection } from './redis.js';
@@ -49,8 +50,8 @@ describe('checkRedisForBullmq', () => {
     const worker = createWorkerConnection(evicting.url);
     const producer = createQueueConnection(evicting.url);
     try {
-      expect(worker.options.maxRetriesPerRequest).toBeNull();
-      expect(producer.options.enableOfflineQueue).toBe(true);
+      expect((worker as Redis).options.maxRetriesPerRequest).toBeNull();
+      expect((producer as Redis).options.enableOfflineQueue).toBe(true);
     } finally {
       worker.disconnect();
       producer.disconnect();

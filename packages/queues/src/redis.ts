@@ -1,15 +1,16 @@
-import type { Logger } from '@shopgraph/common';
-import { Redis } from 'ioredis';
+import { createRedisClient, type Logger, type RedisClient } from '@shopgraph/common';
+import { Cluster } from 'ioredis';
 
 // Reconnect forever, backing off to 2 s: a Redis restart is ridden out, never fatal.
 const retryStrategy = (times: number) => Math.min(times * 100, 2000);
 
 /**
  * For BullMQ workers: `maxRetriesPerRequest: null` keeps blocking commands waiting across a
- * reconnect instead of failing them (BullMQ refuses worker connections without it).
+ * reconnect instead of failing them (BullMQ refuses worker connections without it). `url` may name
+ * one server, Sentinel or a Cluster (BullMQ takes a Cluster; its prefix must be a hash tag there).
  */
-export function createWorkerConnection(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, retryStrategy, connectionName: 'shopgraph:worker' });
+export function createWorkerConnection(url: string): RedisClient {
+  return createRedisClient(url, { maxRetriesPerRequest: null, retryStrategy, connectionName: 'shopgraph:worker' });
 }
 
 /**
@@ -17,23 +18,25 @@ export function createWorkerConnection(url: string): Redis {
  * issued while Redis restarts are sent once it is back; a command still unsent after 20
  * reconnect attempts (about half a minute) fails, and the relay tries its batch again.
  */
-export function createQueueConnection(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 20, retryStrategy, connectionName: 'shopgraph:queue' });
+export function createQueueConnection(url: string): RedisClient {
+  return createRedisClient(url, { maxRetriesPerRequest: 20, retryStrategy, connectionName: 'shopgraph:queue' });
 }
 
 /**
  * Warns when Redis may evict keys: BullMQ keeps jobs and locks in keys, and an eviction loses
- * jobs silently. Returns the policy, or undefined where CONFIG is not allowed (managed Redis).
+ * jobs silently. Returns the policy (on a cluster, the first master's that is not noeviction, if
+ * any), or undefined where CONFIG is not allowed (managed Redis).
  */
-export async function checkRedisForBullmq(redis: Redis, logger: Logger): Promise<string | undefined> {
-  let policy: string | undefined;
+export async function checkRedisForBullmq(redis: RedisClient, logger: Logger): Promise<string | undefined> {
+  const servers = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  let policies: (string | undefined)[];
   try {
-    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
-    policy = reply[1];
+    policies = await Promise.all(servers.map(async (server) => ((await server.config('GET', 'maxmemory-policy')) as string[])[1]));
   } catch (error) {
     logger.warn({ err: error }, 'could not read maxmemory-policy: make sure Redis runs with maxmemory-policy noeviction');
     return undefined;
   }
+  const policy = policies.find((p) => p !== 'noeviction') ?? policies[0];
   if (policy !== 'noeviction') {
     logger.warn(
       { maxmemoryPolicy: policy },

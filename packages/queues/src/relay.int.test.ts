@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createDb, createLogger, ensureSubgraphSchema, type Db } from '@shopgraph/common';
+import { createDb, createLogger, ensureSubgraphSchema, type Db, type RedisClient } from '@shopgraph/common';
 import { createTestDatabase, testRedisUrl, type TestDatabase } from '@shopgraph/testing';
 import { Queue } from 'bullmq';
 import { isNull } from 'drizzle-orm';
-import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +18,7 @@ const prefix = testQueuePrefix();
 
 let database: TestDatabase;
 let db: Db;
-let connection: Redis;
+let connection: RedisClient;
 let reservations: Queue;
 let payments: Queue;
 const running: OutboxRelay[] = [];

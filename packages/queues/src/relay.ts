@@ -1,7 +1,6 @@
-import type { Db, Logger, SubgraphName } from '@shopgraph/common';
+import type { Db, Logger, RedisClient, SubgraphName } from '@shopgraph/common';
 import { Queue } from 'bullmq';
 import { asc, inArray, isNull, sql } from 'drizzle-orm';
-import type { Redis } from 'ioredis';
 import type { PoolClient } from 'pg';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { jobOptionsFor } from './job-options.js';
@@ -13,7 +12,7 @@ export interface OutboxRelayOptions {
   subgraph: SubgraphName;
   outbox: OutboxTable;
   /** A producer connection (`createQueueConnection`); the relay does not close it. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   logger: Logger;
   /** Gets `shopgraph_outbox_relayed_total`, `shopgraph_outbox_relay_lag_seconds`, `shopgraph_outbox_relay_leader`. */
