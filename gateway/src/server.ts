@@ -7,9 +7,8 @@ import {
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
-import { createLogger, createServiceApp, ErrorCode, errorHandler, jsonBody, listen, type Logger } from '@shopgraph/common';
+import { createLogger, createRedisClient, createServiceApp, ErrorCode, errorHandler, jsonBody, listen, type Logger } from '@shopgraph/common';
 import type { RunningServer } from '@shopgraph/common/subgraph';
-import { Redis } from 'ioredis';
 import proxyaddr from 'proxy-addr';
 import type { GatewayContext } from './context.js';
 import { subgraphEnvName, subgraphUrlFor, type GatewayConfig } from './env.js';
@@ -48,7 +47,7 @@ export async function createGatewayServer(
   app.set('trust proxy', config.protection.trustProxy);
   const trustedProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
   // Rate limits and persisted queries; commands fail fast when Redis is away (both degrade).
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
+  const redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
   redis.on('error', (error) => logger.warn({ err: error }, 'Redis (rate limits, persisted queries) unreachable'));
   const { rateLimit, persistedOperations } = config.protection;
   const rateLimits = rateLimit.enabled

@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { Viewer } from '@shopgraph/common';
+import type { RedisClient, Viewer } from '@shopgraph/common';
 import type { RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { LeasedLimiter, type Verdict } from '../protection/leased-limiter.js';
@@ -19,7 +18,7 @@ export interface RateLimit {
 export type RateLimitScope = 'ip' | 'user';
 
 export interface RateLimitOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Prefix of every key the limiter writes. */
   keyPrefix: string;
   /** Applies to every request, by client IP (`req.ip`, so mind `trust proxy`). */
@@ -58,7 +57,7 @@ export interface RateLimits {
  * of the same size while Redis is unreachable: an outage of Redis neither stops the gateway nor
  * lifts the limits.
  */
-function limiter(redis: Redis, keyPrefix: string, { points, durationS }: RateLimit, leasePercent: number): LeasedLimiter {
+function limiter(redis: RedisClient, keyPrefix: string, { points, durationS }: RateLimit, leasePercent: number): LeasedLimiter {
   const shared = new RateLimiterRedis({
     storeClient: redis,
     keyPrefix,

@@ -1,6 +1,5 @@
 import type { KeyValueCache, KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
-import type { Logger } from '@shopgraph/common';
-import type { Redis } from 'ioredis';
+import type { Logger, RedisClient } from '@shopgraph/common';
 
 /**
  * Apollo Server's `KeyValueCache` on Redis, shared by every gateway instance (the automatic
@@ -9,7 +8,7 @@ import type { Redis } from 'ioredis';
  */
 export class RedisKeyValueCache implements KeyValueCache<string> {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly logger: Logger,
   ) {}
