@@ -403,6 +403,24 @@ describe('the overlays differ where they should', () => {
   });
 });
 
+describe("the prod Secret's REDIS_URL", () => {
+  it('may name one endpoint, a master through Sentinel or a Cluster: every process accepts each form secrets.env.example shows', async () => {
+    const example = readFileSync(`${repoRoot}deploy/k8s/overlays/prod/secrets.env.example`, 'utf8');
+    const forms = [...example.matchAll(/^#\s+[a-zA-Z ]+\s(rediss?(?:-sentinel|-cluster)?:\/\/\S+)$/gm)].map((match) => match[1]!);
+    expect(forms.map((url) => url.slice(0, url.indexOf(':')))).toEqual(['rediss', 'redis-sentinel', 'rediss-cluster']);
+    const problems: string[] = [];
+    for (const url of forms) {
+      for (const { pod, container, entry, args } of appContainers('prod')) {
+        const env = resolveEnv(container, rendered.prod, { 'shopgraph-secrets': { ...exampleSecret().values, REDIS_URL: url } });
+        if (!env.names.has('REDIS_URL')) continue;
+        // On a cluster this also holds the base's CACHE_KEY_PREFIX and QUEUE_PREFIX to their hash tags.
+        await entryPoints[entry]!(env.values, args).catch((error: Error) => problems.push(`${pod.owner.metadata.name}/${container.name}, ${url}: ${error.message}`));
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('every process that reads its environment', () => {
   it('is run by some container of the manifests (or is no process)', () => {
     const envFiles = findEnvModules(repoRoot).sort();
