@@ -112,6 +112,7 @@ const defaultsAllowed: Record<string, Record<string, string>> = {
     RATE_LIMIT_USER_POINTS: 'rate limit, as RATE_LIMIT_IP_POINTS',
     RATE_LIMIT_USER_DURATION_S: 'rate limit, as RATE_LIMIT_IP_POINTS',
     RATE_LIMIT_REDIS_PREFIX: 'key prefix in Redis: only changes when two platforms share a Redis',
+    RATE_LIMIT_LEASE_PERCENT: 'rate limit, as RATE_LIMIT_IP_POINTS (1 %: ten gateways refuse a client at most 50 of 600 early)',
     APQ_TTL_S: 'persisted-query cache lifetime: the README default',
     APQ_REDIS_PREFIX: 'key prefix in Redis, as RATE_LIMIT_REDIS_PREFIX',
     PERSISTED_OPERATIONS_PATH: 'no allow-list of operations ships with the platform (its clients are not known)',

@@ -9,7 +9,6 @@ import {
 import { expressMiddleware } from '@as-integrations/express5';
 import { createLogger, createRedisClient, createServiceApp, ErrorCode, errorHandler, jsonBody, listen, type Logger } from '@shopgraph/common';
 import type { RunningServer } from '@shopgraph/common/subgraph';
-import proxyaddr from 'proxy-addr';
 import type { GatewayContext } from './context.js';
 import { subgraphEnvName, subgraphUrlFor, type GatewayConfig } from './env.js';
 import { formatGatewayError } from './format-error.js';
@@ -21,6 +20,7 @@ import { PERSISTED_QUERY_NOT_ALLOWED, usePersistedOperations } from './plugins/u
 import { RATE_LIMITED, useRateLimit } from './plugins/useRateLimit.js';
 import { useResponseCache, type GatewayContextFactory } from './plugins/useResponseCache.js';
 import { useTokenLimit } from './plugins/useTokenLimit.js';
+import { clientIpResolver, type TrustProxy } from './protection/client-ip.js';
 import { RedisKeyValueCache } from './protection/redis-key-value-cache.js';
 import { shopgraphMutationTags } from './response-cache/mutation-tags.js';
 import { GatewayReadiness, probeHealth } from './readiness.js';
@@ -45,7 +45,7 @@ export async function createGatewayServer(
   const metrics = useMetrics({ registry });
   // req.ip (rate limits, ip-hash) is the client's only through the proxies trusted here.
   app.set('trust proxy', config.protection.trustProxy);
-  const trustedProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+  const clientIpOf = clientIpResolver(app.get('trust proxy fn') as TrustProxy);
   // Rate limits and persisted queries; commands fail fast when Redis is away (both degrade).
   const redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
   redis.on('error', (error) => logger.warn({ err: error }, 'Redis (rate limits, persisted queries) unreachable'));
@@ -61,7 +61,7 @@ export async function createGatewayServer(
       redisUrl: config.redisUrl,
       mutationTags: shopgraphMutationTags,
       // The client address as express's req.ip gives it, through the proxies trusted below.
-      gate: rateLimits && ((req, viewer) => rateLimits.admit(req, proxyaddr(req, trustedProxy), viewer)),
+      gate: rateLimits && ((req, viewer) => rateLimits.admit(req, clientIpOf(req), viewer)),
       // Entries stored under another allow-list must not answer requests this one refuses.
       keyVariant: allowList?.only ? allowList.version : undefined,
       jwtSecret: config.jwtSecret,

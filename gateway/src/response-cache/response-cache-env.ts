@@ -9,7 +9,7 @@ export const responseCacheEnvSchema = z.object({
   CACHE_L1_MAX_ENTRIES: z.coerce.number().int().positive().default(10_000),
   /** off: nothing is kept in process, every hit is read from Redis (how the benchmark measures the second level). */
   CACHE_L1: z.stringbool().default(true),
-  /** Unset: `sg:cache:<hash of the DATABASE_URL's host, port and database>:`, shared with the workers. */
+  /** Unset: `{sg:cache:<hash of the DATABASE_URL's host, port and database>}:`, shared with the workers. */
   CACHE_KEY_PREFIX: z.string().min(1).optional(),
   CACHE_SWR_SECONDS: z.coerce.number().int().min(0).default(10),
 });
