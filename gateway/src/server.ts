@@ -7,7 +7,7 @@ import {
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
-import { createLogger, createRedisClient, createServiceApp, ErrorCode, errorHandler, jsonBody, listen, type Logger } from '@shopgraph/common';
+import { createAccessLogger, createLogger, createRedisClient, createServiceApp, ErrorCode, errorHandler, jsonBody, listen, type Logger } from '@shopgraph/common';
 import type { RunningServer } from '@shopgraph/common/subgraph';
 import type { GatewayContext } from './context.js';
 import { subgraphEnvName, subgraphUrlFor, type GatewayConfig } from './env.js';
@@ -60,13 +60,14 @@ export async function createGatewayServer(
       ...config.responseCache,
       redisUrl: config.redisUrl,
       mutationTags: shopgraphMutationTags,
-      // The client address as express's req.ip gives it, through the proxies trusted below.
+      // The client address as express's req.ip gives it, through the proxies trusted above.
       gate: rateLimits && ((req, viewer) => rateLimits.admit(req, clientIpOf(req), viewer)),
       // Entries stored under another allow-list must not answer requests this one refuses.
       keyVariant: allowList?.only ? allowList.version : undefined,
       jwtSecret: config.jwtSecret,
       registry,
       logger,
+      accessLog: createAccessLogger('gateway', logger.level),
     });
   const httpServer = createServer(responseCache ? responseCache.front(app) : app);
   const armor = useArmor({ limits: config.limits, production: config.production });

@@ -400,6 +400,19 @@ describe('stale-while-revalidate', () => {
       { timeout: 3000, interval: 20 },
     );
     expect((await executions(gatewayA, 'StaleStock')) - executionsBefore).toBe(1);
+
+    // The next expiry is revalidated as promptly: the finished revalidation handed its claim back.
+    await reserveStock(productsDb, { orderId: randomUUID(), version: 1, items: [{ productId: id, quantity: 1 }] });
+    await new Promise((resolve) => setTimeout(resolve, 5200));
+    expect((await call(gatewayA.url, query, { id })).cache).toBe('STALE');
+    await vi.waitFor(
+      async () => {
+        const fresh = await call(gatewayA.url, query, { id });
+        expect(fresh.cache).toBe('HIT-L1');
+        expect(fresh.json.data.product.stock).toBe(5);
+      },
+      { timeout: 3000, interval: 20 },
+    );
   });
 });
 

@@ -58,6 +58,8 @@ export interface ResponseCacheOptions {
   jwtSecret: string;
   registry: Registry;
   logger: Logger;
+  /** Where the front door writes the access log line of each request it answers (`createAccessLogger`). */
+  accessLog: Logger;
 }
 
 /** An answer the front door's gate sends instead of looking in the cache. */
@@ -268,7 +270,7 @@ function rootFields(selectionSet: SelectionSetNode, fragments: Map<string, Selec
  * its response is sent.
  */
 export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
-  const { logger, registry, mutationTags = {} } = options;
+  const { logger, accessLog, registry, mutationTags = {} } = options;
   const keys = cacheKeys(options.keyPrefix);
   const reads = createCacheConnection(options.redisUrl, 'reads');
   const writes = createCacheConnection(options.redisUrl, 'writes');
@@ -531,8 +533,8 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
 
   /** The access log line the service shell would write. */
   function logCompleted(req: IncomingMessage, requestId: string, statusCode: number, startedAt: number, cache?: string) {
-    if (!logger.isLevelEnabled('info')) return;
-    logger.info(
+    if (!accessLog.isLevelEnabled('info')) return;
+    accessLog.info(
       { req: { id: requestId, method: req.method, url: req.url }, res: { statusCode }, responseTime: Date.now() - startedAt, cache },
       'request completed',
     );
@@ -693,7 +695,8 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
       if (flights.has(candidate)) return;
       revalidating.mark(entryKey, Date.now() + REVALIDATION_LOCK_MS);
       void (async () => {
-        if (!(await store.claimRevalidation(entryKey, REVALIDATION_LOCK_MS))) {
+        const claim = await store.claimRevalidation(entryKey, REVALIDATION_LOCK_MS);
+        if (claim === null) {
           // Another gateway revalidates it; should that one fail, this one tries again soon.
           revalidating.mark(entryKey, Date.now() + REVALIDATION_RECHECK_MS);
           return;
@@ -703,6 +706,7 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
           await flights.run(revalidation, () => execute(req, res, revalidation));
         } finally {
           revalidating.clear(entryKey);
+          await store.releaseRevalidation(entryKey, claim);
         }
       })().catch((error: unknown) => {
         errors.inc({ operation: 'revalidate' });

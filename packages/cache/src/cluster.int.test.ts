@@ -64,7 +64,7 @@ describe('the response cache on a Redis Cluster', () => {
     const invalidation = await store.invalidate([entityTag('Product', '1')]);
     expect(invalidation.purged).toBe(2);
     expect((await store.lookup([one, two, list])).entries.map((entry) => entry?.body.toString() ?? null)).toEqual([null, '2', null]);
-    expect(await store.claimRevalidation(two, 1000)).toBe(true);
+    expect(await store.claimRevalidation(two, 1000)).toEqual(expect.any(String));
 
     const byMaster = await keysByMaster();
     expect([...byMaster.keys()]).toHaveLength(1);

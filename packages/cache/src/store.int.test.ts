@@ -107,10 +107,16 @@ describe('ResponseStore', () => {
     expect(await admin.pttl(keys.tag('Brief:1'))).toBeGreaterThan(0);
   });
 
-  it('lets one caller revalidate an entry at a time', async () => {
+  it('lets one caller revalidate an entry at a time, until it hands its claim back', async () => {
     const key = keys.entry('pub', 'revalidated');
-    expect(await store.claimRevalidation(key, 1000)).toBe(true);
-    expect(await store.claimRevalidation(key, 1000)).toBe(false);
+    const claim = await store.claimRevalidation(key, 60_000);
+    expect(claim).toEqual(expect.any(String));
+    expect(await store.claimRevalidation(key, 60_000)).toBeNull();
+    // Only the holder's release counts: a late one from an expired claim leaves the new one alone.
+    await store.releaseRevalidation(key, 'an-expired-claim');
+    expect(await store.claimRevalidation(key, 60_000)).toBeNull();
+    await store.releaseRevalidation(key, claim!);
+    expect(await store.claimRevalidation(key, 60_000)).toEqual(expect.any(String));
   });
 });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createRedisClient, type RedisClient } from '@shopgraph/common';
 import type { FirstLevelEntry } from './first-level.js';
 import { expandTags, type CacheKeys } from './keys.js';
@@ -95,6 +96,12 @@ redis.call('PUBLISH', ARGV[2], epoch .. ' ' .. ARGV[3])
 return { epoch, purged }
 `;
 
+/* KEYS: a revalidation claim. ARGV: the claim's token. Deletes it only if it is still that claim. */
+const RELEASE_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
 type Script = (numberOfKeys: number, ...keysAndArgs: (string | Buffer | number)[]) => Promise<unknown>;
 
 function defineScript(redis: RedisClient, name: string, lua: string): Script {
@@ -149,6 +156,7 @@ export interface Invalidation {
 export class ResponseStore {
   private readonly storeScript: Script;
   private readonly invalidateScript: Script;
+  private readonly releaseScript: Script;
 
   constructor(
     private readonly reads: RedisClient,
@@ -157,6 +165,7 @@ export class ResponseStore {
   ) {
     this.storeScript = defineScript(writes, 'shopgraphCacheStore', STORE_LUA);
     this.invalidateScript = defineScript(writes, 'shopgraphCacheInvalidate', INVALIDATE_LUA);
+    this.releaseScript = defineScript(writes, 'shopgraphCacheRelease', RELEASE_LUA);
   }
 
   /** In one round trip: the entries under `entryKeys` (null where absent) and the current epoch. */
@@ -202,9 +211,18 @@ export class ResponseStore {
     return { epoch, purged, tags: expanded };
   }
 
-  /** True for the one caller (across processes) that may revalidate `entryKey` in the next `ttlMs`. */
-  async claimRevalidation(entryKey: string, ttlMs: number): Promise<boolean> {
-    return (await this.writes.set(this.keys.revalidation(entryKey), '1', 'PX', ttlMs, 'NX')) === 'OK';
+  /**
+   * For the one caller (across processes) that may revalidate `entryKey` until it is done or
+   * `ttlMs` have passed: the claim to hand back to `releaseRevalidation`; null for the others.
+   */
+  async claimRevalidation(entryKey: string, ttlMs: number): Promise<string | null> {
+    const claim = randomUUID();
+    return (await this.writes.set(this.keys.revalidation(entryKey), claim, 'PX', ttlMs, 'NX')) === 'OK' ? claim : null;
+  }
+
+  /** Ends a revalidation, so the entry's next expiry is revalidated at once rather than after the claim's ttl. */
+  async releaseRevalidation(entryKey: string, claim: string): Promise<void> {
+    await this.releaseScript(1, this.keys.revalidation(entryKey), claim);
   }
 }
 
