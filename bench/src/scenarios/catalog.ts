@@ -10,6 +10,14 @@ export const PRODUCT_BY_ID = `query Product($id: ID!) { product(id: $id) { id sk
 
 /** Distinct product(id) requests drawn per run: enough for a long tail, few enough to prefetch. */
 const PRODUCT_DRAWS = 4096;
+/**
+ * Clients the load comes from, each its own address (X-Forwarded-For, which the gateway trusts
+ * from loopback): many clients, each well under its limit, as a shop's traffic is, so every
+ * limiter lease is a client's 1 % and the rate limits cost what they cost in production.
+ */
+const CLIENTS = 2000;
+/** The gateway's production rate limits (its defaults, spelled out against the stage's out-of-reach ones). */
+const PRODUCTION_LIMITS = { RATE_LIMIT_IP_POINTS: '600', RATE_LIMIT_USER_POINTS: '300' };
 /** Zipf exponent of product popularity: about 1 in real catalogs (a few best sellers, a long tail). */
 const ZIPF_S = 1;
 
@@ -29,9 +37,6 @@ export interface CatalogRatios {
   l1HitVsBare: number | null;
   /** In-process cache hit / plain @apollo/gateway. Target ≥ 30. */
   l1HitVsPlain: number | null;
-  /** The same two with rate limits off, so hits are answered at the gateway's front door. */
-  frontDoorHitVsBare: number | null;
-  frontDoorHitVsPlain: number | null;
   /** Redis cache hit / bare node:http. Target ≥ 0.25. */
   l2HitVsBare: number | null;
   /** 1 − our gateway with the cache off / plain @apollo/gateway: what all our plugins cost on a miss. Target < 0.10. */
@@ -50,17 +55,22 @@ export const CACHE_STATUS_HEADER = 'x-cache';
 
 /** Process names of our extra gateways, as the report lists them. */
 export const MISS_GATEWAY = 'gateway (cache off)';
-export const FRONT_DOOR_GATEWAY = 'gateway (rate limits off)';
+export const L1_GATEWAY = 'gateway (production limits)';
 export const L2_GATEWAY = 'gateway (Redis level only)';
 
 const body = (query: string, variables?: Record<string, unknown>) => JSON.stringify(variables ? { query, variables } : { query });
 
-/** The catalog read requests: one page of the catalog, and single products by a Zipf spread of ids. */
+/** The address of client `index`, from 10.0.0.0/8. */
+const clientAddress = (index: number) => `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`;
+
+/** The catalog read requests, from `CLIENTS` clients: one page of the catalog, and single products by a Zipf spread of ids. */
 export function catalogRequests(products: number) {
   const ranks = zipfRanks(products, PRODUCT_DRAWS, ZIPF_S, seededRandom(42));
+  const from = (index: number) => ({ 'x-forwarded-for': clientAddress(index % CLIENTS) });
+  const page = body(CATALOG_PAGE);
   return {
-    page: [{ body: body(CATALOG_PAGE) }] as HttpRequestSpec[],
-    byId: ranks.map((rank) => ({ body: body(PRODUCT_BY_ID, { id: benchId('product', rank) }) })) as HttpRequestSpec[],
+    page: Array.from({ length: CLIENTS }, (_, index): HttpRequestSpec => ({ body: page, headers: from(index) })),
+    byId: ranks.map((rank, index): HttpRequestSpec => ({ body: body(PRODUCT_BY_ID, { id: benchId('product', rank) }), headers: from(index) })),
   };
 }
 
@@ -92,16 +102,14 @@ export async function prepareCatalog(stage: Stage, cacheOff: Record<string, stri
   const subgraphs = stage.subgraphs;
   // Identical concurrent subgraph calls would be merged by our gateway's in-flight dedup, which
   // plain @apollo/gateway lacks: off here, so the comparison shows what our plugins cost.
-  // With rate limits off, our gateway answers fresh hits at its front door, before express and
-  // Apollo: the leanest hit path it has (rate limits must see every request, so it is off otherwise).
-  const [missGateway, frontDoorGateway, l2Gateway, plain] = await Promise.all([
-    stage.startGateway(MISS_GATEWAY, subgraphs, { ...cacheOff, SUBGRAPH_DEDUPE: 'false' }),
-    stage.startGateway(FRONT_DOOR_GATEWAY, subgraphs, { RATE_LIMIT_ENABLED: 'false' }),
+  const [missGateway, l1Gateway, l2Gateway, plain] = await Promise.all([
+    stage.startGateway(MISS_GATEWAY, subgraphs, { ...cacheOff, ...PRODUCTION_LIMITS, SUBGRAPH_DEDUPE: 'false' }),
+    stage.startGateway(L1_GATEWAY, subgraphs, PRODUCTION_LIMITS),
     // Nothing kept in process: every hit is a Redis round trip.
-    stage.startGateway(L2_GATEWAY, subgraphs, { CACHE_L1: 'false' }),
+    stage.startGateway(L2_GATEWAY, subgraphs, { ...PRODUCTION_LIMITS, CACHE_L1: 'false' }),
     stage.startPlainGateway(),
   ]);
-  return { missGateway, frontDoorGateway, l2Gateway, plain };
+  return { missGateway, l1Gateway, l2Gateway, plain };
 }
 
 export async function runCatalog(stage: Stage, progress: Progress, prepared: Awaited<ReturnType<typeof prepareCatalog>>): Promise<CatalogResult> {
@@ -109,7 +117,7 @@ export async function runCatalog(stage: Stage, progress: Progress, prepared: Awa
   const requests = catalogRequests(options.seed.products);
   const subgraphs = stage.subgraphs;
   const missing: string[] = [];
-  const { missGateway, frontDoorGateway, l2Gateway, plain } = prepared;
+  const { missGateway, l1Gateway, l2Gateway, plain } = prepared;
   const miss: SystemUnderTest = {
     key: 'ours-cache-off',
     label: 'our gateway, cache off',
@@ -117,21 +125,14 @@ export async function runCatalog(stage: Stage, progress: Progress, prepared: Awa
     pids: new Map([[missGateway.process.name, missGateway.process.pid], ...subgraphs.pids]),
     sqlMetricsUrls: subgraphs.metricsUrls,
   };
-  // The platform's own gateway, as `npm start` runs it: the response cache on, both levels. On
-  // the catalog page nearly every answer is an in-process hit; over the product spread, the tail
-  // misses too.
+  // Our gateway as `npm start` runs it (response cache on, both levels; rate limits on, at their
+  // defaults): on the catalog page nearly every answer is an in-process hit; over the product
+  // spread, the tail misses too.
   const l1Hit: SystemUnderTest = {
     key: 'ours-l1-hit',
-    label: 'our gateway, cache on (rate limits on)',
-    url: stage.gatewayUrl,
-    pids: new Map([...stage.pidsOf('gateway'), ...subgraphs.pids]),
-    sqlMetricsUrls: subgraphs.metricsUrls,
-  };
-  const frontDoor: SystemUnderTest = {
-    key: 'ours-l1-hit-front-door',
-    label: 'our gateway, cache on, rate limits off',
-    url: frontDoorGateway.url,
-    pids: new Map([[frontDoorGateway.process.name, frontDoorGateway.process.pid], ...subgraphs.pids]),
+    label: 'our gateway, cache on',
+    url: l1Gateway.url,
+    pids: new Map([[l1Gateway.process.name, l1Gateway.process.pid], ...subgraphs.pids]),
     sqlMetricsUrls: subgraphs.metricsUrls,
   };
   const l2Hit: SystemUnderTest = {
@@ -149,7 +150,6 @@ export async function runCatalog(stage: Stage, progress: Progress, prepared: Awa
   const bare = await stage.startBareServer(responses);
   const systems: SystemUnderTest[] = [
     l1Hit,
-    frontDoor,
     l2Hit,
     miss,
     {
@@ -194,14 +194,12 @@ export async function runCatalog(stage: Stage, progress: Progress, prepared: Awa
       ratios: {
         l1HitVsBare: rate('ours-l1-hit', 'bare-node-http'),
         l1HitVsPlain: rate('ours-l1-hit', 'plain-apollo-gateway'),
-        frontDoorHitVsBare: rate('ours-l1-hit-front-door', 'bare-node-http'),
-        frontDoorHitVsPlain: rate('ours-l1-hit-front-door', 'plain-apollo-gateway'),
         l2HitVsBare: rate('ours-l2-hit', 'bare-node-http'),
         pluginOverheadOnMiss: missVsPlain === null ? null : Math.round((1 - missVsPlain) * 1000) / 1000,
         plainVsBare: rate('plain-apollo-gateway', 'bare-node-http'),
       },
     });
   }
-  await stage.stopExtra([missGateway.process, frontDoorGateway.process, l2Gateway.process, plain.process, bare.process]);
+  await stage.stopExtra([missGateway.process, l1Gateway.process, l2Gateway.process, plain.process, bare.process]);
   return { workloads, missing };
 }
