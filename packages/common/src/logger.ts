@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { destination, pino, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
@@ -35,17 +36,62 @@ export function createLogger(service: string, level = 'info'): Logger {
   );
 }
 
-/** Longest an access log line waits in the buffer when traffic is too light to fill it. */
-const ACCESS_LOG_FLUSH_MS = 1000;
+/** Longest an access log line waits when traffic is light. */
+const ACCESS_LOG_FLUSH_MS = 250;
+/** Lines that leave together at most, when traffic is heavy. */
+const ACCESS_LOG_BATCH = 256;
+
+/**
+ * A pino destination that collects lines and hands them to `out` in one write per batch: a
+ * write costs as much as formatting a line, so one per request would double the cost of a
+ * cache hit's log line. What is collected is written at exit too.
+ */
+class LineBatch {
+  private lines: string[] = [];
+
+  constructor(private readonly out: { write(chunk: string): unknown }) {
+    setInterval(() => this.flush(), ACCESS_LOG_FLUSH_MS).unref();
+    // Synchronously, since nothing asynchronous runs once the process exits.
+    process.once('exit', () => {
+      if (this.lines.length > 0) writeSync(1, this.take());
+    });
+  }
+
+  write(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length >= ACCESS_LOG_BATCH) this.flush();
+  }
+
+  private flush(): void {
+    if (this.lines.length > 0) this.out.write(this.take());
+  }
+
+  private take(): string {
+    const chunk = this.lines.join('');
+    this.lines = [];
+    return chunk;
+  }
+}
 
 /**
  * Access log lines of a hot path (the gateway's cache hits), shaped like `createLogger`'s. Built
  * for volume: no redaction (its callers log request id, method, url, status and timing, never
- * headers or bodies), and lines leave in 4 KiB writes, or within a second when traffic is light.
- * Redacting and writing each line took as long as answering the hit.
+ * headers or bodies), and lines leave stdout in batches, within a quarter of a second.
  */
 export function createAccessLogger(service: string, level = 'info'): Logger {
-  const stream = destination({ dest: 1, sync: false, minLength: 4096 });
-  setInterval(() => stream.flush(), ACCESS_LOG_FLUSH_MS).unref();
-  return pino(lineFormat(service, level), stream);
+  return pino({ ...lineFormat(service, level), timestamp: isoTimeOncePerMillisecond() }, new LineBatch(destination({ dest: 1, sync: false })));
+}
+
+/** pino's isoTime, formatted once per millisecond: a busy access log writes several lines in each. */
+function isoTimeOncePerMillisecond(): () => string {
+  let at = 0;
+  let formatted = '';
+  return () => {
+    const now = Date.now();
+    if (now !== at) {
+      at = now;
+      formatted = pino.stdTimeFunctions.isoTime();
+    }
+    return formatted;
+  };
 }
