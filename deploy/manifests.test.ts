@@ -106,6 +106,7 @@ const defaultsAllowed: Record<string, Record<string, string>> = {
     SUBGRAPH_EJECT_MAX_MS: 'upstream tuning, as SUBGRAPH_BALANCER',
     SUBGRAPH_BREAKER_FAILURES: 'upstream tuning, as SUBGRAPH_BALANCER',
     SUBGRAPH_BREAKER_OPEN_MS: 'upstream tuning, as SUBGRAPH_BALANCER',
+    APOLLO_TELEMETRY_DISABLED: "true by default: the gateway reports nothing to Apollo's servers unless asked to",
     RATE_LIMIT_ENABLED: 'unset means on (outside NODE_ENV=test), which production wants',
     RATE_LIMIT_IP_POINTS: 'rate limits: the README defaults; set in gateway-config to change',
     RATE_LIMIT_IP_DURATION_S: 'rate limit, as RATE_LIMIT_IP_POINTS',

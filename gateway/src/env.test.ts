@@ -11,6 +11,7 @@ describe('gateway configuration', () => {
       production: false,
       supergraphPath: fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url)),
       corsOrigins: ['http://localhost:3000'],
+      apolloTelemetry: false,
       subgraphTimeoutMs: 10_000,
       limits: { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxDirectives: 20, maxCost: 25000 },
       subgraphUrls: {},
@@ -21,6 +22,7 @@ describe('gateway configuration', () => {
     const config = loadConfig({ CORS_ORIGINS: 'https://shop.example, http://localhost:3000,', MAX_DEPTH: '4', MAX_COST: '100' });
     expect(config.corsOrigins).toEqual(['https://shop.example', 'http://localhost:3000']);
     expect(config.limits).toMatchObject({ maxDepth: 4, maxCost: 100 });
+    expect(loadConfig({ APOLLO_TELEMETRY_DISABLED: 'false' }).apolloTelemetry).toBe(true);
   });
 
   it('overrides the URL of any subgraph the supergraph names, the long form winning over the short one', () => {

@@ -20,6 +20,11 @@ const schema = platformEnvSchema.extend({
   /** The supergraph to serve; watched and hot-reloaded when it changes. */
   SUPERGRAPH_PATH: z.string().default(fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url))),
   CORS_ORIGINS: z.string().default('http://localhost:3000'),
+  /**
+   * @apollo/gateway's own switch (it reads process.env): unless disabled it reports usage to
+   * Apollo's servers and probes cloud metadata endpoints to describe the host. Off unless asked for.
+   */
+  APOLLO_TELEMETRY_DISABLED: z.stringbool().default(true),
   SUBGRAPH_TIMEOUT_MS: positiveInt.default(10_000),
   MAX_DEPTH: positiveInt.default(10),
   MAX_ALIASES: positiveInt.default(15),
@@ -87,6 +92,7 @@ function toGatewayConfig(
     production: env.NODE_ENV === 'production',
     port: env.GATEWAY_PORT,
     supergraphPath: env.SUPERGRAPH_PATH,
+    apolloTelemetry: !env.APOLLO_TELEMETRY_DISABLED,
     /** By `subgraphEnvName`: the URL to call instead of the supergraph's. */
     subgraphUrls,
     corsOrigins: env.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),

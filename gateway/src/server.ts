@@ -80,6 +80,8 @@ export async function createGatewayServer(
     probe: (url, timeoutMs) => probeHealth(url, timeoutMs).then(() => true, () => false),
   });
 
+  // Read by ApolloGateway's constructor from the environment, and nowhere else.
+  process.env.APOLLO_TELEMETRY_DISABLED = String(!config.apolloTelemetry);
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFromFile({ path: config.supergraphPath, logger }),
     buildService: (subgraph) =>
