@@ -94,6 +94,20 @@ describe('checkout through the gateway', () => {
     expect(await stockOf(product.id)).toBe(4);
   });
 
+  it('shows at once the stock an item removed from an order gives back, though it was cached', async () => {
+    const [kept, removed] = await Promise.all([newProduct(5), newProduct(5)]);
+    const customer = await registerCustomer();
+    const order = await placeAndReserve(customer.token, [{ productId: kept.id, quantity: 1 }, { productId: removed.id, quantity: 2 }]);
+    expect(order.status).toBe('AWAITING_PAYMENT');
+    expect(await stockOf(removed.id)).toBe(3);
+    expect(await stockOf(removed.id)).toBe(3); // cached for 5 s from here
+    // Selecting no product keeps the mutation itself from purging it: only the worker may.
+    dataOf(await gql(`mutation($orderId: ID!, $productId: ID!) { updateOrderItem(orderId: $orderId, productId: $productId, quantity: 0) { id } }`, { orderId: order.id, productId: removed.id }, customer.token));
+    await eventually(() => readOrder(order.id, customer.token), (o) => o.status === 'AWAITING_PAYMENT' && o.items.length === 1);
+    expect(await stockOf(removed.id)).toBe(5);
+    expect(await stockOf(kept.id)).toBe(4);
+  });
+
   it('shows a declined card and lets the customer pay again', async () => {
     const product = await newProduct(5);
     const customer = await registerCustomer();

@@ -23,7 +23,7 @@ export function reservationProcessors(ctx: WorkerContext): QueueWiring<'reservat
         if (!request) return { skipped: 'the order is gone or at another version' };
         const result = await reserveStock(products, request);
         // Before the order reports the outcome, nobody may still be shown the old stock.
-        await ctx.purgeProducts(request.items.map((item) => item.productId));
+        await ctx.purgeProducts(result.moved);
         // Payments learns the price before the order shows AWAITING_PAYMENT, so a customer who
         // pays the moment they see it always finds something to charge.
         const price = result.ok ? priceReservation(result.lines) : undefined;

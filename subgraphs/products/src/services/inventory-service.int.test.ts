@@ -58,7 +58,7 @@ describe('reserveStock', () => {
         { productId: scarce.id, quantity: 2 },
       ],
     });
-    expect(result).toEqual({ ok: false, reason: expect.stringContaining('Scarce') });
+    expect(result).toEqual({ ok: false, reason: expect.stringContaining('Scarce'), moved: [] });
     expect(await stockOf(plenty.id)).toEqual({ onHand: 100, reserved: 0 });
     expect(await stockOf(scarce.id)).toEqual({ onHand: 1, reserved: 0 });
   });
@@ -91,8 +91,20 @@ describe('reserveStock', () => {
     expect(await stockOf(a.id)).toEqual({ onHand: 5, reserved: 5 });
     expect(await stockOf(b.id)).toEqual({ onHand: 5, reserved: 1 });
     const stale = await reserveStock(db, { orderId, version: 1, items: [{ productId: a.id, quantity: 4 }] });
-    expect(stale.ok).toBe(false);
+    expect(stale).toMatchObject({ ok: false, moved: [] });
     expect(await stockOf(a.id)).toEqual({ onHand: 5, reserved: 5 });
+  });
+
+  it('names every product whose available stock moved, those a new version dropped included', async () => {
+    const [kept, grown, dropped] = await Promise.all([newProduct(5), newProduct(5), newProduct(5)]);
+    const orderId = randomUUID();
+    const v1 = await reserveStock(db, { orderId, version: 1, items: [{ productId: kept.id, quantity: 1 }, { productId: grown.id, quantity: 1 }, { productId: dropped.id, quantity: 2 }] });
+    expect(v1.moved.sort()).toEqual([kept.id, grown.id, dropped.id].sort());
+    const v2 = await reserveStock(db, { orderId, version: 2, items: [{ productId: kept.id, quantity: 1 }, { productId: grown.id, quantity: 3 }] });
+    expect(v2.moved.sort()).toEqual([grown.id, dropped.id].sort());
+    expect(await stockOf(dropped.id)).toEqual({ onHand: 5, reserved: 0 });
+    // A repeated delivery names what the order holds: its first run may have died before the purge.
+    expect((await reserveStock(db, { orderId, version: 2, items: [{ productId: kept.id, quantity: 1 }, { productId: grown.id, quantity: 3 }] })).moved.sort()).toEqual([kept.id, grown.id].sort());
   });
 
   it('releases what the order held when a new version cannot be reserved', async () => {
@@ -108,7 +120,7 @@ describe('reserveStock', () => {
     const product = await newProduct(3, 'Retired');
     await db.update(products).set({ deletedAt: sql`now()` }).where(eq(products.id, product.id));
     const result = await reserveStock(db, { orderId: randomUUID(), version: 1, items: [{ productId: product.id, quantity: 1 }] });
-    expect(result).toEqual({ ok: false, reason: expect.stringContaining('no longer sold') });
+    expect(result).toEqual({ ok: false, reason: expect.stringContaining('no longer sold'), moved: [] });
   });
 });
 

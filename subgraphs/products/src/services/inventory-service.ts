@@ -47,12 +47,16 @@ function mergeItems(items: ReservationRequest['items']): Map<string, number> {
   return wanted;
 }
 
+/** A reservation's outcome, and the products whose available stock it may have changed (for cache purges). */
+export type ReservationOutcome = ReservationResult & { moved: string[] };
+
 /**
  * Moves the order's holding to exactly `items`, all lines or none. Product rows are locked in
  * id order so concurrent reservations never deadlock; only the difference against what the
- * order already holds is re-reserved. Run twice for one version, it answers the same.
+ * order already holds is re-reserved. Run twice for one version, it answers the same, and names
+ * what it holds as moved again: the first run may have died before anyone purged them.
  */
-export async function reserveStock(db: Db, request: ReservationRequest): Promise<ReservationResult> {
+export async function reserveStock(db: Db, request: ReservationRequest): Promise<ReservationOutcome> {
   return db.transaction(async (tx) => {
     // Two deliveries of an order's first reservation find no row to lock: serialize them on the
     // order instead, or both would reserve the units.
@@ -63,14 +67,16 @@ export async function reserveStock(db: Db, request: ReservationRequest): Promise
       .where(eq(stockReservations.orderId, request.orderId))
       .for('update');
     if (existing && existing.version > request.version) {
-      return { ok: false, reason: `superseded by version ${existing.version} of the order` };
+      return { ok: false, reason: `superseded by version ${existing.version} of the order`, moved: [] };
     }
     if (existing && existing.version === request.version) {
       // A repeated delivery: answer what was decided the first time.
       if (existing.status === 'HELD' || existing.status === 'COMMITTED') {
-        return { ok: true, lines: (await linesOf(tx, request.orderId)).map(toReservedLine) };
+        const lines = (await linesOf(tx, request.orderId)).map(toReservedLine);
+        return { ok: true, lines, moved: lines.map((line) => line.productId) };
       }
-      return { ok: false, reason: existing.reason ?? `the reservation was ${existing.status.toLowerCase()}` };
+      const reason = existing.reason ?? `the reservation was ${existing.status.toLowerCase()}`;
+      return { ok: false, reason, moved: request.items.map((item) => item.productId) };
     }
 
     const held = existing?.status === 'HELD' ? await linesOf(tx, request.orderId) : [];
@@ -111,6 +117,8 @@ export async function reserveStock(db: Db, request: ReservationRequest): Promise
     const deltas = new Map<string, number>();
     for (const id of ids) deltas.set(id, (refusal ? 0 : (wanted.get(id) ?? 0)) - (heldBy.get(id) ?? 0));
     await adjustReserved(tx, deltas);
+    // Lines dropped by a new version of the order give their units back too.
+    const moved = ids.filter((id) => deltas.get(id) !== 0);
 
     const status = refusal ? ('REJECTED' as const) : ('HELD' as const);
     await tx
@@ -121,7 +129,7 @@ export async function reserveStock(db: Db, request: ReservationRequest): Promise
         set: { version: request.version, status, reason: refusal, updatedAt: sql`now()` },
       });
     await tx.delete(stockReservationLines).where(eq(stockReservationLines.orderId, request.orderId));
-    if (refusal) return { ok: false, reason: refusal };
+    if (refusal) return { ok: false, reason: refusal, moved };
 
     const lines = [...wanted].map(([productId, quantity]) => {
       const product = byId.get(productId)!;
@@ -135,7 +143,7 @@ export async function reserveStock(db: Db, request: ReservationRequest): Promise
       };
     });
     await tx.insert(stockReservationLines).values(lines);
-    return { ok: true, lines: lines.map(toReservedLine) };
+    return { ok: true, lines: lines.map(toReservedLine), moved };
   });
 }
 
