@@ -100,7 +100,7 @@ export class Stage {
     const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
     cleanup.add(async () => {
       await database.drop();
-      // The run's queues and cached responses, under prefixes named after its database.
+      // The run's queues, rate limits, persisted queries and cached responses, under prefixes named after its database.
       await deleteRedisKeys(redisUrl, [`{${database.name}}:*`, `${defaultCacheKeyPrefix(database.url)}*`]);
       rmSync(workDir, { recursive: true, force: true });
     });
@@ -118,8 +118,11 @@ export class Stage {
       GATEWAY_SECRET: randomBytes(32).toString('hex'),
       ADMIN_EMAIL: 'admin@bench.shopgraph.local',
       ADMIN_PASSWORD: randomBytes(16).toString('hex'),
-      // Its own queues: a platform someone runs beside the benchmark never sees its jobs.
+      // Its own queues, rate-limit counts and persisted queries: a platform someone runs beside
+      // the benchmark shares none of them, and all go when the run ends.
       QUEUE_PREFIX: `{${database.name}}`,
+      RATE_LIMIT_REDIS_PREFIX: `{${database.name}}:rate-limit:`,
+      APQ_REDIS_PREFIX: `{${database.name}}:apq:`,
       // Rate limiting stays on, as in production, with limits no benchmark client reaches.
       RATE_LIMIT_IP_POINTS: '1000000000',
       RATE_LIMIT_USER_POINTS: '1000000000',

@@ -37,6 +37,9 @@ export interface CatalogRatios {
   l1HitVsBare: number | null;
   /** In-process cache hit / plain @apollo/gateway. Target ≥ 30. */
   l1HitVsPlain: number | null;
+  /** The same two without rate limits: the hit path as the issue counts it (auth scope, metrics, logging). */
+  unlimitedHitVsBare: number | null;
+  unlimitedHitVsPlain: number | null;
   /** Redis cache hit / bare node:http. Target ≥ 0.25. */
   l2HitVsBare: number | null;
   /** 1 − our gateway with the cache off / plain @apollo/gateway: what all our plugins cost on a miss. Target < 0.10. */
@@ -56,6 +59,7 @@ export const CACHE_STATUS_HEADER = 'x-cache';
 /** Process names of our extra gateways, as the report lists them. */
 export const MISS_GATEWAY = 'gateway (cache off)';
 export const L1_GATEWAY = 'gateway (production limits)';
+export const UNLIMITED_GATEWAY = 'gateway (rate limits off)';
 export const L2_GATEWAY = 'gateway (Redis level only)';
 
 const body = (query: string, variables?: Record<string, unknown>) => JSON.stringify(variables ? { query, variables } : { query });
@@ -74,15 +78,15 @@ export function catalogRequests(products: number) {
   };
 }
 
-/** The exact bytes `url` answers for each distinct body, checked to be free of errors. */
+/** The exact bytes `url` answers for each distinct body (sent as its first request, from its client), checked to be free of errors. */
 async function responsesOf(url: string, requests: HttpRequestSpec[]): Promise<Record<string, string>> {
-  const distinct = [...new Set(requests.map((r) => r.body))];
+  const distinct = [...new Map(requests.map((request) => [request.body, request])).values()];
   const responses: Record<string, string> = {};
   // A few at a time: the gateway is warm afterwards, and no request queues behind a thousand others.
   for (let i = 0; i < distinct.length; i += 16) {
     await Promise.all(
-      distinct.slice(i, i + 16).map(async (request) => {
-        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: request });
+      distinct.slice(i, i + 16).map(async ({ body: request, headers }) => {
+        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: request });
         const text = await response.text();
         if (!response.ok || text.includes('"errors":')) throw new Error(`catalog request failed: HTTP ${response.status} ${text.slice(0, 300)}`);
         responses[request] = text;
@@ -102,14 +106,16 @@ export async function prepareCatalog(stage: Stage, cacheOff: Record<string, stri
   const subgraphs = stage.subgraphs;
   // Identical concurrent subgraph calls would be merged by our gateway's in-flight dedup, which
   // plain @apollo/gateway lacks: off here, so the comparison shows what our plugins cost.
-  const [missGateway, l1Gateway, l2Gateway, plain] = await Promise.all([
+  const [missGateway, l1Gateway, unlimitedGateway, l2Gateway, plain] = await Promise.all([
     stage.startGateway(MISS_GATEWAY, subgraphs, { ...cacheOff, ...PRODUCTION_LIMITS, SUBGRAPH_DEDUPE: 'false' }),
     stage.startGateway(L1_GATEWAY, subgraphs, PRODUCTION_LIMITS),
+    // What rate limiting adds to a hit: a Redis round trip per client per lease.
+    stage.startGateway(UNLIMITED_GATEWAY, subgraphs, { RATE_LIMIT_ENABLED: 'false' }),
     // Nothing kept in process: every hit is a Redis round trip.
     stage.startGateway(L2_GATEWAY, subgraphs, { ...PRODUCTION_LIMITS, CACHE_L1: 'false' }),
     stage.startPlainGateway(),
   ]);
-  return { missGateway, l1Gateway, l2Gateway, plain };
+  return { missGateway, l1Gateway, unlimitedGateway, l2Gateway, plain };
 }
 
 export async function runCatalog(stage: Stage, progress: Progress, prepared: Awaited<ReturnType<typeof prepareCatalog>>): Promise<CatalogResult> {
@@ -117,7 +123,7 @@ export async function runCatalog(stage: Stage, progress: Progress, prepared: Awa
   const requests = catalogRequests(options.seed.products);
   const subgraphs = stage.subgraphs;
   const missing: string[] = [];
-  const { missGateway, l1Gateway, l2Gateway, plain } = prepared;
+  const { missGateway, l1Gateway, unlimitedGateway, l2Gateway, plain } = prepared;
   const miss: SystemUnderTest = {
     key: 'ours-cache-off',
     label: 'our gateway, cache off',
@@ -135,6 +141,13 @@ export async function runCatalog(stage: Stage, progress: Progress, prepared: Awa
     pids: new Map([[l1Gateway.process.name, l1Gateway.process.pid], ...subgraphs.pids]),
     sqlMetricsUrls: subgraphs.metricsUrls,
   };
+  const unlimitedHit: SystemUnderTest = {
+    key: 'ours-l1-hit-unlimited',
+    label: 'our gateway, cache on, rate limits off',
+    url: unlimitedGateway.url,
+    pids: new Map([[unlimitedGateway.process.name, unlimitedGateway.process.pid], ...subgraphs.pids]),
+    sqlMetricsUrls: subgraphs.metricsUrls,
+  };
   const l2Hit: SystemUnderTest = {
     key: 'ours-l2-hit',
     label: 'our gateway, cache on, Redis level only',
@@ -150,6 +163,7 @@ export async function runCatalog(stage: Stage, progress: Progress, prepared: Awa
   const bare = await stage.startBareServer(responses);
   const systems: SystemUnderTest[] = [
     l1Hit,
+    unlimitedHit,
     l2Hit,
     miss,
     {
@@ -194,12 +208,14 @@ export async function runCatalog(stage: Stage, progress: Progress, prepared: Awa
       ratios: {
         l1HitVsBare: rate('ours-l1-hit', 'bare-node-http'),
         l1HitVsPlain: rate('ours-l1-hit', 'plain-apollo-gateway'),
+        unlimitedHitVsBare: rate('ours-l1-hit-unlimited', 'bare-node-http'),
+        unlimitedHitVsPlain: rate('ours-l1-hit-unlimited', 'plain-apollo-gateway'),
         l2HitVsBare: rate('ours-l2-hit', 'bare-node-http'),
         pluginOverheadOnMiss: missVsPlain === null ? null : Math.round((1 - missVsPlain) * 1000) / 1000,
         plainVsBare: rate('plain-apollo-gateway', 'bare-node-http'),
       },
     });
   }
-  await stage.stopExtra([missGateway.process, l1Gateway.process, l2Gateway.process, plain.process, bare.process]);
+  await stage.stopExtra([missGateway.process, l1Gateway.process, unlimitedGateway.process, l2Gateway.process, plain.process, bare.process]);
   return { workloads, missing };
 }
