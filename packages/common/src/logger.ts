@@ -73,13 +73,22 @@ class LineBatch {
   }
 }
 
+/** One per service and level: each holds a timer and an exit hook, so a process needs no more. */
+const accessLoggers = new Map<string, Logger>();
+
 /**
  * Access log lines of a hot path (the gateway's cache hits), shaped like `createLogger`'s. Built
  * for volume: no redaction (its callers log request id, method, url, status and timing, never
  * headers or bodies), and lines leave stdout in batches, within a quarter of a second.
  */
 export function createAccessLogger(service: string, level = 'info'): Logger {
-  return pino({ ...lineFormat(service, level), timestamp: isoTimeOncePerMillisecond() }, new LineBatch(destination({ dest: 1, sync: false })));
+  const key = `${service}\n${level}`;
+  let logger = accessLoggers.get(key);
+  if (!logger) {
+    logger = pino({ ...lineFormat(service, level), timestamp: isoTimeOncePerMillisecond() }, new LineBatch(destination({ dest: 1, sync: false })));
+    accessLoggers.set(key, logger);
+  }
+  return logger;
 }
 
 /** pino's isoTime, formatted once per millisecond: a busy access log writes several lines in each. */
