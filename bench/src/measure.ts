@@ -18,6 +18,25 @@ export interface SystemUnderTest {
   sqlMetricsUrls?: string[];
 }
 
+/**
+ * A gateway measured with the subgraphs it calls: CPU and memory of all of them, and the SQL
+ * statements the subgraphs run for it.
+ */
+export function gatewaySystem(
+  key: string,
+  label: string,
+  gateway: { url: string; process: { name: string; pid: number } },
+  subgraphs: { pids: Map<string, number>; metricsUrls: string[] },
+): SystemUnderTest {
+  return {
+    key,
+    label,
+    url: gateway.url,
+    pids: new Map([[gateway.process.name, gateway.process.pid], ...subgraphs.pids]),
+    sqlMetricsUrls: subgraphs.metricsUrls,
+  };
+}
+
 export interface SystemResult {
   key: string;
   label: string;

@@ -1,5 +1,5 @@
 import type { HttpRequestSpec } from '../load/protocol.js';
-import { measureInterleaved, type SystemResult, type SystemUnderTest } from '../measure.js';
+import { gatewaySystem, measureInterleaved, type SystemResult, type SystemUnderTest } from '../measure.js';
 import type { Progress } from '../progress.js';
 import { benchId } from '../seed.js';
 import type { Stage } from '../stage.js';
@@ -124,37 +124,13 @@ export async function runCatalog(stage: Stage, progress: Progress, prepared: Awa
   const subgraphs = stage.subgraphs;
   const missing: string[] = [];
   const { missGateway, l1Gateway, unlimitedGateway, l2Gateway, plain } = prepared;
-  const miss: SystemUnderTest = {
-    key: 'ours-cache-off',
-    label: 'our gateway, cache off',
-    url: missGateway.url,
-    pids: new Map([[missGateway.process.name, missGateway.process.pid], ...subgraphs.pids]),
-    sqlMetricsUrls: subgraphs.metricsUrls,
-  };
+  const miss = gatewaySystem('ours-cache-off', 'our gateway, cache off', missGateway, subgraphs);
   // Our gateway as `npm start` runs it (response cache on, both levels; rate limits on, at their
   // defaults): on the catalog page nearly every answer is an in-process hit; over the product
   // spread, the tail misses too.
-  const l1Hit: SystemUnderTest = {
-    key: 'ours-l1-hit',
-    label: 'our gateway, cache on',
-    url: l1Gateway.url,
-    pids: new Map([[l1Gateway.process.name, l1Gateway.process.pid], ...subgraphs.pids]),
-    sqlMetricsUrls: subgraphs.metricsUrls,
-  };
-  const unlimitedHit: SystemUnderTest = {
-    key: 'ours-l1-hit-unlimited',
-    label: 'our gateway, cache on, rate limits off',
-    url: unlimitedGateway.url,
-    pids: new Map([[unlimitedGateway.process.name, unlimitedGateway.process.pid], ...subgraphs.pids]),
-    sqlMetricsUrls: subgraphs.metricsUrls,
-  };
-  const l2Hit: SystemUnderTest = {
-    key: 'ours-l2-hit',
-    label: 'our gateway, cache on, Redis level only',
-    url: l2Gateway.url,
-    pids: new Map([[l2Gateway.process.name, l2Gateway.process.pid], ...subgraphs.pids]),
-    sqlMetricsUrls: subgraphs.metricsUrls,
-  };
+  const l1Hit = gatewaySystem('ours-l1-hit', 'our gateway, cache on', l1Gateway, subgraphs);
+  const unlimitedHit = gatewaySystem('ours-l1-hit-unlimited', 'our gateway, cache on, rate limits off', unlimitedGateway, subgraphs);
+  const l2Hit = gatewaySystem('ours-l2-hit', 'our gateway, cache on, Redis level only', l2Gateway, subgraphs);
 
   const responses = {
     ...(await responsesOf(miss.url, requests.page)),
@@ -166,13 +142,7 @@ export async function runCatalog(stage: Stage, progress: Progress, prepared: Awa
     unlimitedHit,
     l2Hit,
     miss,
-    {
-      key: 'plain-apollo-gateway',
-      label: 'plain @apollo/gateway',
-      url: plain.url,
-      pids: new Map([[plain.process.name, plain.process.pid], ...subgraphs.pids]),
-      sqlMetricsUrls: subgraphs.metricsUrls,
-    },
+    gatewaySystem('plain-apollo-gateway', 'plain @apollo/gateway', plain, subgraphs),
     { key: 'bare-node-http', label: 'bare node:http', url: bare.url, pids: new Map([[bare.process.name, bare.process.pid]]) },
   ];
 

@@ -1,6 +1,6 @@
 import { readCounter } from '@shopgraph/testing';
 import type { HttpRequestSpec } from '../load/protocol.js';
-import { measureInterleaved, type SystemResult, type SystemUnderTest } from '../measure.js';
+import { gatewaySystem, measureInterleaved, type SystemResult, type SystemUnderTest } from '../measure.js';
 import type { Progress } from '../progress.js';
 import type { Stage } from '../stage.js';
 import { ratio } from '../stats.js';
@@ -81,20 +81,8 @@ export async function runDeep(stage: Stage, progress: Progress, prepared: Awaite
     });
   }
   const { batchedSubgraphs, batchedGateway, naiveSubgraphs, naiveGateway } = prepared;
-  const batched: SystemUnderTest = {
-    key: 'dataloader',
-    label: 'DataLoader (batched)',
-    url: batchedGateway.url,
-    pids: new Map([[batchedGateway.process.name, batchedGateway.process.pid], ...batchedSubgraphs.pids]),
-    sqlMetricsUrls: batchedSubgraphs.metricsUrls,
-  };
-  const naive: SystemUnderTest = {
-    key: 'naive',
-    label: 'no batching (N+1)',
-    url: naiveGateway.url,
-    pids: new Map([[naiveGateway.process.name, naiveGateway.process.pid], ...naiveSubgraphs.pids]),
-    sqlMetricsUrls: naiveSubgraphs.metricsUrls,
-  };
+  const batched = gatewaySystem('dataloader', 'DataLoader (batched)', batchedGateway, batchedSubgraphs);
+  const naive = gatewaySystem('naive', 'no batching (N+1)', naiveGateway, naiveSubgraphs);
 
   const first = requests[0]!;
   const batchedCount = await countStatements(batched, first);
