@@ -384,6 +384,16 @@ describe('stale-while-revalidate', () => {
     // A change nobody purges (a writer not yet wired to invalidateEntities): only time reveals it.
     await reserveStock(productsDb, { orderId: randomUUID(), version: 1, items: [{ productId: id, quantity: 4 }] });
     const executionsBefore = await executions(gatewayA, 'StaleStock');
+    // Until the revalidation lands and the entry is fresh again, with `stock`.
+    const revalidatedTo = (stock: number) =>
+      vi.waitFor(
+        async () => {
+          const fresh = await call(gatewayA.url, query, { id });
+          expect(fresh.cache).toBe('HIT-L1');
+          expect(fresh.json.data.product.stock).toBe(stock);
+        },
+        { timeout: 3000, interval: 20 },
+      );
 
     // stock has max-age 5: past it, the entry may be served stale for up to 5 s more.
     await new Promise((resolve) => setTimeout(resolve, 5200));
@@ -391,28 +401,14 @@ describe('stale-while-revalidate', () => {
     // Those before the revalidation landed get the old value, marked STALE; any after it, the new one.
     expect(answers.some((answer) => answer.cache === 'STALE')).toBe(true);
     for (const answer of answers) expect(answer.json.data.product.stock).toBe(answer.cache === 'STALE' ? 10 : 6);
-    await vi.waitFor(
-      async () => {
-        const fresh = await call(gatewayA.url, query, { id });
-        expect(fresh.cache).toBe('HIT-L1');
-        expect(fresh.json.data.product.stock).toBe(6);
-      },
-      { timeout: 3000, interval: 20 },
-    );
+    await revalidatedTo(6);
     expect((await executions(gatewayA, 'StaleStock')) - executionsBefore).toBe(1);
 
     // The next expiry is revalidated as promptly: the finished revalidation handed its claim back.
     await reserveStock(productsDb, { orderId: randomUUID(), version: 1, items: [{ productId: id, quantity: 1 }] });
     await new Promise((resolve) => setTimeout(resolve, 5200));
     expect((await call(gatewayA.url, query, { id })).cache).toBe('STALE');
-    await vi.waitFor(
-      async () => {
-        const fresh = await call(gatewayA.url, query, { id });
-        expect(fresh.cache).toBe('HIT-L1');
-        expect(fresh.json.data.product.stock).toBe(5);
-      },
-      { timeout: 3000, interval: 20 },
-    );
+    await revalidatedTo(5);
   });
 });
 

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCacheInvalidator } from './invalidator.js';
 import { cacheKeys, defaultCacheKeyPrefix, entityTag, listTag } from './keys.js';
 import { InvalidationListener } from './listener.js';
-import { createCacheConnection, ResponseStore, type CachedResponse } from './store.js';
+import { createCacheConnection, ResponseStore } from './store.js';
+import { cachedResponse, missStart } from './test-entries.js';
 
 // The default prefix's form (`{sg:cache:<hash>}:`), made unique to this file.
 const prefix = defaultCacheKeyPrefix(`postgres://cache-cluster-test/${randomBytes(4).toString('hex')}`);
@@ -32,12 +33,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const response = (body: string, tags: string[]): CachedResponse => {
-  const now = Date.now();
-  return { body: Buffer.from(body), headers: [['content-type', 'application/json']], storedAt: now, freshUntil: now + 60_000, staleUntil: now + 60_000, tags };
-};
-
-const begin = async () => ({ epoch: (await store.lookup([])).epoch, at: Date.now() });
+const begin = () => missStart(store);
 
 /** Every key under the prefix, by the master holding it. */
 async function keysByMaster(): Promise<Map<string, string[]>> {
@@ -56,9 +52,9 @@ describe('the response cache on a Redis Cluster', () => {
     const one = keys.entry('pub', 'p1');
     const two = keys.entry('pub', 'p2');
     const list = keys.entry('pub', 'list');
-    expect(await store.store(one, response('1', [entityTag('Product', '1')]), since)).toBeTypeOf('number');
-    expect(await store.store(two, response('2', [entityTag('Product', '2')]), since)).toBeTypeOf('number');
-    expect(await store.store(list, response('[1,2]', [entityTag('Product', '1'), entityTag('Product', '2'), listTag('products')]), since)).toBeTypeOf('number');
+    expect(await store.store(one, cachedResponse('1', [entityTag('Product', '1')]), since)).toBeTypeOf('number');
+    expect(await store.store(two, cachedResponse('2', [entityTag('Product', '2')]), since)).toBeTypeOf('number');
+    expect(await store.store(list, cachedResponse('[1,2]', [entityTag('Product', '1'), entityTag('Product', '2'), listTag('products')]), since)).toBeTypeOf('number');
     expect((await store.lookup([one, two, list])).entries.map((entry) => entry?.body.toString() ?? null)).toEqual(['1', '2', '[1,2]']);
 
     const invalidation = await store.invalidate([entityTag('Product', '1')]);
@@ -88,7 +84,7 @@ describe('the response cache on a Redis Cluster', () => {
     try {
       await vi.waitFor(async () => expect(listener.admits(await store.epoch())).toBe(true), { timeout: 10_000, interval: 20 });
       const key = keys.entry('pub', 'stock');
-      await store.store(key, response('{"stock":3}', [entityTag('Product', '42')]), await begin());
+      await store.store(key, cachedResponse('{"stock":3}', [entityTag('Product', '42')]), await begin());
 
       expect(await invalidator.invalidateEntities([entityTag('Product', '42')])).toBe(1);
       expect((await store.lookup([key])).entries[0]).toBeNull();

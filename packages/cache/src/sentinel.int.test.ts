@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCacheInvalidator } from './invalidator.js';
 import { cacheKeys, defaultCacheKeyPrefix, entityTag } from './keys.js';
 import { InvalidationListener } from './listener.js';
-import { createCacheConnection, ResponseStore, type CachedResponse } from './store.js';
+import { createCacheConnection, ResponseStore } from './store.js';
+import { cachedResponse, missStart } from './test-entries.js';
 
 const prefix = defaultCacheKeyPrefix(`postgres://cache-sentinel-test/${randomBytes(4).toString('hex')}`);
 const keys = cacheKeys(prefix);
@@ -43,12 +44,7 @@ afterAll(async () => {
   await sentinel?.stop();
 });
 
-const response = (body: string, tags: string[]): CachedResponse => {
-  const now = Date.now();
-  return { body: Buffer.from(body), headers: [['content-type', 'application/json']], storedAt: now, freshUntil: now + 60_000, staleUntil: now + 60_000, tags };
-};
-
-const begin = async () => ({ epoch: (await store.lookup([])).epoch, at: Date.now() });
+const begin = () => missStart(store);
 const bodies = async (entryKeys: string[]) => (await store.lookup(entryKeys)).entries.map((entry) => entry?.body.toString() ?? null);
 
 /** The port of the server a connection made through the sentinel is on. */
@@ -62,8 +58,8 @@ describe('the response cache through Redis Sentinel', () => {
     const since = await begin();
     const one = keys.entry('pub', 'p1');
     const two = keys.entry('pub', 'p2');
-    await store.store(one, response('1', [entityTag('Product', '1')]), since);
-    await store.store(two, response('2', [entityTag('Product', '2')]), since);
+    await store.store(one, cachedResponse('1', [entityTag('Product', '1')]), since);
+    await store.store(two, cachedResponse('2', [entityTag('Product', '2')]), since);
     expect(await bodies([one, two])).toEqual(['1', '2']);
 
     expect((await store.invalidate([entityTag('Product', '1')])).purged).toBe(1);
@@ -73,7 +69,7 @@ describe('the response cache through Redis Sentinel', () => {
 
   it('rides out a failover: once the sentinel promotes the replica, the same connections store, look up and purge there', { timeout: 90_000 }, async () => {
     const kept = keys.entry('pub', 'before-failover');
-    await store.store(kept, response('kept', [entityTag('Product', '3')]), await begin());
+    await store.store(kept, cachedResponse('kept', [entityTag('Product', '3')]), await begin());
     // Replicated before the crash, so the promoted replica has it.
     expect(await (writes as Redis).wait(1, 5000)).toBe(1);
 
@@ -84,7 +80,7 @@ describe('the response cache through Redis Sentinel', () => {
     await vi.waitFor(
       async () => {
         try {
-          expect(await store.store(after, response('after', [entityTag('Product', '4')]), await begin())).toBeTypeOf('number');
+          expect(await store.store(after, cachedResponse('after', [entityTag('Product', '4')]), await begin())).toBeTypeOf('number');
           expect(await bodies([kept, after])).toEqual(['kept', 'after']);
         } catch (error) {
           throw new Error(`the cache still fails through the sentinel 30 s after the failover: ${(error as Error).message}`);

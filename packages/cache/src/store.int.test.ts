@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCacheInvalidator } from './invalidator.js';
 import { cacheKeys, entityTag, listTag, unidentifiedTag } from './keys.js';
 import { InvalidationListener } from './listener.js';
-import { createCacheConnection, parseInvalidationMessage, ResponseStore, type CachedResponse } from './store.js';
+import { createCacheConnection, parseInvalidationMessage, ResponseStore } from './store.js';
+import { cachedResponse, missStart } from './test-entries.js';
 
 const prefix = `sgtest:cache:${randomBytes(4).toString('hex')}:`;
 const keys = cacheKeys(prefix);
@@ -33,25 +34,13 @@ afterAll(async () => {
   admin.disconnect();
 });
 
-const response = (body: string, tags: string[], ttlMs = 60_000): CachedResponse => {
-  const now = Date.now();
-  return {
-    body: Buffer.from(body),
-    headers: [['content-type', 'application/json; charset=utf-8'], ['cache-control', 'max-age=60, public']],
-    storedAt: now,
-    freshUntil: now + ttlMs,
-    staleUntil: now + ttlMs,
-    tags,
-  };
-};
-
-const begin = async () => ({ epoch: (await store.lookup([])).epoch, at: Date.now() });
+const begin = () => missStart(store);
 
 describe('ResponseStore', () => {
   it('gives back the exact bytes and headers it stored, with the epoch, in one lookup', async () => {
     const key = keys.entry('pub', 'exact');
     const body = '{"data":{"product":{"name":"Ünïcode \\n mug"}}}\n';
-    expect(await store.store(key, response(body, ['Product:100']), await begin())).toBeTypeOf('number');
+    expect(await store.store(key, cachedResponse(body, ['Product:100']), await begin())).toBeTypeOf('number');
     const { entries, epoch } = await store.lookup([key, keys.entry('pub', 'absent')]);
     expect(entries[0]!.body.toString()).toBe(body);
     expect(entries[0]!.headers).toEqual([['content-type', 'application/json; charset=utf-8'], ['cache-control', 'max-age=60, public']]);
@@ -62,7 +51,7 @@ describe('ResponseStore', () => {
 
   it('expires an entry with its staleUntil', async () => {
     const key = keys.entry('pub', 'short');
-    await store.store(key, response('{}', ['Product:9'], 50), await begin());
+    await store.store(key, cachedResponse('{}', ['Product:9'], 50), await begin());
     await vi.waitFor(async () => expect((await store.lookup([key])).entries[0]).toBeNull(), { timeout: 2000, interval: 20 });
   });
 
@@ -72,10 +61,10 @@ describe('ResponseStore', () => {
     const two = keys.entry('pub', 'p2');
     const list = keys.entry('pub', 'list');
     const anonymous = keys.entry('pub', 'unidentified');
-    await store.store(one, response('1', [entityTag('Product', '1')]), since);
-    await store.store(two, response('2', [entityTag('Product', '2')]), since);
-    await store.store(list, response('[1,2]', [entityTag('Product', '1'), entityTag('Product', '2'), listTag('products')]), since);
-    await store.store(anonymous, response('[?]', [unidentifiedTag('Product')]), since);
+    await store.store(one, cachedResponse('1', [entityTag('Product', '1')]), since);
+    await store.store(two, cachedResponse('2', [entityTag('Product', '2')]), since);
+    await store.store(list, cachedResponse('[1,2]', [entityTag('Product', '1'), entityTag('Product', '2'), listTag('products')]), since);
+    await store.store(anonymous, cachedResponse('[?]', [unidentifiedTag('Product')]), since);
 
     const invalidation = await store.invalidate([entityTag('Product', '1')]);
     expect(invalidation.purged).toBe(3);
@@ -89,9 +78,9 @@ describe('ResponseStore', () => {
     // The write and its purge happen while the miss is executing…
     await store.invalidate([entityTag('Product', '7')]);
     // …so what it read may be the old value.
-    expect(await store.store(keys.entry('pub', 'raced'), response('old', [entityTag('Product', '7')]), since)).toBeNull();
-    expect(await store.store(keys.entry('pub', 'unrelated'), response('fine', [entityTag('Product', '8')]), since)).toBeTypeOf('number');
-    expect(await store.store(keys.entry('pub', 'raced'), response('new', [entityTag('Product', '7')]), await begin())).toBeTypeOf('number');
+    expect(await store.store(keys.entry('pub', 'raced'), cachedResponse('old', [entityTag('Product', '7')]), since)).toBeNull();
+    expect(await store.store(keys.entry('pub', 'unrelated'), cachedResponse('fine', [entityTag('Product', '8')]), since)).toBeTypeOf('number');
+    expect(await store.store(keys.entry('pub', 'raced'), cachedResponse('new', [entityTag('Product', '7')]), await begin())).toBeTypeOf('number');
   });
 
   it('numbers purges in order and keeps tag indexes bounded by expiry', async () => {
@@ -99,9 +88,9 @@ describe('ResponseStore', () => {
     const second = await store.invalidate(['X:2']);
     expect(second.epoch).toBe(first.epoch + 1);
     const since = await begin();
-    await store.store(keys.entry('pub', 'brief'), response('b', ['Brief:1'], 30), since);
+    await store.store(keys.entry('pub', 'brief'), cachedResponse('b', ['Brief:1'], 30), since);
     await new Promise((resolve) => setTimeout(resolve, 60));
-    await store.store(keys.entry('pub', 'later'), response('l', ['Brief:1']), since);
+    await store.store(keys.entry('pub', 'later'), cachedResponse('l', ['Brief:1']), since);
     // The expired member was pruned when the next one was added.
     expect(await admin.zrange(keys.tag('Brief:1'), 0, -1)).toEqual([keys.entry('pub', 'later')]);
     expect(await admin.pttl(keys.tag('Brief:1'))).toBeGreaterThan(0);
@@ -143,7 +132,7 @@ describe('createCacheInvalidator and InvalidationListener', () => {
       await vi.waitFor(async () => expect(listener.admits(await store.epoch())).toBe(true), { timeout: 5000, interval: 20 });
       const resetsWhenSynced = resets;
       const key = keys.entry('pub', 'stock');
-      await store.store(key, response('{"stock":3}', [entityTag('Product', '42')]), await begin());
+      await store.store(key, cachedResponse('{"stock":3}', [entityTag('Product', '42')]), await begin());
 
       expect(await invalidator.invalidateEntities([entityTag('Product', '42')])).toBe(1);
       expect((await store.lookup([key])).entries[0]).toBeNull();
