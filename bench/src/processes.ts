@@ -38,8 +38,12 @@ export function startNode(name: string, cwd: string, entry: string, env: NodeJS.
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Resolves once `probe` succeeds; rejects when the process exits first or time runs out. */
-export async function waitUntil(process: BenchProcess, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+/**
+ * Resolves once `probe` succeeds; rejects when the process exits first or time runs out. Every
+ * process of a run starts at once (about twenty, each loading its modules), so one start takes as
+ * long as all of them: the same two minutes the platform gets, which a loaded 2-core machine needs.
+ */
+export async function waitUntil(process: BenchProcess, probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (process.child.exitCode !== null || process.child.signalCode !== null) {
