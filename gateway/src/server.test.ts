@@ -11,7 +11,7 @@ let gateway: Awaited<ReturnType<typeof startGateway>>;
 
 beforeAll(async () => {
   graph = await startTestGraph();
-  gateway = await startGateway(graph.gatewayEnv({ SUBGRAPH_TIMEOUT_MS: '300', CORS_ORIGINS: 'http://shop.example, http://localhost:3000' }));
+  gateway = await startGateway(graph.gatewayEnv({ CORS_ORIGINS: 'http://shop.example, http://localhost:3000' }));
 });
 
 afterAll(async () => {
@@ -95,14 +95,18 @@ describe('errors', () => {
   });
 
   it('abandons a subgraph call after SUBGRAPH_TIMEOUT_MS without leaking where it went', async () => {
-    const startedAt = Date.now();
-    const response = await gatewayRequest(gateway.url, '{ slow(ms: 3000) }');
-    expect(Date.now() - startedAt).toBeLessThan(2000);
-    expect(response).toMatchObject({ status: 200, data: { slow: null } });
-    expect(response.errors).toEqual([
-      { message: expect.stringMatching(/did not answer within 300 ms/), extensions: { code: 'SUBGRAPH_TIMEOUT' } },
-    ]);
-    expect(JSON.stringify(response)).not.toMatch(LEAKS);
+    // The subgraph never answers: only the deadline can end this request.
+    const deadlined = await startGateway(graph.gatewayEnv({ SUBGRAPH_TIMEOUT_MS: '2000' }));
+    try {
+      const response = await gatewayRequest(deadlined.url, '{ hang }');
+      expect(response).toMatchObject({ status: 200, data: { hang: null } });
+      expect(response.errors).toEqual([
+        { message: expect.stringMatching(/did not answer within 2000 ms/), extensions: { code: 'SUBGRAPH_TIMEOUT' } },
+      ]);
+      expect(JSON.stringify(response)).not.toMatch(LEAKS);
+    } finally {
+      await deadlined.close();
+    }
   });
 
   it('answers a syntax error with 400 GRAPHQL_PARSE_FAILED', async () => {

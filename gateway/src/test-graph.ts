@@ -31,7 +31,8 @@ const usersSdl = (withGreeting: boolean) => `${federation}
     requestId: String!
     item(id: ID!): Item
     fail(code: String!): Boolean
-    slow(ms: Int!): Boolean
+    "Never answers while the graph runs: for deadlines."
+    hang: Boolean
     ${withGreeting ? 'greeting: String!' : ''}
   }`;
 
@@ -48,7 +49,8 @@ const inventorySdl = `${federation}
     subscribe(email: Email!): String
   }`;
 
-const usersResolvers = {
+/** `hanging` settles when the graph closes, so no call to `hang` outlives the test's servers. */
+const usersResolvers = (hanging: Promise<void>) => ({
   Query: {
     whoami: (_: unknown, __: unknown, ctx: RequestBase) => ctx.viewer,
     requestId: (_: unknown, __: unknown, ctx: RequestBase) => ctx.requestId,
@@ -56,13 +58,13 @@ const usersResolvers = {
     fail: (_: unknown, { code }: { code: string }) => {
       throw new GraphQLError(`failed with ${code}`, { extensions: { code, detail: 'kept' } });
     },
-    slow: async (_: unknown, { ms }: { ms: number }) => {
-      await new Promise((resolve) => setTimeout(resolve, ms));
+    hang: async () => {
+      await hanging;
       return true;
     },
     greeting: () => 'hello',
   },
-};
+});
 
 const inventoryResolvers = {
   Email: new GraphQLScalarType({
@@ -138,10 +140,12 @@ export function composeSupergraph(subgraphs: { name: string; url: string; typeDe
 }
 
 export async function startTestGraph(): Promise<TestGraph> {
+  let endHanging!: () => void;
+  const hanging = new Promise<void>((resolve) => (endHanging = resolve));
   const users = await createSubgraphServer<RequestBase>({
     name: 'users',
     typeDefs: parse(usersSdl(true)),
-    resolvers: usersResolvers as never,
+    resolvers: usersResolvers(hanging) as never,
     logger: createLogger('users', 'silent'),
     gatewaySecret: TEST_GATEWAY_SECRET,
     production: false,
@@ -181,6 +185,7 @@ export async function startTestGraph(): Promise<TestGraph> {
     writeSupergraph,
     supergraphPath: (name) => join(directory, `${name}-${++files}.graphql`),
     async close() {
+      endHanging();
       await Promise.all([users.close(), inventory.close()]);
       rmSync(directory, { recursive: true, force: true });
     },
