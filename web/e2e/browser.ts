@@ -1,12 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll } from 'vitest';
-// The platform's provided values (webUrl, gatewayUrl, …) are declared by the e2e global setup.
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
+// The platform's provided values (webUrl, gatewayUrl, …) are declared by the e2e global setup,
+// the browser's path by the browser's.
 import type {} from '../../e2e/global-setup.js';
-
-/** Debian's Chromium (`apt-get install chromium`); no browser is downloaded. */
-const CHROMIUM_PATH = '/usr/bin/chromium';
+import type {} from './global-setup.js';
 
 // Headless on a machine with no network but loopback: no GPU, no sandbox (root in CI), and
 // none of the background connections Chromium makes to Google at start.
@@ -47,7 +46,7 @@ export function useBrowser(): TestBrowser {
 
   beforeAll(async () => {
     await mkdir(screenshotDir, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: inject('chromiumPath'), headless: true, args: CHROMIUM_ARGS });
   });
   afterAll(async () => {
     await browser?.close();
