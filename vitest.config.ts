@@ -7,7 +7,8 @@ import { defineConfig } from 'vitest/config';
 const graphqlCommonJs = createRequire(import.meta.url).resolve('graphql');
 const resolve = { alias: [{ find: /^graphql$/, replacement: graphqlCommonJs }] };
 
-// Unit and integration tests share one project; end-to-end tests start the whole platform once.
+// Unit and integration tests share one project; end-to-end tests start the whole platform once,
+// the security tests once more in production mode.
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -29,10 +30,23 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['e2e/**/*.e2e.test.ts', 'web/e2e/**/*.e2e.test.ts'],
-          exclude: ['**/node_modules/**'],
+          exclude: ['**/node_modules/**', 'e2e/security/**'],
           globalSetup: ['./e2e/global-setup.ts'],
           // One platform serves every file: a file that counts SQL statements or catalog rows
           // must not run while another one shops.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        resolve,
+        test: {
+          // Attacks on a platform started as an operator runs it: NODE_ENV=production, real secrets.
+          name: 'security',
+          include: ['e2e/security/**/*.e2e.test.ts'],
+          exclude: ['**/node_modules/**'],
+          globalSetup: ['./e2e/security/global-setup.ts'],
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
