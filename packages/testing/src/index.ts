@@ -3,3 +3,4 @@ export * from './graphql-client.js';
 export * from './redis.js';
 export * from './ports.js';
 export * from './redis-topologies.js';
+export * from './handshakes.js';

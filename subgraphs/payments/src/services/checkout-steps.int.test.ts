@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createDb, createLogger, isUniqueViolation, prepareSubgraphDatabase, type Db } from '@shopgraph/common';
 import { createHttpPaymentProvider, TransientProviderError, type PaymentProvider } from '@shopgraph/payment-provider';
-import { createTestDatabase, type TestDatabase } from '@shopgraph/testing';
+import { createTestDatabase, deferred, type TestDatabase } from '@shopgraph/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig as loadProviderConfig } from '../../../../payment-provider/src/env.js';
@@ -35,8 +34,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   db = createDb({ url: database.url, subgraph: 'payments', logger: createLogger('test', 'silent'), max: 10 });
   await prepareSubgraphDatabase(database.url, db, 'payments', migrationsFolder);
-  // Latency keeps each provider call in flight long enough for parallel duplicates to overlap.
-  providerServer = createPaymentProviderServer({ ...loadProviderConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), latencyMs: 20 });
+  providerServer = createPaymentProviderServer({ ...loadProviderConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), latencyMs: 0 });
   providerUrl = await providerServer.listen(0, '127.0.0.1');
   provider = createHttpPaymentProvider(providerUrl, { timeoutMs: 5000 });
 });
@@ -83,6 +81,27 @@ async function processingPayment(card: string, amount = 4430) {
     })
     .returning();
   return payment!;
+}
+
+/**
+ * The provider, with its charge answers held back: each call reaches the provider at once, but
+ * its answer comes back only after `release()`. `answered` resolves once `calls` calls have their
+ * answer waiting, which puts them all between the provider and their `UPDATE`.
+ */
+function providerHoldingAnswers(calls: number) {
+  const answered = deferred();
+  const release = deferred();
+  let waiting = 0;
+  const held: PaymentProvider = {
+    ...provider,
+    async charge(request) {
+      const answer = await provider.charge(request);
+      if (++waiting === calls) answered.resolve();
+      await release.promise;
+      return answer;
+    },
+  };
+  return { provider: held, answered: answered.promise, release: () => release.resolve() };
 }
 
 async function succeededPayment() {
@@ -133,8 +152,13 @@ describe('chargePayment', () => {
     expect(await paymentRow(sequential.id)).toEqual(settled);
     expect(await chargesAt(sequential.id)).toHaveLength(1);
 
+    // All three read PROCESSING and call the provider before any of them writes its outcome.
     const parallel = await processingPayment(CARDS.succeeds);
-    const outcomes = await Promise.all([1, 2, 3].map(() => chargePayment(db, provider, parallel.id)));
+    const held = providerHoldingAnswers(3);
+    const charging = [1, 2, 3].map(() => chargePayment(db, held.provider, parallel.id));
+    await held.answered;
+    held.release();
+    const outcomes = await Promise.all(charging);
     expect(new Set(outcomes.map((outcome) => outcome.status))).toEqual(new Set(['SUCCEEDED']));
     expect(await chargesAt(parallel.id)).toHaveLength(1);
   });
@@ -148,12 +172,15 @@ describe('chargePayment', () => {
 
   it('never overwrites a payment settled while the provider was answering', async () => {
     const payment = await processingPayment(CARDS.succeeds);
-    const charging = chargePayment(db, provider, payment.id);
-    // The provider takes 20 ms; the payment is failed while the charge is in flight.
-    await sleep(10);
+    const held = providerHoldingAnswers(1);
+    const charging = chargePayment(db, held.provider, payment.id);
+    // The provider has charged; its answer has not reached chargePayment when the payment is failed.
+    await held.answered;
     await expect(failStuckPayment(db, { paymentId: payment.id, reason: 'dead-lettered' })).resolves.toBe(true);
+    held.release();
     await expect(charging).resolves.toMatchObject({ status: 'FAILED' });
     expect(await paymentRow(payment.id)).toMatchObject({ status: 'FAILED', failureReason: 'dead-lettered', providerChargeId: null });
+    expect(await chargesAt(payment.id)).toHaveLength(1);
   });
 
   it('throws for a payment that does not exist', async () => {
