@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Model } from '@kubernetes-models/base';
@@ -31,8 +31,23 @@ export interface K8sObject {
   [field: string]: unknown;
 }
 
+/**
+ * Throws, in one line, when `kubectl` (a prerequisite of these tests, see the README) is not on
+ * PATH. The error carries no stack: what is missing is the whole story.
+ */
+export function requireKubectl(): void {
+  const probe = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+  if ((probe.error as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') return;
+  const missing = new Error(
+    'kubectl not found on PATH: install it (https://kubernetes.io/docs/tasks/tools/, or Debian\'s kubernetes-client package) to render the Kubernetes overlays',
+  );
+  missing.stack = missing.message;
+  throw missing;
+}
+
 /** `kubectl kustomize` of an overlay, parsed: exactly what `kubectl apply -k` would send. */
 export function renderOverlay(overlay: Overlay): K8sObject[] {
+  requireKubectl();
   const yaml = execFileSync('kubectl', ['kustomize', `${k8sDir}overlays/${overlay}`], {
     encoding: 'utf8',
     // Newer kustomize warns about `bases` on stderr; we keep them for kustomize 2.0.3 (see the base).
