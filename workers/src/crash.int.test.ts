@@ -1,26 +1,30 @@
 import { jobIds } from '@shopgraph/queues';
 import { readCounter } from '@shopgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CARDS, newCustomer, sleep, startCheckoutHarness, type CheckoutHarness, type Order } from './fixtures/checkout-harness.js';
+import { CARDS, newCustomer, startCheckoutHarness, type CheckoutHarness, type Order } from './fixtures/checkout-harness.js';
+import { startProviderGate, type ProviderGate } from './fixtures/provider-gate.js';
 
-// A provider slow enough that a charge is surely still in flight when the workers are killed.
-const PROVIDER_LATENCY_MS = 1500;
 let h: CheckoutHarness;
+let gate: ProviderGate;
 
 beforeAll(async () => {
-  h = await startCheckoutHarness({ providerLatencyMs: PROVIDER_LATENCY_MS });
+  h = await startCheckoutHarness();
+  gate = await startProviderGate(h.provider.url);
 });
 
 afterAll(async () => {
+  await gate?.close();
   await h?.close();
 });
 
-// Short locks so the restarted process takes over the killed one's job within a second or two.
-const crashRecovery = { STALLED_INTERVAL_MS: '500', JOB_LOCK_MS: '1000' };
+// Locks short enough that the restarted process takes the killed one's job over within seconds,
+// long enough that a busy machine does not take it from the live process before the kill.
+const crashRecovery = { STALLED_INTERVAL_MS: '1000', JOB_LOCK_MS: '5000' };
 
 describe('kill -9 during a charge', () => {
   it('loses nothing: after a restart the order is PAID, and the provider charged once', { timeout: 60_000 }, async () => {
-    const first = await h.startWorkersProcess(crashRecovery);
+    // The first process charges through the gate, which holds the provider's answer back.
+    const first = await h.startWorkersProcess({ ...crashRecovery, PAYMENT_PROVIDER_URL: gate.url });
     const productId = await h.createProduct(3);
     const customer = newCustomer();
     const placed = await h.placeOrder(customer, [{ productId, quantity: 1 }]);
@@ -29,10 +33,11 @@ describe('kill -9 during a charge', () => {
     const payment = await h.payOrder(customer, placed.id, CARDS.succeeds);
 
     const chargeJobId = jobIds.chargePayment(payment.id);
-    await h.waitForJob('payments', chargeJobId, 'active');
-    // The charge request is at the provider now, its answer a second away.
-    await sleep(PROVIDER_LATENCY_MS / 3);
+    // The provider has charged the card; the worker is still waiting for the answer.
+    await gate.chargeHeld;
+    expect(await h.providerCharges(payment.id)).toHaveLength(1);
     await first.kill();
+    gate.release();
     expect((await h.payment(customer, payment.id)).status).toBe('PROCESSING');
     expect((await h.order(customer, placed.id)).status).toBe('AWAITING_PAYMENT');
     expect(await h.queues.payments.getJobState(chargeJobId)).toBe('active');
