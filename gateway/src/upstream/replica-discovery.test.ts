@@ -42,7 +42,8 @@ function discovered() {
   upstream = new SubgraphUpstream({
     subgraph: 'catalog',
     replicas: [{ url: urlOf('127.0.0.1'), weight: 1 }],
-    policy: { ...defaults, dedupe: false },
+    // A call held by a test ends when the test releases it, never by this deadline.
+    policy: { ...defaults, dedupe: false, timeoutMs: 60_000 },
     metrics: createUpstreamMetrics(registry),
     logger,
     probe: async () => true,
@@ -102,13 +103,16 @@ describe('replica discovery', () => {
     // Round robin: the four calls went to a b c a, so b takes the fifth.
     await askMany(4);
     const hitsOfB = b.hits + 1;
-    const inFlight = ask('{ slow(ms: 300) }');
-    await eventually(() => b.hits === hitsOfB);
+    const heldOnB = b.heldRuns + 1;
+    // Held by b until the refresh has removed it and traffic has moved on.
+    const inFlight = ask('{ held }');
+    await eventually(() => b.heldRuns === heldOnB);
     answer = ['127.0.0.1', '127.0.0.3'];
     await discovery.refresh();
     expect(await askMany(6)).toEqual({ a: 3, c: 3 });
     expect(b.hits).toBe(hitsOfB);
     expect(await registry.metrics()).toContain(`replica="${urlOf('127.0.0.2')}"`);
+    b.release();
     expect(await inFlight).toBe('b');
     expect(await registry.metrics()).not.toContain('127.0.0.2');
   });

@@ -21,8 +21,8 @@ const catalogSdl = `${federation}
   type Query {
     "The name of the replica that answered."
     replica: String
-    "Answers after ms milliseconds with the replica's name."
-    slow(ms: Int!): String
+    "Answers with the replica's name once the test releases it."
+    held: String
     product(id: ID!): Product
   }
   type Mutation { bump: String }`;
@@ -36,8 +36,10 @@ export interface TestReplica {
   url: string;
   /** GraphQL requests received (not `/health`). */
   hits: number;
-  /** Resolver runs of `slow`, to see deduplication. */
-  slowRuns: number;
+  /** Resolver runs of `held`, to see a call arrive and to see deduplication. */
+  heldRuns: number;
+  /** Lets every call of `held` now waiting answer (wait for `heldRuns` first: a later call waits again). */
+  release(): void;
   /** Stops listening and drops open connections, as a crashed process would. */
   kill(): Promise<void>;
   /** Listens again on the same port (nothing if it is listening). */
@@ -77,16 +79,20 @@ async function killable(running: RunningServer, { host = '127.0.0.1', port: want
 }
 
 export async function startCatalogReplica(name: string, at?: ListenAt): Promise<TestReplica> {
-  const state = { hits: 0, slowRuns: 0 };
+  const state = { hits: 0, heldRuns: 0 };
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    for (const answer of waiting.splice(0)) answer();
+  };
   const running = await createSubgraphServer<RequestBase>({
     name: 'catalog',
     typeDefs: parse(catalogSdl),
     resolvers: {
       Query: {
         replica: () => name,
-        slow: async (_: unknown, { ms }: { ms: number }) => {
-          state.slowRuns++;
-          await new Promise((resolve) => setTimeout(resolve, ms));
+        held: async () => {
+          state.heldRuns++;
+          await new Promise<void>((resolve) => waiting.push(resolve));
           return name;
         },
         product: (_: unknown, { id }: { id: string }) => ({ id, name: `Product ${id}` }),
@@ -107,10 +113,14 @@ export async function startCatalogReplica(name: string, at?: ListenAt): Promise<
     get hits() {
       return state.hits;
     },
-    get slowRuns() {
-      return state.slowRuns;
+    get heldRuns() {
+      return state.heldRuns;
     },
-    close: () => running.close(),
+    release,
+    close: () => {
+      release();
+      return running.close();
+    },
   };
 }
 
