@@ -15,12 +15,64 @@ import { freePort } from './ports.js';
 
 const HOST = '127.0.0.1';
 
-/** A Redis Cluster of masters without replicas, every slot covered. */
+/** A Redis Cluster of masters (without replicas unless asked for), every slot covered. */
 export interface TestRedisCluster {
   /** `redis-cluster://127.0.0.1:P1,127.0.0.1:P2,…` */
   url: string;
   ports: number[];
+  /** The port of the master serving `slot` now. */
+  masterOf(slot: number): Promise<number>;
+  /**
+   * Fails the master on `masterPort` over to its replica with `CLUSTER FAILOVER` run on the
+   * replica (a coordinated, lossless failover, as an operator does before maintenance), and
+   * resolves with the replica's port once every node's `CLUSTER NODES` names it a master and
+   * the old master its replica. Needs a cluster started with `{ replicas: 1 }`.
+   */
+  failOver(masterPort: number, timeoutMs?: number): Promise<number>;
   stop(): Promise<void>;
+}
+
+export interface RedisClusterOptions {
+  /** Replicas per master: 0 (the default) or 1, for failovers. */
+  replicas?: 0 | 1;
+}
+
+/** One node as `CLUSTER NODES` describes it. */
+interface ClusterNode {
+  id: string;
+  port: number;
+  role: 'master' | 'replica';
+  /** The id of the master a replica follows. */
+  masterId?: string;
+  /** Slot ranges a master serves, `[first, last]`. */
+  slots: [number, number][];
+}
+
+function parseClusterNodes(text: string): ClusterNode[] {
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => {
+      // <id> <ip:port@cport> <flags> <master> <ping-sent> <pong-recv> <config-epoch> <link-state> <slot> <slot> …
+      const [id, address, flags, master, , , , , ...slots] = line.split(' ');
+      return {
+        id: id!,
+        port: Number(/:(\d+)@/.exec(address!)![1]),
+        role: flags!.split(',').includes('master') ? 'master' : 'replica',
+        ...(master === '-' ? {} : { masterId: master }),
+        slots: slots
+          .filter((range) => !range.startsWith('['))
+          .map((range) => {
+            const [first, last = first] = range.split('-').map(Number);
+            return [first!, last!] as [number, number];
+          }),
+      };
+    });
+}
+
+async function clusterNodes(port: number): Promise<ClusterNode[]> {
+  const reply = await command(port, ['cluster', 'nodes']);
+  return typeof reply === 'string' ? parseClusterNodes(reply) : [];
 }
 
 /** A master, one replica and one sentinel (quorum 1) that fails the master over within seconds. */
@@ -111,14 +163,16 @@ async function until(what: string, timeoutMs: number, check: () => Promise<boole
 const ephemeral = ['--save', '', '--appendonly', 'no'];
 
 /**
- * Starts a Redis Cluster of `masters` nodes (3 by default) and resolves once every node reports
- * `cluster_state:ok`.
+ * Starts a Redis Cluster of `masters` nodes (3 by default), each with `options.replicas`
+ * replicas, and resolves once every node reports `cluster_state:ok` (and every replica is in
+ * sync with its master).
  */
-export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> {
+export async function startRedisCluster(masters = 3, options: RedisClusterOptions = {}): Promise<TestRedisCluster> {
+  const replicas = options.replicas ?? 0;
   const servers = await Servers.create('redis-cluster');
   try {
     const ports: number[] = [];
-    for (let i = 0; i < masters; i++) {
+    for (let i = 0; i < masters * (1 + replicas); i++) {
       // The cluster bus gets a port of its own: the default, port + 10000, may be taken or invalid.
       const [port, busPort] = [await freePort(), await freePort()];
       await servers.start(`node-${port}`, port, [
@@ -130,7 +184,7 @@ export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> 
       ]);
       ports.push(port);
     }
-    const create = ['--cluster', 'create', ...ports.map((port) => `${HOST}:${port}`), '--cluster-replicas', '0', '--cluster-yes'];
+    const create = ['--cluster', 'create', ...ports.map((port) => `${HOST}:${port}`), '--cluster-replicas', String(replicas), '--cluster-yes'];
     await promisify(execFile)('redis-cli', create, { timeout: 30_000 }).catch((error: Error & { stdout?: string }) => {
       throw new Error(`redis-cli --cluster create failed: ${error.message} ${error.stdout ?? ''}`);
     });
@@ -139,7 +193,36 @@ export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> 
         String(await command(port, ['cluster', 'info'])).includes('cluster_state:ok'),
       );
     }
-    return { url: `redis-cluster://${ports.map((port) => `${HOST}:${port}`).join(',')}`, ports, stop: () => servers.stop() };
+    // A replica takes part in a failover only once it has synced with its master.
+    for (const port of ports) {
+      await until(`node ${port} to be a master or a replica in sync`, 20_000, async () => {
+        const replication = String(await command(port, ['info', 'replication']));
+        return replication.includes('role:master') || replication.includes('master_link_status:up');
+      });
+    }
+    const masterOf = async (slot: number) => {
+      const master = (await clusterNodes(ports[0]!)).find((node) => node.role === 'master' && node.slots.some(([first, last]) => first <= slot && slot <= last));
+      if (!master) throw new Error(`No master serves slot ${slot}`);
+      return master.port;
+    };
+    const failOver = async (masterPort: number, timeoutMs = 30_000) => {
+      const nodes = await clusterNodes(masterPort);
+      const master = nodes.find((node) => node.port === masterPort && node.role === 'master');
+      const replica = nodes.find((node) => node.role === 'replica' && node.masterId === master?.id);
+      if (!master || !replica) throw new Error(`Port ${masterPort} is no master with a replica (start the cluster with { replicas: 1 })`);
+      const answer = await command(replica.port, ['cluster', 'failover']);
+      if (answer !== 'OK') throw new Error(`CLUSTER FAILOVER on ${replica.port} answered ${String(answer)}`);
+      await until(`every node to see ${replica.port} promoted over ${masterPort}`, timeoutMs, async () => {
+        const views = await Promise.all(ports.map(clusterNodes));
+        return views.every((view) => {
+          const promoted = view.find((node) => node.id === replica.id);
+          const demoted = view.find((node) => node.id === master.id);
+          return promoted?.role === 'master' && demoted?.role === 'replica' && demoted.masterId === replica.id;
+        });
+      });
+      return replica.port;
+    };
+    return { url: `redis-cluster://${ports.map((port) => `${HOST}:${port}`).join(',')}`, ports, masterOf, failOver, stop: () => servers.stop() };
   } catch (error) {
     await servers.stop();
     throw error;
