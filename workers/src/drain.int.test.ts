@@ -4,40 +4,69 @@ import { fileURLToPath } from 'node:url';
 import type { RedisClient } from '@shopgraph/common';
 import { closeQueues, createQueueConnection, createQueues, jobIds, type QueueSet } from '@shopgraph/queues';
 import { removeQueueKeys, testQueuePrefix } from '@shopgraph/queues/testing';
-import { testEnv, testRedisUrl, testServerUrl } from '@shopgraph/testing';
+import { deferred, testEnv, testRedisUrl, testServerUrl, type Deferred } from '@shopgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const fixture = fileURLToPath(new URL('./fixtures/slow-expiry-process.ts', import.meta.url));
+const fixture = fileURLToPath(new URL('./fixtures/held-expiry-process.ts', import.meta.url));
 const prefix = testQueuePrefix();
 
 let connection: RedisClient;
 let queues: QueueSet;
 let child: ChildProcess | undefined;
 
+/** The fixture process, and promises for the log lines the test waits on. */
+interface HeldWorkers {
+  child: ChildProcess;
+  /** Resolves once the job for this order id has started (and is held). */
+  started(orderId: string): Promise<void>;
+  /** Resolves once the process has taken its shutdown signal. */
+  shuttingDown: Promise<void>;
+  /** Lets every held job, and any later one, finish. */
+  release(): void;
+  exited: Promise<number | null>;
+}
+
 /** Starts the fixture process and resolves once it logs that it is ready. */
-function startWorkersProcess(): Promise<ChildProcess> {
+function startWorkersProcess(): Promise<HeldWorkers> {
   const started = spawn(process.execPath, ['--import', 'tsx', fixture], {
-    env: { ...process.env, ...testEnv(testServerUrl, { QUEUE_PREFIX: prefix, DASHBOARD_PORT: '0', LOG_LEVEL: 'info' }) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      ...testEnv(testServerUrl, { QUEUE_PREFIX: prefix, DASHBOARD_PORT: '0', LOG_LEVEL: 'info', WORKER_CONCURRENCY_EXPIRIES: '2' }),
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  const jobs = new Map<string, Deferred<void>>();
+  const jobStarted = (orderId: string) => jobs.get(orderId) ?? jobs.set(orderId, deferred()).get(orderId)!;
+  const shuttingDown = deferred();
+  const exited = new Promise<number | null>((resolve) => started.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     let output = '';
+    let pending = '';
     const onData = (chunk: Buffer) => {
       output += chunk;
-      if (output.includes('"msg":"workers ready"')) resolve(started);
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const text of lines) {
+        if (!text.startsWith('{')) continue;
+        const line = JSON.parse(text) as { msg?: string; orderId?: string };
+        if (line.msg === 'job started') jobStarted(line.orderId!).resolve();
+        if (line.msg === 'shutting down') shuttingDown.resolve();
+        if (line.msg === 'workers ready') {
+          resolve({
+            child: started,
+            started: (orderId) => jobStarted(orderId).promise,
+            shuttingDown: shuttingDown.promise,
+            release: () => started.stdin!.write('release\n'),
+            exited,
+          });
+        }
+      }
     };
     started.stdout!.on('data', onData);
     started.stderr!.on('data', onData);
     started.once('exit', (code) => reject(new Error(`workers exited with ${code} before ready:\n${output}`)));
   });
-}
-
-async function waitForState(jobId: string, state: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while ((await queues.expiries.getJobState(jobId)) !== state) {
-    if (Date.now() > deadline) throw new Error(`job ${jobId} never became ${state}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 beforeAll(() => {
@@ -52,26 +81,34 @@ afterAll(async () => {
   await removeQueueKeys(testRedisUrl, prefix);
 });
 
+const addExpiry = async () => {
+  const orderId = randomUUID();
+  await queues.expiries.add('expire-order', { orderId, version: 1 }, { jobId: jobIds.expireOrder(orderId, 1) });
+  return orderId;
+};
+
 describe('SIGTERM', () => {
-  it('lets the running job finish, starts no other, and exits 0', async () => {
-    child = await startWorkersProcess();
-    const running = randomUUID();
-    const runningJobId = jobIds.expireOrder(running, 1);
-    await queues.expiries.add('expire-order', { orderId: running, version: 1 }, { jobId: runningJobId });
-    await waitForState(runningJobId, 'active');
-    // Expiries run two at a time: add this one delayed so that it is still waiting at SIGTERM.
-    const next = randomUUID();
-    const nextJobId = jobIds.expireOrder(next, 1);
-    await queues.expiries.add('expire-order', { orderId: next, version: 1 }, { jobId: nextJobId, delay: 300 });
+  it('lets the running jobs finish, starts no other, and exits 0', async () => {
+    const workers = await startWorkersProcess();
+    child = workers.child;
+    // Both of the queue's slots busy with held jobs, and a third job waiting for a slot.
+    const running = [await addExpiry(), await addExpiry()];
+    await Promise.all(running.map((orderId) => workers.started(orderId)));
+    const next = await addExpiry();
+    expect(await queues.expiries.getJobState(jobIds.expireOrder(next, 1))).toBe('waiting');
 
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    await workers.shuttingDown;
+    // A worker still taking jobs would take the waiting one as a running job finishes.
+    workers.release();
+    expect(await workers.exited).toBe(0);
 
-    const job = await queues.expiries.getJob(runningJobId);
-    expect(await job!.getState()).toBe('completed');
-    expect(job!.returnvalue).toEqual({ drained: running });
-    expect(await queues.expiries.getJobState(nextJobId)).toMatch(/^(waiting|delayed)$/);
+    for (const orderId of running) {
+      const job = (await queues.expiries.getJob(jobIds.expireOrder(orderId, 1)))!;
+      expect(await job.getState()).toBe('completed');
+      expect(job.returnvalue).toEqual({ drained: orderId });
+    }
+    expect(await queues.expiries.getJobState(jobIds.expireOrder(next, 1))).toBe('waiting');
     expect(await queues.expiries.getActiveCount()).toBe(0);
   });
 });
