@@ -5,6 +5,7 @@ import {
   checkRedis,
   createDb,
   createLogger,
+  createRedisClient,
   createServiceApp,
   listen,
   type Db,
@@ -26,7 +27,8 @@ import {
 } from '@shopgraph/queues';
 import type { Worker } from 'bullmq';
 import { createWorker, type ExhaustedHooksOf, type ProcessorsOf } from './create-worker.js';
-import { mountDashboard } from './dashboard.js';
+import { dashboardLoginLimits, mountDashboard } from './dashboard.js';
+import { createLoginThrottle } from './dashboard-login-throttle.js';
 import { databaseUrlsOf, type WorkerSubgraph, type WorkersConfig } from './env.js';
 import { createJobMetrics } from './job-metrics.js';
 import { registerQueueMetrics } from './queue-metrics.js';
@@ -111,7 +113,13 @@ export async function startWorkers(
     },
   });
   registerQueueMetrics(registry, queues, logger);
-  mountDashboard(app, queues, config.admin);
+  // Failed dashboard logins, shared by every replica; commands fail fast when Redis is away.
+  const throttleRedis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
+  throttleRedis.on('error', (error) => logger.warn({ err: error }, 'Redis (dashboard login throttle) unreachable'));
+  // Connected before the first login, so failures count in Redis rather than in the in-process fallback.
+  await throttleRedis.ping().catch(() => undefined);
+  const throttle = createLoginThrottle({ redis: throttleRedis, keyPrefix: `${config.queuePrefix}:dashboard-login:`, ...dashboardLoginLimits });
+  mountDashboard(app, queues, { admin: config.admin, throttle });
 
   const metrics = createJobMetrics(registry);
   const cache = createCacheInvalidator(config.redisUrl, config.cacheKeyPrefix);
@@ -166,7 +174,7 @@ export async function startWorkers(
         httpServer.closeAllConnections();
       });
       await Promise.all([...dbs.values()].map((db) => db.$client.end()));
-      await Promise.all([producerConnection.quit(), workerConnection.quit(), cache.close()]);
+      await Promise.all([producerConnection.quit(), workerConnection.quit(), throttleRedis.quit(), cache.close()]);
     },
   };
 }
