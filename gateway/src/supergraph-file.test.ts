@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { ConfigError } from '@shopgraph/common';
-import { gatewayRequest } from '@shopgraph/testing';
+import { gatewayRequest, waitFor } from '@shopgraph/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './env.js';
@@ -19,13 +19,7 @@ afterAll(async () => {
 });
 
 /** Polls `check` until it holds; hot reload is asynchronous (file watch + debounce). */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const eventually = (check: () => Promise<boolean>) => waitFor(check, { what: 'the supergraph file to be acted on' });
 
 /** A pino logger whose JSON lines the test can read. */
 function capturedLogger() {
@@ -69,21 +63,26 @@ describe('the supergraph file', () => {
     try {
       expect((await gatewayRequest(url, '{ greeting }')).errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
 
-      // Traffic through the whole reload: every request must succeed on one version or the other.
+      // Traffic through the whole reload, flowing before the file changes and until the new version
+      // answers: every request must succeed on one version or the other.
       let reloading = true;
+      let answered = 0;
       const traffic = Promise.all(
         Array.from({ length: 8 }, async () => {
           const results = [];
-          while (reloading) results.push(await gatewayRequest(url, '{ whoami { id } requestId }'));
+          while (reloading) {
+            results.push(await gatewayRequest(url, '{ whoami { id } requestId }'));
+            answered++;
+          }
           return results;
         }),
       ).then((all) => all.flat());
+      await waitFor(() => answered >= 16, { what: 'traffic to flow' });
 
       graph.writeSupergraph(path, { withGreeting: true });
       await eventually(() => greets(url));
       reloading = false;
       const responses = await traffic;
-      expect(responses.length).toBeGreaterThan(8);
       expect(responses.filter((response) => response.status !== 200 || response.errors)).toEqual([]);
       expect(lines.some((line) => line.msg === 'supergraph reloaded')).toBe(true);
     } finally {
