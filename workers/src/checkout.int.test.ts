@@ -8,7 +8,6 @@ import { CARDS, newCustomer, startCheckoutHarness, type CheckoutHarness, type Or
 let h: CheckoutHarness;
 
 const settled = (order: Order) => order.status !== 'PENDING';
-const awaitingPayment = (order: Order) => order.status === 'AWAITING_PAYMENT';
 
 beforeAll(async () => {
   h = await startCheckoutHarness({ separateDatabases: true });
@@ -29,8 +28,6 @@ async function reservedOrder(stock = 5, quantity = 2, price = 1250) {
   await h.reservationDone(order.id);
   return { customer, productId, order };
 }
-
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
 
 describe('placing and paying', () => {
   it('reserves, prices and charges an order end to end, and commits its stock (4242424242424242)', async () => {
@@ -111,26 +108,27 @@ describe('placing and paying', () => {
     expect(await h.providerCharges(payments[0]!.id)).toHaveLength(1);
   });
 
-  it('takes an order from placeOrder to AWAITING_PAYMENT and from payOrder to PAID well under a second', async () => {
-    const toAwaiting: number[] = [];
-    const toPaid: number[] = [];
-    const productId = await h.createProduct(100);
-    for (let i = 0; i < 15; i++) {
-      const customer = newCustomer();
-      let started = performance.now();
-      const placed = await h.placeOrder(customer, [{ productId, quantity: 1 }]);
-      await h.waitForOrder(customer, placed.id, awaitingPayment);
-      toAwaiting.push(performance.now() - started);
-      await h.reservationDone(placed.id);
-      started = performance.now();
-      await h.payOrder(customer, placed.id, CARDS.succeeds);
-      await h.waitForOrder(customer, placed.id, (o) => o.status === 'PAID');
-      toPaid.push(performance.now() - started);
+  // How fast this goes is the benchmark's to measure (bench/README.md); here, that it all adds up.
+  it('takes 15 orders of one product, placed and paid at the same time, each to PAID with one charge', { timeout: 60_000 }, async () => {
+    const productId = await h.createProduct(100, 700);
+    const customers = Array.from({ length: 15 }, () => newCustomer());
+    const orderIds = await Promise.all(customers.map(async (customer) => (await h.placeOrder(customer, [{ productId, quantity: 2 }])).id));
+    await h.waitWhileAny(orderIds, 'PENDING');
+    await Promise.all(orderIds.map((orderId) => h.reservationDone(orderId)));
+    const payments = await Promise.all(orderIds.map((orderId, i) => h.payOrder(customers[i]!, orderId, CARDS.succeeds)));
+    await h.waitWhileAny(orderIds, 'AWAITING_PAYMENT');
+    await Promise.all(payments.map((payment) => h.chargeDone(payment.id)));
+    const paid = orderIds.map((orderId, i) => ({ customer: customers[i]!, orderId, payment: payments[i]! }));
+    for (const { customer, orderId, payment } of paid) {
+      expect(await h.payment(customer, payment.id)).toMatchObject({ status: 'SUCCEEDED', amount: { amount: 1400, currency: 'EUR' } });
+      expect(await h.providerCharges(payment.id)).toEqual([expect.objectContaining({ amount: 1400, refunded: false })]);
+      expect((await h.history(orderId)).map((row) => row.to)).toEqual(['PENDING', 'AWAITING_PAYMENT', 'PAID']);
     }
-    const report = (values: number[]) => `p50 ${percentile(values, 0.5).toFixed(0)} ms, p95 ${percentile(values, 0.95).toFixed(0)} ms`;
-    console.info(`placeOrder → AWAITING_PAYMENT: ${report(toAwaiting)}; payOrder → PAID: ${report(toPaid)}`);
-    expect(percentile(toAwaiting, 0.5)).toBeLessThan(500);
-    expect(percentile(toPaid, 0.5)).toBeLessThan(1000);
+    expect(await h.stock(productId)).toEqual({ onHand: 70, reserved: 0 });
+    const { rows } = await h.sql.products.query('select status from products.stock_reservations where order_id = any($1::uuid[])', [
+      paid.map(({ orderId }) => orderId),
+    ]);
+    expect(rows).toEqual(paid.map(() => ({ status: 'COMMITTED' })));
   });
 });
 
