@@ -144,9 +144,12 @@ afterAll(async () => {
   redis.disconnect();
 });
 
+/** How long to wait for something asynchronous before failing: generous, it never decides a pass. */
+const PATIENCE = { timeout: 10_000, interval: 20 };
+
 /** Reads `id` through `gateway` until that gateway answers it from its first level. */
 async function warm(gateway: typeof gatewayA, id: string) {
-  await vi.waitFor(async () => expect((await call(gateway.url, PRODUCT, { id })).cache).toBe('HIT-L1'), { timeout: 5000, interval: 20 });
+  await vi.waitFor(async () => expect((await call(gateway.url, PRODUCT, { id })).cache).toBe('HIT-L1'), PATIENCE);
 }
 
 describe('hits', () => {
@@ -258,13 +261,14 @@ describe('hits', () => {
 });
 
 describe('exact invalidation', () => {
-  it('shows an updateProduct at once and keeps an unrelated product cached', async () => {
+  it('shows an updateProduct at once on the gateway that made it, on another once the purge message arrives, and keeps an unrelated product cached', async () => {
     const changed = await createProduct('Old name');
     const unrelated = await createProduct('Unrelated');
     await warm(gatewayA, changed);
     await warm(gatewayA, unrelated);
     await warm(gatewayB, changed);
     await call(gatewayA.url, LIST);
+    const heardByB = await pubsubInvalidations(gatewayB);
 
     const update = await call(
       gatewayA.url,
@@ -274,15 +278,34 @@ describe('exact invalidation', () => {
     );
     expect(update.json.data.updateProduct.name).toBe('New name');
 
-    for (const gateway of [gatewayA, gatewayB]) {
-      const read = await call(gateway.url, PRODUCT, { id: changed });
-      expect(read.json.data.product.name).toBe('New name');
-      expect(read.cache).not.toBe('HIT-L1');
-    }
+    // The gateway that carried the write purged Redis and its own first level before answering it.
+    const onWriter = await call(gatewayA.url, PRODUCT, { id: changed });
+    expect(onWriter.json.data.product.name).toBe('New name');
+    expect(onWriter.cache).not.toBe('HIT-L1');
+    // Another gateway's first level drops the entry when the purge's pub/sub message reaches it
+    // (the bound the README states); from then on it answers the new value.
+    await vi.waitFor(async () => expect(await pubsubInvalidations(gatewayB)).toBeGreaterThan(heardByB), PATIENCE);
+    const onOther = await call(gatewayB.url, PRODUCT, { id: changed });
+    expect(onOther.json.data.product.name).toBe('New name');
+    expect(onOther.cache).not.toBe('HIT-L1');
     expect((await call(gatewayA.url, PRODUCT, { id: unrelated })).cache).toBe('HIT-L1');
     // A list whose members may have changed is purged with it.
     const list = await call(gatewayA.url, LIST);
     expect(list.json.data.products.edges.map((edge: any) => edge.node.name)).toContain('New name');
+  });
+
+  it('with CACHE_L1=off shows a write through one gateway at once on every other: each hit is read from Redis, purged before the write answered', async () => {
+    const withoutL1 = await startGateway({ ...gatewayEnv, CACHE_L1: 'off' });
+    try {
+      const id = await createProduct('Shared-shelf vase');
+      expect((await call(withoutL1.url, PRODUCT, { id })).cache).toBe('MISS');
+      expect((await call(withoutL1.url, PRODUCT, { id })).cache).toBe('HIT-L2');
+      await call(gatewayA.url, 'mutation($id: ID!) { updateProduct(id: $id, input: { name: "Renamed vase" }) { name } }', { id }, adminToken);
+      const read = await call(withoutL1.url, PRODUCT, { id });
+      expect(read).toMatchObject({ cache: 'MISS', json: { data: { product: { name: 'Renamed vase' } } } });
+    } finally {
+      await withoutL1.close();
+    }
   });
 
   it('shows a restockProduct at once, even when the mutation does not select the id', async () => {
@@ -320,7 +343,7 @@ describe('exact invalidation', () => {
     expect(await invalidator.invalidateEntities([entityTag('Product', reserved)])).toBeGreaterThanOrEqual(1);
 
     // Gateway B learns of it only through pub/sub: its first level drops the entry.
-    await vi.waitFor(async () => expect(await pubsubInvalidations(gatewayB)).toBeGreaterThan(heard), { timeout: 2000, interval: 10 });
+    await vi.waitFor(async () => expect(await pubsubInvalidations(gatewayB)).toBeGreaterThan(heard), PATIENCE);
     for (const gateway of [gatewayB, gatewayA]) {
       const read = await call(gateway.url, PRODUCT, { id: reserved });
       expect(read.json.data.product.stock).toBe(7);
@@ -377,37 +400,48 @@ describe('single-flight', () => {
 });
 
 describe('stale-while-revalidate', () => {
-  it('answers an expired entry stale once, revalidates it in the background once, then serves the new value', async () => {
+  it('answers an expired entry stale, revalidates it in the background once, then serves the new value', async () => {
     const id = await createProduct('Slowly selling stool', 10);
     const query = 'query StaleStock($id: ID!) { product(id: $id) { stock } }';
     expect((await call(gatewayA.url, query, { id })).cache).toBe('MISS');
     // A change nobody purges (a writer not yet wired to invalidateEntities): only time reveals it.
     await reserveStock(productsDb, { orderId: randomUUID(), version: 1, items: [{ productId: id, quantity: 4 }] });
     const executionsBefore = await executions(gatewayA, 'StaleStock');
-    // Until the revalidation lands and the entry is fresh again, with `stock`.
-    const revalidatedTo = (stock: number) =>
+    // stock has max-age 5: past it, the entry may be served stale for up to 5 s more. Asked until
+    // it is (fresh hits before that), which sets off its revalidation.
+    const expired = () =>
       vi.waitFor(
         async () => {
-          const fresh = await call(gatewayA.url, query, { id });
-          expect(fresh.cache).toBe('HIT-L1');
-          expect(fresh.json.data.product.stock).toBe(stock);
+          const answer = await call(gatewayA.url, query, { id });
+          expect(answer.cache).toBe('STALE');
+          return answer;
         },
-        { timeout: 3000, interval: 20 },
+        { timeout: 15_000, interval: 20 },
       );
+    // Until the revalidation lands and the entry is fresh again, with `stock`. Meanwhile every
+    // answer is the stale one, never a miss: a miss would mean no revalidation came in time.
+    const revalidatedTo = async (stock: number) => {
+      const seen: (string | null)[] = [];
+      await vi.waitFor(async () => {
+        const answer = await call(gatewayA.url, query, { id });
+        seen.push(answer.cache);
+        expect(answer.cache).toBe('HIT-L1');
+        expect(answer.json.data.product.stock).toBe(stock);
+      }, PATIENCE);
+      expect(seen.filter((cache) => cache !== 'STALE' && cache !== 'HIT-L1')).toEqual([]);
+    };
 
-    // stock has max-age 5: past it, the entry may be served stale for up to 5 s more.
-    await new Promise((resolve) => setTimeout(resolve, 5200));
+    expect((await expired()).json.data.product.stock).toBe(10);
     const answers = await Promise.all(Array.from({ length: 5 }, () => call(gatewayA.url, query, { id })));
     // Those before the revalidation landed get the old value, marked STALE; any after it, the new one.
-    expect(answers.some((answer) => answer.cache === 'STALE')).toBe(true);
     for (const answer of answers) expect(answer.json.data.product.stock).toBe(answer.cache === 'STALE' ? 10 : 6);
     await revalidatedTo(6);
     expect((await executions(gatewayA, 'StaleStock')) - executionsBefore).toBe(1);
 
-    // The next expiry is revalidated as promptly: the finished revalidation handed its claim back.
+    // The next expiry is revalidated too: the finished revalidation handed its claim back. Kept,
+    // the claim (10 s) would outlast the entry's stale window (5 s) and the entry would end as a miss.
     await reserveStock(productsDb, { orderId: randomUUID(), version: 1, items: [{ productId: id, quantity: 1 }] });
-    await new Promise((resolve) => setTimeout(resolve, 5200));
-    expect((await call(gatewayA.url, query, { id })).cache).toBe('STALE');
+    expect((await expired()).json.data.product.stock).toBe(6);
     await revalidatedTo(5);
   });
 });
