@@ -25,8 +25,10 @@ export interface RunningPlatform {
   children: Map<ProcessName, ChildProcess>;
   /** Resolves when every process answers GET /health, rejects if one exits first. */
   healthy(timeoutMs?: number): Promise<void>;
-  /** SIGTERM to all, SIGKILL after `graceMs`; resolves when all have exited. */
+  /** Asks every process to drain (closes its IPC channel), SIGKILL after `graceMs`; resolves when all have exited. */
   stop(graceMs?: number): Promise<void>;
+  /** SIGKILL to every process still running: what a second Ctrl-C asks for. */
+  kill(): void;
   /** Resolves with the first process to exit on its own. */
   firstExit: Promise<{ name: ProcessName; code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -52,7 +54,10 @@ export function serviceUrlEnv(ports: Record<ProcessName, number>): Record<string
 
 /**
  * Starts every process as a child running its TypeScript entry point through tsx.
- * `stdio: 'inherit'` for a person's terminal; 'ignore' or 'pipe' for tests.
+ * `stdio: 'inherit'` for a person's terminal; 'ignore' or 'pipe' for tests. Each child has an IPC
+ * channel to this process: closing it asks the child to drain (`onShutdown` in
+ * packages/common/src/main.ts), and it closes by itself when this process dies, however it dies,
+ * so no child outlives the process that started it.
  */
 export function startPlatform(env: NodeJS.ProcessEnv, stdio: 'inherit' | 'ignore' | 'pipe' = 'inherit'): RunningPlatform {
   const ports = portsOf(env);
@@ -64,7 +69,7 @@ export function startPlatform(env: NodeJS.ProcessEnv, stdio: 'inherit' | 'ignore
     const child = spawn(process.execPath, ['--import', 'tsx', 'entry' in spec ? spec.entry : 'src/index.ts'], {
       cwd: `${root}/${spec.dir}`,
       env: childEnv,
-      stdio,
+      stdio: [stdio, stdio, stdio, 'ipc'],
     });
     children.set(spec.name, child);
     exits.push(
@@ -99,11 +104,19 @@ export function startPlatform(env: NodeJS.ProcessEnv, stdio: 'inherit' | 'ignore
     },
     async stop(graceMs = 10_000) {
       stopping = true;
-      const alive = [...children.values()].filter((child) => child.exitCode === null && child.signalCode === null);
-      for (const child of alive) child.kill('SIGTERM');
+      const alive = [...children.values()].filter(isRunning);
+      // Not a signal: a child that already got the terminal's Ctrl-C keeps draining instead of
+      // taking this for a second signal.
+      for (const child of alive) if (child.connected) child.disconnect();
       const killer = setTimeout(() => alive.forEach((child) => child.kill('SIGKILL')), graceMs);
-      await Promise.all(alive.map((child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)))));
+      await Promise.all(alive.map((child) => new Promise((resolve) => (isRunning(child) ? child.once('exit', resolve) : resolve(undefined)))));
       clearTimeout(killer);
+    },
+    kill() {
+      stopping = true;
+      for (const child of children.values()) if (isRunning(child)) child.kill('SIGKILL');
     },
   };
 }
+
+const isRunning = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;

@@ -2,26 +2,59 @@ import { createLogger, runMain } from '@shopgraph/common';
 import { portsOf, startPlatform } from './platform.js';
 import { setupPlatform } from './setup.js';
 
-/** `npm start`: set up, then run every process in the foreground; Ctrl-C stops them all. */
+/** The signals that stop the platform: Ctrl-C, `kill`, a closed terminal. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/**
+ * How long a repeat of the first signal counts as the same request. npm hands its child every
+ * SIGINT and SIGTERM it gets (@npmcli/run-script's signal-manager), so a Ctrl-C reaches this
+ * process twice: once from the terminal, once through npm (npm/cli#5021).
+ */
+const SAME_REQUEST_MS = 1000;
+/** How often the parent is looked for: if it died without a signal to pass on, nobody else will stop us. */
+const PARENT_CHECK_MS = 500;
+
+/**
+ * `npm start`: set up, then run every process in the foreground. SIGINT, SIGTERM or SIGHUP (to
+ * npm, which `exec`s this process, or to this process) drains every process, and so does the
+ * death of npm; a second signal kills them all at once. The children stop with this process
+ * however it ends: each watches its IPC channel to it (scripts/platform.ts).
+ */
 runMain(async () => {
   await setupPlatform();
   const logger = createLogger('start');
   const platform = startPlatform(process.env);
-  let stopping = false;
-  const stop = (code: number) => {
-    if (stopping) return;
-    stopping = true;
+  for (const [name, child] of platform.children) {
+    child.once('exit', (code, signal) => logger.info({ process: name, pid: child.pid, code, signal }, `${name} exited`));
+  }
+
+  let stopping: { signal: NodeJS.Signals | undefined; at: number } | undefined;
+  const stop = (code: number, signal?: NodeJS.Signals) => {
+    if (stopping) {
+      if (signal === undefined || (signal === stopping.signal && Date.now() - stopping.at < SAME_REQUEST_MS)) return;
+      logger.warn({ signal }, 'second signal: killing every process');
+      platform.kill();
+      process.exit(1);
+    }
+    stopping = { signal, at: Date.now() };
+    logger.info({ signal }, 'stopping the platform: every process drains (a second signal kills them)');
     platform.stop().then(() => process.exit(code));
   };
-  // The terminal sends Ctrl-C to the children too; we wait for them to finish draining.
-  process.on('SIGINT', () => stop(0));
-  process.on('SIGTERM', () => stop(0));
+  for (const signal of STOP_SIGNALS) process.on(signal, () => stop(0, signal));
+
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid === parent) return;
+    if (!stopping) logger.info({ parent }, 'the process that started the platform is gone');
+    stop(0);
+  }, PARENT_CHECK_MS).unref();
+
   platform.firstExit.then(({ name, code, signal }) => {
     if (stopping) return;
     logger.error({ process: name, code, signal }, `${name} stopped unexpectedly: stopping the platform`);
     stop(1);
   });
   await platform.healthy();
+  if (stopping) return;
   const ports = portsOf(process.env);
   logger.info(
     {
