@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { testRedisUrl } from '@shopgraph/testing';
+import { testRedisUrl, waitFor } from '@shopgraph/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, startTestGraph, type TestGraph } from '../test-graph.js';
@@ -63,6 +63,33 @@ describe('automatic persisted queries', () => {
       expect(await (await post(second.url, hashOnly)).json()).toEqual({ data: { whoami: null } });
     } finally {
       await Promise.all([first.close(), second.close()]);
+    }
+  });
+
+  it('forgets a registered operation after APQ_TTL_S: Redis expires it, and the hash alone is then unknown', async () => {
+    const query = `query Expiring${randomUUID().replaceAll('-', '')} { whoami { id } }`;
+    const hashOnly = { extensions: { persistedQuery: { version: 1, sha256Hash: sha256(query) } } };
+    const apqPrefix = `${prefix}apq-ttl:`;
+    const gateway = await gatewayWith({ APQ_REDIS_PREFIX: apqPrefix, APQ_TTL_S: '1' });
+    const redis = new Redis(testRedisUrl);
+    try {
+      expect(await (await post(gateway.url, { query, ...hashOnly })).json()).toEqual({ data: { whoami: null } });
+      const [key, ...others] = await redis.keys(`${apqPrefix}*`);
+      expect(others).toEqual([]);
+      const ttlMs = await redis.pttl(key!);
+      expect(ttlMs).toBeGreaterThan(0);
+      expect(ttlMs).toBeLessThanOrEqual(1000);
+      expect(await (await post(gateway.url, hashOnly)).json()).toEqual({ data: { whoami: null } });
+
+      // Redis's clock, not the test's, decides when the entry is gone.
+      await waitFor(async () => (await redis.exists(key!)) === 0, { what: 'Redis to expire the persisted query' });
+      expect(await (await post(gateway.url, hashOnly)).json()).toMatchObject({ errors: [{ extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] });
+      // Registered again, it runs by hash again.
+      expect(await (await post(gateway.url, { query, ...hashOnly })).json()).toEqual({ data: { whoami: null } });
+      expect(await (await post(gateway.url, hashOnly)).json()).toEqual({ data: { whoami: null } });
+    } finally {
+      redis.disconnect();
+      await gateway.close();
     }
   });
 });
