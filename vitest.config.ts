@@ -18,7 +18,7 @@ export default defineConfig({
         resolve,
         test: {
           name: 'services',
-          include: ['{packages,subgraphs,gateway,workers,schema,payment-provider,deploy,bench}/**/*.test.ts'],
+          include: ['{packages,subgraphs,gateway,workers,schema,payment-provider,deploy,bench,scripts}/**/*.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['./packages/testing/src/global-setup.ts'],
           testTimeout: 30_000,
@@ -31,7 +31,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['e2e/**/*.e2e.test.ts', 'web/e2e/**/*.e2e.test.ts'],
           exclude: ['**/node_modules/**', 'e2e/security/**'],
-          globalSetup: ['./e2e/global-setup.ts'],
+          globalSetup: ['./web/e2e/global-setup.ts', './e2e/global-setup.ts'],
           // One platform serves every file: a file that counts SQL statements or catalog rows
           // must not run while another one shops.
           fileParallelism: false,
