@@ -11,7 +11,7 @@ type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
 
 export interface SignedDataSourceOptions {
-  /** The subgraph's name in the supergraph, for logs. */
+  /** The subgraph's name in the supergraph: the audience of its signatures, and for logs. */
   name: string;
   gatewaySecret: string;
   /** Where the calls go: replica choice, deadline, retries and health live there. */
@@ -32,21 +32,20 @@ interface CallContext {
  */
 const callContext = new AsyncLocalStorage<CallContext>();
 
-/** Sends through the upstream, signing the exact body bytes with the viewer of the call for each attempt. */
-function signedFetch({ gatewaySecret, upstream }: SignedDataSourceOptions): Fetcher {
+/** Sends through the upstream, signing each attempt for its method, URL, subgraph, exact body bytes and viewer. */
+function signedFetch({ name, gatewaySecret, upstream }: SignedDataSourceOptions): Fetcher {
   return async (_url, init = {}) => {
     const call = callContext.getStore() ?? { viewer: null, idempotent: false };
     // The body is sent exactly as signed: a subgraph checks the signature over the bytes it receives.
     const body = init.body === undefined ? '' : init.body.toString();
     return upstream.fetch(
       { body, viewerKey: encodeViewer(call.viewer), ...(call.clientIp ? { clientKey: call.clientIp } : {}), idempotent: call.idempotent },
-      (url, signal) =>
-        fetch(url, {
-          method: init.method ?? 'POST',
-          headers: { ...init.headers, ...signRequest(gatewaySecret, body, call.viewer) },
-          body,
-          signal,
-        }),
+      (url, signal) => {
+        const method = init.method ?? 'POST';
+        // Signed per attempt: a retry goes to another replica's URL and needs a nonce of its own.
+        const signature = signRequest(gatewaySecret, { method, url, audience: name, body }, call.viewer);
+        return fetch(url, { method, headers: { ...init.headers, ...signature }, body, signal });
+      },
     );
   };
 }

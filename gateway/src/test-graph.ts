@@ -9,7 +9,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { expressMiddleware } from '@as-integrations/express5';
 import { createLogger, createServiceApp, jsonBody, listen, type Viewer } from '@shopgraph/common';
 import { createSubgraphServer, requireGatewaySignature, type RequestBase, type RunningServer } from '@shopgraph/common/subgraph';
-import { TEST_GATEWAY_SECRET, TEST_JWT_SECRET } from '@shopgraph/testing';
+import { createTestNonceStore, TEST_GATEWAY_SECRET, TEST_JWT_SECRET } from '@shopgraph/testing';
 import type { Express } from 'express';
 import { GraphQLError, GraphQLScalarType, parse, type DocumentNode } from 'graphql';
 import { loadConfig } from './env.js';
@@ -91,6 +91,7 @@ const inventoryResolvers = {
 async function startInventory(): Promise<RunningServer> {
   const logger = createLogger('legacy-inventory', 'silent');
   const { app, registry } = createServiceApp({ service: 'legacy-inventory', logger, checks: {} });
+  const nonces = createTestNonceStore();
   const httpServer = createServer(app);
   const apollo = new ApolloServer<{ viewer: Viewer | null }>({
     schema: buildSubgraphSchema({ typeDefs: parse(inventorySdl), resolvers: inventoryResolvers as never }),
@@ -104,7 +105,7 @@ async function startInventory(): Promise<RunningServer> {
   app.use(
     '/graphql',
     jsonBody(),
-    requireGatewaySignature(TEST_GATEWAY_SECRET),
+    requireGatewaySignature({ secret: TEST_GATEWAY_SECRET, audience: 'legacy-inventory', nonces }),
     expressMiddleware(apollo, { context: async ({ res }) => ({ viewer: (res.locals.viewer as Viewer | null) ?? null }) }),
   );
   return {
@@ -114,6 +115,7 @@ async function startInventory(): Promise<RunningServer> {
     async close() {
       await apollo.stop();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await nonces.close();
     },
   };
 }
@@ -142,15 +144,18 @@ export function composeSupergraph(subgraphs: { name: string; url: string; typeDe
 export async function startTestGraph(): Promise<TestGraph> {
   let endHanging!: () => void;
   const hanging = new Promise<void>((resolve) => (endHanging = resolve));
+  const nonces = createTestNonceStore();
   const users = await createSubgraphServer<RequestBase>({
     name: 'users',
     typeDefs: parse(usersSdl(true)),
     resolvers: usersResolvers(hanging) as never,
     logger: createLogger('users', 'silent'),
     gatewaySecret: TEST_GATEWAY_SECRET,
+    nonces,
     production: false,
     checks: {},
     context: (base) => base,
+    onClose: () => nonces.close(),
   });
   const inventory = await startInventory();
   const usersUrl = await users.listen(0, '127.0.0.1');

@@ -21,7 +21,9 @@ const gateway = new ApolloGateway({
       url: process.env[`${name.toUpperCase()}_URL`] ?? url,
       fetcher: async (target, init = {}) => {
         const body = init.body === undefined ? '' : init.body.toString();
-        return fetch(target, { method: init.method ?? 'POST', headers: { ...init.headers, ...signRequest(secret, body, null) }, body });
+        const method = init.method ?? 'POST';
+        const signature = signRequest(secret, { method, url: target, audience: name, body }, null);
+        return fetch(target, { method, headers: { ...init.headers, ...signature }, body });
       },
     }),
 });

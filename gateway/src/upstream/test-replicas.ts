@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, listen } from '@shopgraph/common';
 import { createSubgraphServer, type RequestBase, type RunningServer } from '@shopgraph/common/subgraph';
-import { TEST_GATEWAY_SECRET, TEST_JWT_SECRET } from '@shopgraph/testing';
+import { createTestNonceStore, TEST_GATEWAY_SECRET, TEST_JWT_SECRET } from '@shopgraph/testing';
 import { parse } from 'graphql';
 import { composeSupergraph, UNREACHABLE_URL } from '../test-graph.js';
 
@@ -84,6 +84,7 @@ export async function startCatalogReplica(name: string, at?: ListenAt): Promise<
   const release = () => {
     for (const answer of waiting.splice(0)) answer();
   };
+  const nonces = createTestNonceStore();
   const running = await createSubgraphServer<RequestBase>({
     name: 'catalog',
     typeDefs: parse(catalogSdl),
@@ -101,9 +102,11 @@ export async function startCatalogReplica(name: string, at?: ListenAt): Promise<
     } as never,
     logger,
     gatewaySecret: TEST_GATEWAY_SECRET,
+    nonces,
     production: false,
     checks: {},
     context: (base) => base,
+    onClose: () => nonces.close(),
   });
   countGraphQLRequests(running.httpServer, () => state.hits++);
   const controls = await killable(running, at);
@@ -125,6 +128,7 @@ export async function startCatalogReplica(name: string, at?: ListenAt): Promise<
 }
 
 export async function startReviews(): Promise<Pick<TestReplica, 'url' | 'kill' | 'restart' | 'close'>> {
+  const nonces = createTestNonceStore();
   const running = await createSubgraphServer<RequestBase>({
     name: 'reviews',
     typeDefs: parse(reviewsSdl),
@@ -134,9 +138,11 @@ export async function startReviews(): Promise<Pick<TestReplica, 'url' | 'kill' |
     } as never,
     logger,
     gatewaySecret: TEST_GATEWAY_SECRET,
+    nonces,
     production: false,
     checks: {},
     context: (base) => base,
+    onClose: () => nonces.close(),
   });
   return { ...(await killable(running)), close: () => running.close() };
 }

@@ -14,8 +14,10 @@ import { Registry } from 'prom-client';
 import { createDb, prepareSubgraphDatabase, type Db, type SubgraphName } from './db.js';
 import { ErrorCode } from './errors.js';
 import { createServiceApp, errorHandler, jsonBody, listen, type ReadinessCheck } from './http.js';
-import { verifySignedRequest } from './internal-auth.js';
+import { createRedisNonceStore, verifySignedRequest, type NonceStore } from './internal-auth.js';
 import type { Logger } from './logger.js';
+import { refuseNulCharacters } from './text-input.js';
+import { createRedisClient } from './redis.js';
 import type { Viewer } from './viewer.js';
 
 export type { GraphQLResolverMap };
@@ -28,11 +30,14 @@ export interface RequestBase {
 }
 
 export interface SubgraphServerOptions<Context extends object> {
+  /** The subgraph's name in the supergraph: the audience the gateway's signatures must name. */
   name: string;
   typeDefs: DocumentNode;
   resolvers: GraphQLResolverMap<Context>;
   logger: Logger;
   gatewaySecret: string;
+  /** Where the nonces of accepted signatures are remembered (shared by every replica). */
+  nonces: NonceStore;
   production: boolean;
   checks: Record<string, ReadinessCheck>;
   registry?: Registry;
@@ -73,17 +78,44 @@ export function maskUnexpectedErrors(logger: Logger) {
   };
 }
 
-/** Refuses any request the gateway did not sign (401), so identities cannot be forged. */
-export function requireGatewaySignature(secret: string) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const check = verifySignedRequest(secret, req.headers, req.rawBody ?? '');
-    if (!check.ok) {
-      req.log.warn({ reason: check.reason }, 'refused a request not signed by the gateway');
-      res.status(401).json({
-        errors: [{ message: 'Subgraphs answer only the gateway.', extensions: { code: ErrorCode.UNAUTHENTICATED } }],
-      });
+export interface GatewaySignatureOptions {
+  secret: string;
+  /** This subgraph's name in the supergraph: a request signed for another subgraph is refused. */
+  audience: string;
+  nonces: NonceStore;
+}
+
+/** The code of a 503 from a subgraph whose nonce store (Redis) does not answer. */
+export const NONCE_STORE_UNAVAILABLE = 'NONCE_STORE_UNAVAILABLE';
+
+const refusal = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
+
+/**
+ * Serves only a request the gateway signed for exactly this one: POST, to this path and query
+ * string, for this subgraph, with this body, within the skew, and never seen before (its nonce is
+ * claimed in `nonces`). Anything else is answered 401 UNAUTHENTICATED and logged with the reason,
+ * so identities cannot be forged and captured requests cannot be replayed. When the nonce store
+ * cannot answer, the request is refused too (503: this replica cannot serve, another may).
+ */
+export function requireGatewaySignature({ secret, audience, nonces }: GatewaySignatureOptions) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const refuse = (reason: string) => {
+      req.log.warn({ reason, method: req.method, url: req.originalUrl }, 'refused a request not signed by the gateway for it');
+      res.status(401).json(refusal('Subgraphs answer only the gateway.', ErrorCode.UNAUTHENTICATED));
+    };
+    // The gateway only ever POSTs; a GET could carry a captured signature past Apollo's own rules.
+    if (req.method !== 'POST') return refuse(`method ${req.method}: subgraphs accept only POST`);
+    const check = verifySignedRequest(secret, { method: req.method, url: req.originalUrl, audience, body: req.rawBody ?? '' }, req.headers);
+    if (!check.ok) return refuse(check.reason);
+    let firstUse: boolean;
+    try {
+      firstUse = await nonces.claim(check.nonce, check.nonceTtlMs);
+    } catch (error) {
+      req.log.error({ err: error }, 'refused a request: its nonce could not be checked for replay (Redis unreachable)');
+      res.status(503).json(refusal('Cannot check the request for replay: the nonce store is unreachable.', NONCE_STORE_UNAVAILABLE));
       return;
     }
+    if (!firstUse) return refuse('replayed request: its nonce was already used');
     res.locals.viewer = check.viewer;
     next();
   };
@@ -128,18 +160,22 @@ export async function createSubgraphServer<Context extends RequestBase>(
       // Inline traces are for Apollo's hosted studio; this platform exports its own metrics.
       ApolloServerPluginInlineTraceDisabled(),
       requestLogger(options.logger) as ApolloServerPlugin<Context>,
+      refuseNulCharacters<Context>(),
     ],
   });
   await apollo.start();
-  app.use(
+  const signedByGateway = requireGatewaySignature({ secret: options.gatewaySecret, audience: options.name, nonces: options.nonces });
+  // POST only reaches Apollo: its GET queries are never served here, whatever they carry.
+  app.post(
     '/graphql',
     jsonBody(),
-    requireGatewaySignature(options.gatewaySecret),
+    signedByGateway,
     expressMiddleware(apollo, {
       context: async ({ req, res }) =>
         options.context({ viewer: (res.locals.viewer as Viewer | null) ?? null, requestId: String(req.id), logger: req.log }),
     }),
   );
+  app.all('/graphql', signedByGateway);
   app.use(errorHandler(options.logger));
 
   return {
@@ -171,6 +207,8 @@ export function subgraphFiles(moduleUrl: string): { typeDefs: DocumentNode; migr
 /** The part of a subgraph's configuration that starting it needs. */
 export interface SubgraphStartConfig {
   databaseUrl: string;
+  /** Remembers the nonces of the gateway's signatures, shared by every replica. */
+  redisUrl: string;
   gatewaySecret: string;
   nodeEnv: string;
 }
@@ -196,11 +234,21 @@ export async function serveSubgraph<Context extends RequestBase>(options: ServeS
   const { name, config, logger } = options;
   const registry = new Registry();
   const db = createDb({ url: config.databaseUrl, subgraph: name, logger, registry });
+  // Fails a command within a second while Redis is away (the request is refused, never left
+  // waiting) and reconnects in the background.
+  const redis = createRedisClient(config.redisUrl, { connectionName: `shopgraph:${name}:signature-nonces`, maxRetriesPerRequest: 1, commandTimeout: 1000 });
+  redis.on('error', (error) => logger.warn({ err: error }, 'Redis (signature nonces) unreachable: gateway requests are refused'));
+  const release = async () => {
+    await db.$client.end();
+    redis.disconnect();
+  };
   try {
-    await prepareSubgraphDatabase(config.databaseUrl, db, name, options.migrationsFolder);
+    // Production runs on a database an operator created (`npm run setup -- --create-database`);
+    // a missing one is a typo to report, not a new shop to start.
+    await prepareSubgraphDatabase(config.databaseUrl, db, name, options.migrationsFolder, { createDatabase: config.nodeEnv !== 'production' });
     await options.prepare?.(db);
   } catch (error) {
-    await db.$client.end();
+    await release();
     throw error;
   }
   return createSubgraphServer<Context>({
@@ -210,9 +258,10 @@ export async function serveSubgraph<Context extends RequestBase>(options: ServeS
     logger,
     registry,
     gatewaySecret: config.gatewaySecret,
+    nonces: createRedisNonceStore(redis),
     production: config.nodeEnv === 'production',
-    checks: { postgres: () => db.execute('select 1') },
+    checks: { postgres: () => db.execute('select 1'), redis: () => redis.ping() },
     context: (base) => options.context(db, base),
-    onClose: () => db.$client.end(),
+    onClose: release,
   });
 }

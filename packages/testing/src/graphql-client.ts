@@ -11,20 +11,32 @@ export interface GraphQLResponse<Data = Record<string, any>> {
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
 }
 
-/** Posts an operation to a subgraph as the gateway would: signed, with the viewer's identity. */
+/** A subgraph as the gateway calls it: its GraphQL URL and its name in the supergraph, the audience of its signatures. */
+export interface SubgraphTarget {
+  url: string;
+  name: string;
+}
+
+/** A POST to `target` signed exactly as the gateway signs one: what an attacker who captured it would hold. */
+export function signedSubgraphPost(
+  target: SubgraphTarget,
+  body: string,
+  viewer: Viewer | null = null,
+  secret = TEST_GATEWAY_SECRET,
+): { method: 'POST'; headers: Record<string, string>; body: string } {
+  const signature = signRequest(secret, { method: 'POST', url: target.url, audience: target.name, body }, viewer);
+  return { method: 'POST', headers: { 'content-type': 'application/json', ...signature }, body };
+}
+
+/** Posts an operation to a subgraph as the gateway would: signed for it, with the viewer's identity. */
 export async function subgraphRequest<Data = Record<string, any>>(
-  url: string,
+  target: SubgraphTarget,
   query: string,
   variables: Record<string, unknown> = {},
   viewer: Viewer | null = null,
   secret = TEST_GATEWAY_SECRET,
 ): Promise<GraphQLResponse<Data>> {
-  const body = JSON.stringify({ query, variables });
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...signRequest(secret, body, viewer) },
-    body,
-  });
+  const response = await fetch(target.url, signedSubgraphPost(target, JSON.stringify({ query, variables }), viewer, secret));
   return { status: response.status, ...((await response.json()) as object) };
 }
 

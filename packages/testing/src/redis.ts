@@ -1,4 +1,5 @@
-import { createRedisClient } from '@shopgraph/common';
+import { randomBytes } from 'node:crypto';
+import { createRedisClient, createRedisNonceStore, type NonceStore } from '@shopgraph/common';
 import { Cluster, type Redis } from 'ioredis';
 
 /** The Redis tests run against; every test uses its own key prefix on it. */
@@ -32,4 +33,21 @@ async function mastersOf(cluster: Cluster): Promise<Redis[]> {
     cluster.once('end', () => reject(new Error('the cluster did not answer')));
   });
   return cluster.nodes('master');
+}
+
+/**
+ * A nonce store for a subgraph server a test builds itself (`createSubgraphServer`): real Redis,
+ * under a prefix of its own that `close()` empties before it disconnects.
+ */
+export function createTestNonceStore(redisUrl = testRedisUrl): NonceStore & { prefix: string; close(): Promise<void> } {
+  const prefix = `sg:test-nonce:${randomBytes(6).toString('hex')}:`;
+  const redis = createRedisClient(redisUrl);
+  return {
+    ...createRedisNonceStore(redis, prefix),
+    prefix,
+    async close() {
+      await removeKeysWithPrefix(redisUrl, prefix);
+      redis.disconnect();
+    },
+  };
 }

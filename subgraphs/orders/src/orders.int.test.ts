@@ -40,7 +40,7 @@ let config: OrdersConfig;
 let server: RunningServer;
 let url: string;
 const gql = (query: string, variables: Record<string, unknown> = {}, viewer: Viewer | null = null) =>
-  subgraphRequest(url, query, variables, viewer);
+  subgraphRequest({ url, name: 'orders' }, query, variables, viewer);
 
 /** Counts the SQL statements one operation sends to Postgres. */
 async function statementsFor(run: () => Promise<unknown>): Promise<number> {

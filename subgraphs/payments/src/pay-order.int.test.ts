@@ -53,7 +53,7 @@ let url: string;
 let db: Db;
 
 const pay = (viewer: Viewer | null, orderId: string, key: string, card: string = CARDS.succeeds) =>
-  subgraphRequest(url, PAY, { orderId, key, card }, viewer);
+  subgraphRequest({ url, name: 'payments' }, PAY, { orderId, key, card }, viewer);
 
 /** An order that reached AWAITING_PAYMENT, as the reserve-stock processor records it. */
 async function payableOrder(owner: Viewer, amount = 4430): Promise<string> {
@@ -130,7 +130,7 @@ describe('payOrder', () => {
   it('lets the owner see the payment it started', async () => {
     const orderId = await payableOrder(alice);
     const started = await pay(alice, orderId, 'visible');
-    const seen = await subgraphRequest(url, PAYMENT, { id: started.data!.payOrder.id }, alice);
+    const seen = await subgraphRequest({ url, name: 'payments' }, PAYMENT, { id: started.data!.payOrder.id }, alice);
     expect(seen.data!.payment).toEqual({ id: started.data!.payOrder.id, status: 'PROCESSING' });
   });
 
@@ -250,7 +250,7 @@ describe('payOrder', () => {
     const byAdmin = await pay(admin, orderId, 'admin-pays');
     expect(byAdmin.errors).toBeUndefined();
     // The payment is the owner's: they see it, and the admin's key lives among the owner's keys.
-    const seen = await subgraphRequest(url, PAYMENT, { id: byAdmin.data!.payOrder.id }, alice);
+    const seen = await subgraphRequest({ url, name: 'payments' }, PAYMENT, { id: byAdmin.data!.payOrder.id }, alice);
     expect(seen.data!.payment.status).toBe('PROCESSING');
     expect((await paymentsOf(orderId))[0]).toMatchObject({ userId: alice.id, idempotencyKey: 'admin-pays' });
   });

@@ -28,7 +28,7 @@ let server: RunningServer;
 let url: string;
 let db: Db;
 const gql = (query: string, variables: Record<string, unknown> = {}, viewer: Viewer | null = null) =>
-  subgraphRequest(url, query, variables, viewer);
+  subgraphRequest({ url, name: 'payments' }, query, variables, viewer);
 
 beforeAll(async () => {
   database = await createTestDatabase();

@@ -1,13 +1,14 @@
 import {
   createTestDatabase,
+  freePort,
   readCounter,
+  signedSubgraphPost,
   subgraphRequest,
-  TEST_GATEWAY_SECRET,
   testEnv,
   type TestDatabase,
 } from '@shopgraph/testing';
-import type { RunningServer } from '@shopgraph/common/subgraph';
-import { signRequest, type Viewer } from '@shopgraph/common';
+import { NONCE_STORE_UNAVAILABLE, type RunningServer } from '@shopgraph/common/subgraph';
+import type { Viewer } from '@shopgraph/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './env.js';
 import { createProductsServer } from './server.js';
@@ -25,7 +26,7 @@ let database: TestDatabase;
 let server: RunningServer;
 let url: string;
 const gql = (query: string, variables: Record<string, unknown> = {}, viewer: Viewer | null = null) =>
-  subgraphRequest(url, query, variables, viewer);
+  subgraphRequest({ url, name: 'products' }, query, variables, viewer);
 
 const createProduct = async (input: Record<string, unknown>) => {
   const result = await gql(CREATE, { input: { price: { amount: 1999, currency: 'EUR' }, stock: 5, ...input } }, admin);
@@ -190,12 +191,33 @@ describe('who may call', () => {
   });
 
   it('refuses a request whose body differs from the signed one', async () => {
-    const signed = signRequest(TEST_GATEWAY_SECRET, JSON.stringify({ query: '{ __typename }' }), customer);
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...signed },
-      body: JSON.stringify({ query: '{ __typename }', variables: {} }),
-    });
+    const signed = signedSubgraphPost({ url, name: 'products' }, JSON.stringify({ query: '{ __typename }' }), customer);
+    const response = await fetch(url, { ...signed, body: JSON.stringify({ query: '{ __typename }', variables: {} }) });
     expect(response.status).toBe(401);
+  });
+
+  it('serves a signed request once: the same one again, or as a GET, is refused', async () => {
+    const captured = signedSubgraphPost({ url, name: 'products' }, JSON.stringify({ query: '{ __typename }' }), customer);
+    expect((await fetch(url, captured)).status).toBe(200);
+    const replayed = await fetch(url, captured);
+    expect(replayed.status).toBe(401);
+    expect(await replayed.json()).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+    const fresh = signedSubgraphPost({ url, name: 'products' }, '', customer);
+    expect((await fetch(`${url}?query=${encodeURIComponent('{ __typename }')}`, { method: 'GET', headers: fresh.headers })).status).toBe(401);
+  });
+
+  it('refuses every request while its Redis (the nonces) does not answer, with 503 and its /ready says so', async () => {
+    const cut = await createProductsServer(loadConfig(testEnv(database.url, { REDIS_URL: `redis://127.0.0.1:${await freePort()}` })));
+    try {
+      const cutUrl = await cut.listen(0, '127.0.0.1');
+      const response = await fetch(cutUrl, signedSubgraphPost({ url: cutUrl, name: 'products' }, JSON.stringify({ query: '{ __typename }' })));
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: NONCE_STORE_UNAVAILABLE } }] });
+      const ready = await fetch(cutUrl.replace('/graphql', '/ready'));
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ checks: { postgres: 'ok', redis: expect.not.stringMatching(/^ok$/) } });
+    } finally {
+      await cut.close();
+    }
   });
 });

@@ -30,7 +30,7 @@ let server: RunningServer;
 let url: string;
 let db: Db;
 const gql = (query: string, variables: Record<string, unknown> = {}, viewer: Viewer | null = null) =>
-  subgraphRequest(url, query, variables, viewer);
+  subgraphRequest({ url, name: 'users' }, query, variables, viewer);
 
 let registered = 0;
 /** Registers a fresh customer and returns the payload and the viewer the gateway would send for it. */

@@ -25,7 +25,7 @@ let url: string;
 let db: Db;
 
 const gql = (query: string, variables: Record<string, unknown>, viewer: Viewer | null) =>
-  subgraphRequest(url, query, variables, viewer);
+  subgraphRequest({ url, name: 'orders' }, query, variables, viewer);
 
 const codeOf = (result: Awaited<ReturnType<typeof gql>>) => result.errors?.[0]?.extensions?.code;
 
