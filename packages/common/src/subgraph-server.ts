@@ -16,7 +16,6 @@ import { ErrorCode } from './errors.js';
 import { createServiceApp, errorHandler, jsonBody, listen, type ReadinessCheck } from './http.js';
 import { createRedisNonceStore, verifySignedRequest, type NonceStore } from './internal-auth.js';
 import type { Logger } from './logger.js';
-import { refuseNulCharacters } from './text-input.js';
 import { createRedisClient } from './redis.js';
 import type { Viewer } from './viewer.js';
 
@@ -160,7 +159,6 @@ export async function createSubgraphServer<Context extends RequestBase>(
       // Inline traces are for Apollo's hosted studio; this platform exports its own metrics.
       ApolloServerPluginInlineTraceDisabled(),
       requestLogger(options.logger) as ApolloServerPlugin<Context>,
-      refuseNulCharacters<Context>(),
     ],
   });
   await apollo.start();
@@ -243,9 +241,7 @@ export async function serveSubgraph<Context extends RequestBase>(options: ServeS
     redis.disconnect();
   };
   try {
-    // Production runs on a database an operator created (`npm run setup -- --create-database`);
-    // a missing one is a typo to report, not a new shop to start.
-    await prepareSubgraphDatabase(config.databaseUrl, db, name, options.migrationsFolder, { createDatabase: config.nodeEnv !== 'production' });
+    await prepareSubgraphDatabase(config.databaseUrl, db, name, options.migrationsFolder);
     await options.prepare?.(db);
   } catch (error) {
     await release();
