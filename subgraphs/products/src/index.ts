@@ -6,7 +6,8 @@ runMain(async () => {
   const config = loadConfig();
   const logger = createLogger('products', config.logLevel);
   for (const warning of config.warnings) logger.warn(warning);
-  await assertDependencies({ postgres: config.databaseUrl });
+  // Redis holds the nonces of the gateway's signatures: without it every request would be refused.
+  await assertDependencies({ postgres: config.databaseUrl, redis: config.redisUrl });
   const server = await createProductsServer(config, logger);
   const url = await server.listen(config.port);
   logger.info({ url }, 'products subgraph ready');
