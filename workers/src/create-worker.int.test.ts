@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createLogger, type RedisClient } from '@shopgraph/common';
 import { closeQueues, createQueueConnection, createQueues, createWorkerConnection, jobIds, type QueueSet } from '@shopgraph/queues';
 import { removeQueueKeys, testQueuePrefix } from '@shopgraph/queues/testing';
-import { testRedisUrl } from '@shopgraph/testing';
+import { testRedisUrl, waitFor } from '@shopgraph/testing';
 import type { Job, Worker } from 'bullmq';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -34,14 +34,9 @@ function startReservationsWorker(processors: ProcessorsOf<'reservations'>, onExh
 }
 
 async function settled(jobId: string): Promise<Job> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    // State first, then the job: read the other way round, the job could predate its result.
-    const state = await queues.reservations.getJobState(jobId);
-    if (state === 'completed' || state === 'failed') return (await queues.reservations.getJob(jobId))!;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${state}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitFor(async () => ['completed', 'failed'].includes(await queues.reservations.getJobState(jobId)), { what: `job ${jobId} to settle` });
+  // State first, then the job: read the other way round, the job could predate its result.
+  return (await queues.reservations.getJob(jobId))!;
 }
 
 const attempts = async (outcome: string) =>
@@ -192,10 +187,16 @@ describe('createWorker', () => {
   it('dead-letters a job name the queue does not have', async () => {
     startReservationsWorker({ 'reserve-stock': async () => {}, 'release-stock': async () => {} });
     const jobId = `unknown-${randomUUID()}`;
-    await queues.reservations.add('charge-payment', { paymentId: randomUUID() }, { ...fastRetries, jobId });
+    const payload = { paymentId: randomUUID() };
+    await queues.reservations.add('charge-payment', payload, { ...fastRetries, jobId });
     const job = await settled(jobId);
     expect(job.attemptsMade).toBe(1);
     expect(job.failedReason).toBe('queue reservations has no job named charge-payment');
-    expect(await queues['dead-letters'].getJob(jobIds.deadLetter('reservations', jobId))).toBeDefined();
+    const deadLetter = await queues['dead-letters'].getJob(jobIds.deadLetter('reservations', jobId));
+    expect(deadLetter).toMatchObject({
+      name: 'charge-payment',
+      data: { queue: 'reservations', name: 'charge-payment', jobId, payload, failedReason: 'queue reservations has no job named charge-payment', attemptsMade: 1 },
+    });
+    expect(await deadLetter!.getState()).toBe('waiting');
   });
 });

@@ -23,13 +23,13 @@ afterAll(async () => {
 });
 
 describe('jobs that exhaust their attempts', () => {
-  it('reserve-stock: the order is REJECTED with a reason instead of hanging in PENDING, and the job is dead-lettered', { timeout: 30_000 }, async () => {
+  it('reserve-stock: the order is REJECTED with a reason instead of hanging in PENDING, and the job is dead-lettered', { timeout: 90_000 }, async () => {
     await h.startWorkers(checkoutWiring, { PRODUCTS_DATABASE_URL: NOWHERE_DATABASE });
     const productId = await h.createProduct(5);
     const customer = newCustomer();
     const placed = await h.placeOrder(customer, [{ productId, quantity: 1 }]);
     const jobId = jobIds.reserveStock(placed.id, 1);
-    await h.waitForJob('reservations', jobId, 'failed', 20_000);
+    await h.waitForJob('reservations', jobId, 'failed', 60_000);
 
     expect((await h.queues.reservations.getJob(jobId))?.attemptsMade).toBe(5);
     expect(await h.order(customer, placed.id)).toMatchObject({ status: 'REJECTED', statusReason: RESERVATION_FAILED_REASON });
@@ -38,7 +38,7 @@ describe('jobs that exhaust their attempts', () => {
     expect(await h.stock(productId)).toEqual({ onHand: 5, reserved: 0 });
   });
 
-  it('charge-payment: the payment is FAILED with processing_error, and the customer can pay again once the provider is back', { timeout: 30_000 }, async () => {
+  it('charge-payment: the payment is FAILED with processing_error, and the customer can pay again once the provider is back', { timeout: 90_000 }, async () => {
     await h.startWorkers(checkoutWiring, { PAYMENT_PROVIDER_URL: NOWHERE_PROVIDER });
     const productId = await h.createProduct(5);
     const customer = newCustomer();
@@ -47,12 +47,25 @@ describe('jobs that exhaust their attempts', () => {
     // payOrder tokenizes through payments' own provider URL; only the workers' charge fails.
     const stuck = await h.payOrder(customer, placed.id, CARDS.succeeds);
     const jobId = jobIds.chargePayment(stuck.id);
-    await h.waitForJob('payments', jobId, 'failed', 20_000);
+    await h.waitForJob('payments', jobId, 'failed', 60_000);
 
     expect((await h.queues.payments.getJob(jobId))?.attemptsMade).toBe(6);
     expect(await h.payment(customer, stuck.id)).toMatchObject({ status: 'FAILED', failureReason: 'processing_error' });
     expect((await h.order(customer, placed.id)).status).toBe('AWAITING_PAYMENT');
-    expect(await h.queues['dead-letters'].getJob(jobIds.deadLetter('payments', jobId))).toBeDefined();
+    const deadLetter = await h.queues['dead-letters'].getJob(jobIds.deadLetter('payments', jobId));
+    expect(deadLetter).toMatchObject({
+      name: 'charge-payment',
+      data: {
+        queue: 'payments',
+        name: 'charge-payment',
+        jobId,
+        payload: { paymentId: stuck.id },
+        attemptsMade: 6,
+        failedReason: expect.stringMatching(/^payment provider unreachable on \/v1\/charges/),
+      },
+    });
+    // Nothing works dead-letters: it waits for an operator.
+    expect(await deadLetter!.getState()).toBe('waiting');
 
     await h.stopWorkers();
     await h.startWorkers();

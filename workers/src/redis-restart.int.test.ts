@@ -4,6 +4,7 @@ import { closeQueues, createQueueConnection, createQueues, createWorkerConnectio
 import { startPrivateRedis, testQueuePrefix, type PrivateRedis } from '@shopgraph/queues/testing';
 import type { Worker } from 'bullmq';
 import { Registry } from 'prom-client';
+import { waitFor } from '@shopgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorker } from './create-worker.js';
 import { createJobMetrics } from './job-metrics.js';
@@ -19,13 +20,8 @@ let queues: QueueSet;
 let worker: Worker;
 const expired: string[] = [];
 
-async function waitForCompleted(jobId: string): Promise<void> {
-  const deadline = Date.now() + 25_000;
-  while ((await queues.expiries.getJobState(jobId)) !== 'completed') {
-    if (Date.now() > deadline) throw new Error(`job ${jobId} was not completed`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const waitForCompleted = (jobId: string) =>
+  waitFor(async () => (await queues.expiries.getJobState(jobId)) === 'completed', { timeoutMs: 25_000, what: `job ${jobId} to complete` });
 
 const addExpiry = async () => {
   const orderId = randomUUID();
@@ -66,9 +62,9 @@ describe('a Redis restart', () => {
     await waitForCompleted(before.jobId);
 
     await redis.kill();
+    await waitFor(() => producer.status !== 'ready', { what: 'the producer to notice that Redis is gone' });
     // The producer keeps the command in its offline queue until Redis answers again.
     const during = addExpiry();
-    await new Promise((resolve) => setTimeout(resolve, 300));
     await redis.start();
     const { orderId, jobId } = await during;
     await waitForCompleted(jobId);

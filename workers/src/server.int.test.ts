@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createDb, createLogger, ensureSubgraphSchema, type Db } from '@shopgraph/common';
 import { enqueueInTransaction, jobIds, outboxTable } from '@shopgraph/queues';
 import { createOutboxForTest, removeQueueKeys, testQueuePrefix } from '@shopgraph/queues/testing';
-import { createTestDatabase, testEnv, testRedisUrl, type TestDatabase } from '@shopgraph/testing';
+import { createTestDatabase, testEnv, testRedisUrl, waitFor, type TestDatabase } from '@shopgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './env.js';
 import { startWorkers, type RunningWorkers } from './server.js';
@@ -109,20 +109,17 @@ describe('the process shell', () => {
         payload: { orderId, version: 1 },
       }),
     );
-    const deadline = Date.now() + 10_000;
-    while (!(await workers.queues.reservations.getJob(jobIds.reserveStock(orderId, 1)))) {
-      if (Date.now() > deadline) throw new Error('the outbox row was not relayed');
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await waitFor(() => workers.queues.reservations.getJob(jobIds.reserveStock(orderId, 1)), { what: 'the outbox row to be relayed' });
     await workers.queues['dead-letters'].add('reserve-stock', { note: 'for the metrics' }, { jobId: `metrics-${orderId}` });
 
     // The relay counts a row once its transaction commits, a moment after the job is in Redis.
-    let metrics = await (await fetch(`${url}/metrics`)).text();
-    while (!/shopgraph_outbox_relayed_total\{subgraph="orders",service="workers"\} 1\n/.test(metrics)) {
-      if (Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      metrics = await (await fetch(`${url}/metrics`)).text();
-    }
+    const metrics = await waitFor(
+      async () => {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        return /shopgraph_outbox_relayed_total\{subgraph="orders",service="workers"\} 1\n/.test(text) && text;
+      },
+      { what: 'the relayed row to be counted' },
+    );
     // No worker runs reservations here, so the relayed job waits.
     expect(metrics).toMatch(/shopgraph_queue_depth\{queue="reservations",service="workers"\} 1\n/);
     expect(metrics).toMatch(/shopgraph_queue_jobs\{queue="dead-letters",state="waiting",service="workers"\} 1\n/);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createDb, createLogger, ensureSubgraphSchema, type Db, type RedisClient } from '@shopgraph/common';
-import { createTestDatabase, testRedisUrl, type TestDatabase } from '@shopgraph/testing';
+import { createTestDatabase, testRedisUrl, waitFor, type TestDatabase } from '@shopgraph/testing';
 import { Queue } from 'bullmq';
 import { isNull } from 'drizzle-orm';
 import pg from 'pg';
@@ -22,14 +22,6 @@ let connection: RedisClient;
 let reservations: Queue;
 let payments: Queue;
 const running: OutboxRelay[] = [];
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 function relay(registry: Registry, lockRetryMs: number, intervalMs = 20): OutboxRelay {
   const started = startOutboxRelay({ db, subgraph: 'orders', outbox, connection, prefix, logger, registry, intervalMs, lockRetryMs });
@@ -216,7 +208,12 @@ describe('the outbox relay', () => {
     await waitFor(async () => (await unsentRows()) === 0);
     expect(await relayedBy(standby)).toBe(20);
     expect(await relayedBy(holder)).toBe(before);
-    for (const orderId of orderIds) expect(await reservations.getJob(jobIds.reserveStock(orderId, 1))).toBeDefined();
+    for (const orderId of orderIds) {
+      const job = await reservations.getJob(jobIds.reserveStock(orderId, 1));
+      expect(job).toMatchObject({ name: 'reserve-stock', data: { orderId, version: 1 } });
+      // Nothing works the queue in this file: a relayed job waits.
+      expect(await job!.getState()).toBe('waiting');
+    }
 
     // A clean stop gives the lock up at once; the first relay, still running, takes it back.
     running.splice(running.indexOf(standbyRelay), 1);
@@ -231,12 +228,13 @@ describe('the outbox relay', () => {
 describe('waking the relay', () => {
   it('relays a committed row at once through NOTIFY, without waiting for the next poll', async () => {
     const registry = new Registry();
-    // A poll interval far beyond the test's timeout: only the notification can move the row.
+    // A poll interval far beyond the test's timeout: only the notification can move the row, and
+    // waitFor's deadline, though generous, comes long before the next poll.
     relay(registry, 200, 600_000);
     await waitFor(() => isLeader(registry));
     // The leader has just found the outbox empty and gone to sleep for the long interval.
     await waitFor(async () => (await unsentRows()) === 0);
     const [orderId] = await placeReservations(1);
-    await waitFor(async () => (await reservations.getJob(jobIds.reserveStock(orderId!, 1))) !== undefined, 5_000);
+    await waitFor(async () => (await reservations.getJob(jobIds.reserveStock(orderId!, 1))) !== undefined);
   });
 });
