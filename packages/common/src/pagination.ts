@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { badUserInput, parseInput } from './errors.js';
+import { isStorableDate } from './scalars.js';
 
 /** A keyset position: lists are ordered newest first by (createdAt, id). */
 export interface Cursor {
@@ -11,10 +12,15 @@ export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(`${cursor.createdAt.toISOString()}|${cursor.id}`).toString('base64url');
 }
 
+/**
+ * The position `encodeCursor` wrote, or BAD_USER_INPUT: the date must be exactly as it wrote it
+ * and one Postgres can compare with, since a client may send any bytes as `after`.
+ */
 export function decodeCursor(value: string): Cursor {
   const [iso, id, ...rest] = Buffer.from(value, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(iso ?? '');
-  if (!id || rest.length > 0 || Number.isNaN(createdAt.getTime()) || !z.uuid().safeParse(id).success) {
+  const ours = isStorableDate(createdAt) && createdAt.toISOString() === iso;
+  if (!id || rest.length > 0 || !ours || !z.uuid().safeParse(id).success) {
     throw badUserInput('after is not a valid cursor.', { field: 'after' });
   }
   return { createdAt, id };
