@@ -14,6 +14,7 @@ import { subgraphEnvName, subgraphUrlFor, type GatewayConfig } from './env.js';
 import { formatGatewayError } from './format-error.js';
 import { useArmor } from './plugins/useArmor.js';
 import { useAuth, viewerOf } from './plugins/useAuth.js';
+import { useClientErrors } from './plugins/useClientErrors.js';
 import { useCors } from './plugins/useCors.js';
 import { useMetrics } from './plugins/useMetrics.js';
 import { PERSISTED_QUERY_NOT_ALLOWED, usePersistedOperations } from './plugins/usePersistedOperations.js';
@@ -111,6 +112,7 @@ export async function createGatewayServer(
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
       metrics.plugin,
+      useClientErrors<GatewayContext>(),
       // Armor's typings name @apollo/server's CommonJS build, ours its ESM build: same runtime objects.
       ...(armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[]),
       ...(responseCache ? [responseCache.plugin] : []),

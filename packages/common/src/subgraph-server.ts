@@ -16,6 +16,7 @@ import { ErrorCode } from './errors.js';
 import { createServiceApp, errorHandler, jsonBody, listen, type ReadinessCheck } from './http.js';
 import { createRedisNonceStore, verifySignedRequest, type NonceStore } from './internal-auth.js';
 import type { Logger } from './logger.js';
+import { refuseNulCharacters } from './text-input.js';
 import { createRedisClient } from './redis.js';
 import type { Viewer } from './viewer.js';
 
@@ -159,6 +160,7 @@ export async function createSubgraphServer<Context extends RequestBase>(
       // Inline traces are for Apollo's hosted studio; this platform exports its own metrics.
       ApolloServerPluginInlineTraceDisabled(),
       requestLogger(options.logger) as ApolloServerPlugin<Context>,
+      refuseNulCharacters<Context>(),
     ],
   });
   await apollo.start();
