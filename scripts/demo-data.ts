@@ -1,10 +1,18 @@
-import { stableId } from '@shopgraph/common';
+import { ConfigError, DEMO_PASSWORD, stableId } from '@shopgraph/common';
 
 /**
- * The demo shop `npm start` seeds into an empty platform: a catalog, three customers and
- * orders in every status with payments in every status. Ids are derived from names so each
- * subgraph seeds its own tables and the references still meet.
+ * The demo shop `npm start` seeds into an empty platform outside production: a catalog, three
+ * customers and orders in every status with payments in every status. Ids are derived from names
+ * so each subgraph seeds its own tables and the references still meet.
  */
+
+/**
+ * Every demo seed calls this first: the demo customers' password is published, so their accounts
+ * must never exist where NODE_ENV=production, whoever asks for them.
+ */
+export function refuseDemoDataInProduction(nodeEnv: string): void {
+  if (nodeEnv === 'production') throw new ConfigError('the demo shop is never seeded when NODE_ENV=production');
+}
 
 export interface DemoUser {
   id: string;
@@ -50,7 +58,7 @@ const user = (key: string, name: string): DemoUser => ({
   id: stableId(`user:${key}`),
   email: `${key}@shopgraph.local`,
   name,
-  password: 'demo-password',
+  password: DEMO_PASSWORD,
 });
 
 export const demoUsers: DemoUser[] = [user('alice', 'Alice Martin'), user('bob', 'Bob Tanaka'), user('carol', 'Carol Okafor')];

@@ -36,6 +36,8 @@ export function startPrivatePostgres(port: number, maxConnections: number): Priv
   run('initdb', ['-D', `${dir}/data`, '-U', 'postgres', '-A', 'trust', '--no-sync']);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=${maxConnections}`;
   run('pg_ctl', ['-D', `${dir}/data`, '-o', options, '-l', `${dir}/server.log`, '-w', 'start']);
+  // Production creates no database: the operator does, as here.
+  run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', 'shopgraph']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/shopgraph`,
     stop() {

@@ -1,7 +1,5 @@
-import { parseEnv, platformEnvSchema, type SubgraphName } from '@shopgraph/common';
+import { baseEnv, parseEnv, postgresEnv, postgresUrlSchema, type SubgraphName } from '@shopgraph/common';
 import { z } from 'zod';
-
-const postgresUrl = platformEnvSchema.shape.DATABASE_URL.unwrap();
 
 /** The env name of a subgraph's own database URL, as the subgraph itself reads it. */
 export const databaseUrlEnv = (subgraph: SubgraphName) => `${subgraph.toUpperCase()}_DATABASE_URL`;
@@ -19,7 +17,7 @@ export interface MigrateConfig {
  */
 export function loadMigrateConfig(subgraph: SubgraphName, source: Record<string, string | undefined> = process.env): MigrateConfig {
   const ownUrl = databaseUrlEnv(subgraph);
-  const schema = platformEnvSchema.pick({ LOG_LEVEL: true, DATABASE_URL: true }).extend({ [ownUrl]: postgresUrl.optional() });
+  const schema = baseEnv.pick({ LOG_LEVEL: true }).extend({ ...postgresEnv.shape, [ownUrl]: postgresUrlSchema.optional() });
   const env = parseEnv(schema, source) as { LOG_LEVEL: string; DATABASE_URL: string } & Record<string, string | undefined>;
   return { logLevel: env.LOG_LEVEL, databaseUrl: env[ownUrl] ?? env.DATABASE_URL };
 }

@@ -12,8 +12,9 @@ const migrationsFolders: Record<SubgraphName, () => Promise<string>> = {
 const isSubgraph = (name: string | undefined): name is SubgraphName => subgraphNames.includes(name as SubgraphName);
 
 /**
- * Creates the subgraph's database, schema and role if missing and applies its pending
- * migrations — what the subgraph does at start, as a step of its own. Kubernetes runs it as the
+ * Creates the subgraph's schema and role if missing and applies its pending migrations, in a
+ * database that must exist (it never creates one: a typo in the URL must not start a new shop) —
+ * what the subgraph does at start, as a step of its own. Kubernetes runs it as the
  * init container of every subgraph pod: a long migration is not cut short by liveness probes,
  * and a failing one stops the rollout before any new pod serves (the old ones keep serving).
  */

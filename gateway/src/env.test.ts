@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '@shopgraph/common';
+import { ConfigError, DEV_GATEWAY_SECRET, DEV_JWT_SECRET } from '@shopgraph/common';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, subgraphUrlFor } from './env.js';
 
@@ -47,5 +47,25 @@ describe('gateway configuration', () => {
     const load = () => loadConfig({ GATEWAY_PORT: 'eighty', MAX_DEPTH: '0', SUBGRAPH_URL_USERS: 'users:4002', ORDERS_URL: 'ftp://orders' });
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(/GATEWAY_PORT[\s\S]*MAX_DEPTH[\s\S]*ORDERS_URL[\s\S]*SUBGRAPH_URL_USERS/);
+  });
+
+  describe('in production', () => {
+    const secrets = { JWT_SECRET: 'gateway-env-test-jwt-secret-0123456789abcdef', GATEWAY_SECRET: 'gateway-env-test-signing-secret-0123456789abcdef' };
+
+    it('starts with its secrets and Redis, without ADMIN_PASSWORD, which it never uses', () => {
+      const config = loadConfig({ NODE_ENV: 'production', ...secrets });
+      expect(config).toMatchObject({ production: true, jwtSecret: secrets.JWT_SECRET, gatewaySecret: secrets.GATEWAY_SECRET, warnings: [] });
+      expect(config).not.toHaveProperty('admin');
+    });
+
+    it('refuses the development secrets, naming each in one line', () => {
+      const load = () => loadConfig({ NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET, GATEWAY_SECRET: DEV_GATEWAY_SECRET });
+      expect(load).toThrow(ConfigError);
+      expect(load).toThrow(/\n {2}- JWT_SECRET: a development secret published in Shopgraph's source, refused when NODE_ENV=production[^\n]*\n {2}- GATEWAY_SECRET: a development secret/);
+    });
+
+    it('refuses missing secrets, with its other problems', () => {
+      expect(() => loadConfig({ NODE_ENV: 'production', MAX_DEPTH: '0' })).toThrow(/MAX_DEPTH[\s\S]*JWT_SECRET: required[\s\S]*GATEWAY_SECRET: required/);
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { ConfigError, parseEnv, platformEnvSchema, portSchema, toPlatformConfig } from '@shopgraph/common';
+import { baseEnv, ConfigError, gatewaySecretEnv, jwtEnv, parseEnv, portSchema, postgresEnv, redisEnv, toBaseConfig } from '@shopgraph/common';
 import { z } from 'zod';
 import { protectionEnvSchema, protectionProblems, toProtectionConfig } from './protection/protection-env.js';
 import { responseCacheEnvSchema, toResponseCacheConfig } from './response-cache/response-cache-env.js';
@@ -15,7 +15,15 @@ const httpUrl = z.string().refine((value) => {
   }
 }, 'must be an http:// or https:// URL');
 
-const schema = platformEnvSchema.extend({
+// Tokens are verified with JWT_SECRET, subgraph calls signed with GATEWAY_SECRET, rate limits and
+// persisted queries kept in Redis. DATABASE_URL is never connected to: it only names the response
+// cache's namespace as the workers name it. No admin: the gateway has none.
+const schema = z.object({
+  ...baseEnv.shape,
+  ...jwtEnv.shape,
+  ...gatewaySecretEnv.shape,
+  ...redisEnv.shape,
+  ...postgresEnv.shape,
   GATEWAY_PORT: portSchema.default(4000),
   /** The supergraph to serve; watched and hot-reloaded when it changes. */
   SUPERGRAPH_PATH: z.string().default(fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url))),
@@ -79,7 +87,6 @@ function toGatewayConfig(
   subgraphUrls: Record<string, string>,
   upstreamOverrides: ReturnType<typeof subgraphUpstreamOverrides>['overrides'],
 ) {
-  const platform = toPlatformConfig(env);
   const limits: OperationLimits = {
     maxDepth: env.MAX_DEPTH,
     maxAliases: env.MAX_ALIASES,
@@ -88,7 +95,10 @@ function toGatewayConfig(
     maxCost: env.MAX_COST,
   };
   return {
-    ...platform,
+    ...toBaseConfig(env),
+    jwtSecret: env.JWT_SECRET,
+    gatewaySecret: env.GATEWAY_SECRET,
+    redisUrl: env.REDIS_URL,
     production: env.NODE_ENV === 'production',
     port: env.GATEWAY_PORT,
     supergraphPath: env.SUPERGRAPH_PATH,

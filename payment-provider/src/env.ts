@@ -1,8 +1,8 @@
-import { parseEnv, platformEnvSchema, portSchema } from '@shopgraph/common';
+import { baseEnv, parseEnv, portSchema } from '@shopgraph/common';
 import { z } from 'zod';
 
 // The simulator keeps everything in memory: no database, Redis or secrets to configure.
-const schema = platformEnvSchema.pick({ NODE_ENV: true, LOG_LEVEL: true }).extend({
+const schema = baseEnv.extend({
   PAYMENT_PROVIDER_PORT: portSchema.default(4005),
   /** Added to every token, charge and refund request, as a real provider's round trip would. */
   PAYMENT_PROVIDER_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(30),

@@ -1,10 +1,10 @@
-import { parseEnv, platformEnvSchema, portSchema } from '@shopgraph/common';
+import { baseEnv, parseEnv, portSchema } from '@shopgraph/common';
 import { z } from 'zod';
 import type { RuntimeConfig } from '../src/runtime-config.js';
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
-const schema = platformEnvSchema.pick({ NODE_ENV: true, LOG_LEVEL: true }).extend({
+const schema = baseEnv.extend({
   WEB_PORT: portSchema.default(3000),
   /** The gateway `/graphql` is proxied to, so the browser talks to one origin and needs no CORS. */
   GATEWAY_URL: httpUrl.default('http://127.0.0.1:4000/graphql'),

@@ -1,4 +1,4 @@
-import { parseEnv, platformEnvSchema, portSchema, toPlatformConfig, type SubgraphName } from '@shopgraph/common';
+import { adminEnv, baseEnv, parseEnv, portSchema, postgresEnv, postgresUrlSchema, redisEnv, toAdminConfig, toBaseConfig, type SubgraphName } from '@shopgraph/common';
 import { defaultCacheKeyPrefix } from '@shopgraph/cache';
 import { DEFAULT_QUEUE_PREFIX, defaultConcurrency, isHashTaggedPrefix } from '@shopgraph/queues';
 import { z } from 'zod';
@@ -10,13 +10,17 @@ const concurrency = z.coerce.number().int().min(1).max(1000);
 export const workerSubgraphs = ['products', 'orders', 'payments'] as const satisfies readonly SubgraphName[];
 export type WorkerSubgraph = (typeof workerSubgraphs)[number];
 
-const postgresUrl = platformEnvSchema.shape.DATABASE_URL.unwrap();
-
-const schema = platformEnvSchema.extend({
+// The subgraphs' databases, Redis for the queues, the admin for the dashboard's basic auth; the
+// workers neither verify tokens nor call the subgraphs, so they need neither secret.
+const schema = z.object({
+  ...baseEnv.shape,
+  ...postgresEnv.shape,
+  ...redisEnv.shape,
+  ...adminEnv.shape,
   /** Where each subgraph's schema lives, as its own process reads it; each defaults to DATABASE_URL. */
-  PRODUCTS_DATABASE_URL: postgresUrl.optional(),
-  ORDERS_DATABASE_URL: postgresUrl.optional(),
-  PAYMENTS_DATABASE_URL: postgresUrl.optional(),
+  PRODUCTS_DATABASE_URL: postgresUrlSchema.optional(),
+  ORDERS_DATABASE_URL: postgresUrlSchema.optional(),
+  PAYMENTS_DATABASE_URL: postgresUrlSchema.optional(),
   DASHBOARD_PORT: portSchema.default(4010),
   PAYMENT_PROVIDER_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4005'),
   PAYMENT_PROVIDER_TIMEOUT_MS: milliseconds.default(10_000),
@@ -41,21 +45,22 @@ const schema = platformEnvSchema.extend({
 export type WorkersConfig = ReturnType<typeof toWorkersConfig>;
 
 function toWorkersConfig(env: z.output<typeof schema>) {
-  const platform = toPlatformConfig(env);
   const databaseUrls: Record<WorkerSubgraph, string> = {
-    products: env.PRODUCTS_DATABASE_URL ?? platform.databaseUrl,
-    orders: env.ORDERS_DATABASE_URL ?? platform.databaseUrl,
-    payments: env.PAYMENTS_DATABASE_URL ?? platform.databaseUrl,
+    products: env.PRODUCTS_DATABASE_URL ?? env.DATABASE_URL,
+    orders: env.ORDERS_DATABASE_URL ?? env.DATABASE_URL,
+    payments: env.PAYMENTS_DATABASE_URL ?? env.DATABASE_URL,
   };
   return {
-    ...platform,
+    ...toBaseConfig(env),
+    redisUrl: env.REDIS_URL,
+    admin: toAdminConfig(env),
     databaseUrls,
     dashboardPort: env.DASHBOARD_PORT,
     paymentProvider: { url: env.PAYMENT_PROVIDER_URL, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS },
     reservationTtlMs: env.RESERVATION_TTL_MS,
     queuePrefix: env.QUEUE_PREFIX,
     // The gateway derives its default from the platform DATABASE_URL; so must we, or purges miss.
-    cacheKeyPrefix: env.CACHE_KEY_PREFIX ?? defaultCacheKeyPrefix(platform.databaseUrl),
+    cacheKeyPrefix: env.CACHE_KEY_PREFIX ?? defaultCacheKeyPrefix(env.DATABASE_URL),
     concurrency: {
       payments: env.WORKER_CONCURRENCY_PAYMENTS,
       reservations: env.WORKER_CONCURRENCY_RESERVATIONS,

@@ -1,6 +1,10 @@
-import { createTestDatabase, type TestDatabase } from '@shopgraph/testing';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createTestDatabase, testServerUrl, uniqueName, type TestDatabase } from '@shopgraph/testing';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, ensureSubgraphSchema, inSubgraphSchema, type Db } from './db.js';
+import { createDb, ensureSubgraphSchema, inSubgraphSchema, prepareSubgraphDatabase, type Db } from './db.js';
+import { DependencyError } from './deps.js';
 import { createLogger } from './logger.js';
 
 let database: TestDatabase;
@@ -41,6 +45,60 @@ describe('subgraph ownership, enforced by Postgres', () => {
 
   it('is safe when several processes bootstrap the same schema at once', async () => {
     await expect(Promise.all(Array.from({ length: 5 }, () => ensureSubgraphSchema(database.url, 'orders')))).resolves.toBeDefined();
+  });
+});
+
+describe('a database nobody created', () => {
+  const missingUrl = () => {
+    const url = new URL(testServerUrl);
+    url.pathname = `/${uniqueName('sg_typo')}`;
+    return url.toString();
+  };
+  const exists = async (url: string) => {
+    const client = new pg.Client({ connectionString: testServerUrl });
+    await client.connect();
+    try {
+      const name = new URL(url).pathname.slice(1);
+      return (await client.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1;
+    } finally {
+      await client.end();
+    }
+  };
+  // A subgraph without migrations: what is tested happens before them.
+  const noMigrations = mkdtempSync(`${tmpdir()}/sg-no-migrations-`);
+  mkdirSync(`${noMigrations}/meta`);
+  writeFileSync(`${noMigrations}/meta/_journal.json`, JSON.stringify({ entries: [] }));
+  afterAll(() => rmSync(noMigrations, { recursive: true, force: true }));
+
+  it('is refused unless asked for, in one line naming it, its server and both remedies, and is not created', async () => {
+    const url = missingUrl();
+    const name = new URL(url).pathname.slice(1);
+    const { hostname, port } = new URL(testServerUrl);
+    const db = createDb({ url, subgraph: 'products', logger: createLogger('test', 'silent'), max: 1 });
+    try {
+      const attempt = prepareSubgraphDatabase(url, db, 'products', noMigrations);
+      await expect(attempt).rejects.toThrow(DependencyError);
+      await expect(attempt).rejects.toThrow(
+        `database ${name} does not exist on ${hostname}:${port || '5432'}: create it with \`npm run setup -- --create-database\` or fix DATABASE_URL`,
+      );
+      expect(await exists(url)).toBe(false);
+    } finally {
+      await db.$client.end();
+    }
+  });
+
+  it('is created when asked for', async () => {
+    const url = missingUrl();
+    const db = createDb({ url, subgraph: 'products', logger: createLogger('test', 'silent'), max: 1 });
+    try {
+      await prepareSubgraphDatabase(url, db, 'products', noMigrations, { createDatabase: true });
+      expect(await exists(url)).toBe(true);
+    } finally {
+      await db.$client.end();
+      const client = new pg.Client({ connectionString: testServerUrl });
+      await client.connect();
+      await client.query(`drop database if exists "${new URL(url).pathname.slice(1)}" with (force)`).finally(() => client.end());
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import pg from 'pg';
 import { Counter, type Registry } from 'prom-client';
+import { DependencyError } from './deps.js';
 import type { Logger } from './logger.js';
 
 /** The four owners of data. Each has a Postgres schema and a role of the same name. */
@@ -16,6 +17,31 @@ function databaseNameOf(url: string): string {
   const name = decodeURIComponent(new URL(url).pathname.slice(1));
   if (!name) throw new Error(`The database URL ${url} names no database.`);
   return name;
+}
+
+/** The command that creates a missing database: the only way production gets one. */
+export const CREATE_DATABASE_COMMAND = 'npm run setup -- --create-database';
+
+/**
+ * Refuses a database that does not exist, in one line that names it, its server and the two
+ * remedies: a typo in DATABASE_URL must not become a new, empty shop.
+ */
+export async function assertDatabaseExists(url: string, variable = 'DATABASE_URL'): Promise<void> {
+  const name = databaseNameOf(url);
+  const maintenance = new URL(url);
+  maintenance.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: maintenance.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (rowCount === 0) {
+      throw new DependencyError(
+        `database ${name} does not exist on ${maintenance.hostname}:${maintenance.port || '5432'}: create it with \`${CREATE_DATABASE_COMMAND}\` or fix ${variable}`,
+      );
+    }
+  } finally {
+    await client.end();
+  }
 }
 
 /** Creates the database named by `url` when it is missing (safe when several processes race). */
@@ -164,14 +190,27 @@ export async function migrateSubgraph(db: Db, subgraph: SubgraphName, migrations
   }
 }
 
-/** Bootstrap as the admin URL, then migrate as the role: the usual start-up of a subgraph. */
+export interface PrepareDatabaseOptions {
+  /**
+   * Create the database when it is missing (development's convenience, or an explicit setup
+   * step); otherwise a missing one is refused by `assertDatabaseExists`.
+   */
+  createDatabase?: boolean;
+}
+
+/**
+ * Bootstrap as the admin URL, then migrate as the role: the usual start-up of a subgraph. The
+ * database must exist unless `createDatabase` says to create it.
+ */
 export async function prepareSubgraphDatabase(
   adminUrl: string,
   db: Db,
   subgraph: SubgraphName,
   migrationsFolder: string,
+  { createDatabase = false }: PrepareDatabaseOptions = {},
 ): Promise<void> {
-  await ensureDatabase(adminUrl);
+  if (createDatabase) await ensureDatabase(adminUrl);
+  else await assertDatabaseExists(adminUrl);
   await ensureSubgraphSchema(adminUrl, subgraph);
   await migrateSubgraph(db, subgraph, migrationsFolder);
 }

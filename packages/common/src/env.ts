@@ -1,13 +1,13 @@
 import { z } from 'zod';
+import { DEV_ADMIN_PASSWORD, DEV_GATEWAY_SECRET, DEV_JWT_SECRET, isPublishedSecret, weakPasswordProblem } from './known-secrets.js';
 import { hasHashTag, isRedisClusterUrl, redisUrlProblem } from './redis.js';
+
+export * from './known-secrets.js';
 
 /** Configuration that is wrong or missing; the process prints the message (every problem) and exits. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
-
-const DEV_JWT_SECRET = 'shopgraph-development-jwt-secret-do-not-use-in-production';
-const DEV_GATEWAY_SECRET = 'shopgraph-development-gateway-secret-do-not-use-in-production';
 
 const urlWith = (protocols: string[]) =>
   z.string().refine((value) => {
@@ -18,10 +18,59 @@ const urlWith = (protocols: string[]) =>
     }
   }, `must be a ${protocols.join(' or ')}// URL`);
 
+/** A Postgres connection URL, for a process's own `<NAME>_DATABASE_URL` beside DATABASE_URL. */
+export const postgresUrlSchema = urlWith(['postgres:', 'postgresql:']);
+
 /** One server, a Sentinel-watched master or a Cluster (see `parseRedisUrl`), each message saying what is wrong. */
 const redisUrlSchema = z.string().superRefine((value, context) => {
   const problem = redisUrlProblem(value);
   if (problem) context.addIssue({ code: 'custom', message: problem });
+});
+
+const secretSchema = z.string().min(32, 'must be at least 32 characters');
+
+/*
+ * One zod model per concern (contract README, "Configuration every process honours"). A process's
+ * env.ts spreads the shapes of the concerns it uses, and only those, into its schema: a process
+ * is never asked for a setting it does not read.
+ */
+
+/** Every process: its mode and how much it logs. */
+export const baseEnv = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Processes that connect to Postgres. */
+export const postgresEnv = z.object({
+  DATABASE_URL: postgresUrlSchema.default('postgres://postgres@127.0.0.1:5432/shopgraph'),
+});
+
+/** Processes that connect to Redis. */
+export const redisEnv = z.object({
+  REDIS_URL: redisUrlSchema.default('redis://127.0.0.1:6379'),
+});
+
+/** Processes that issue or verify bearer tokens. The development secret outside production only. */
+export const jwtEnv = z.object({
+  JWT_SECRET: secretSchema.default(DEV_JWT_SECRET),
+});
+
+/** The gateway and the subgraphs: signs every gateway → subgraph request. The development secret outside production only. */
+export const gatewaySecretEnv = z.object({
+  GATEWAY_SECRET: secretSchema.default(DEV_GATEWAY_SECRET),
+});
+
+/** The admin account (the users subgraph ensures it; the queue dashboard asks for it). */
+export const adminEnv = z.object({
+  ADMIN_EMAIL: z.email().default('admin@shopgraph.local'),
+  ADMIN_PASSWORD: z.string().min(8).default(DEV_ADMIN_PASSWORD),
+});
+
+/** The subgraphs' DataLoaders. */
+export const dataloaderEnv = z.object({
+  /** `false` makes every DataLoader load one key per statement: the N+1 baseline the benchmark compares with. */
+  DATALOADER_BATCH: z.stringbool().default(true),
 });
 
 /**
@@ -31,94 +80,91 @@ const redisUrlSchema = z.string().superRefine((value, context) => {
  */
 export const HASH_TAGGED_ON_CLUSTER = ['CACHE_KEY_PREFIX', 'QUEUE_PREFIX'] as const;
 
-/** Settings every process honours (contract README, "Configuration every process honours"). */
-export const platformEnvSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DATABASE_URL: urlWith(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/shopgraph'),
-  REDIS_URL: redisUrlSchema.default('redis://127.0.0.1:6379'),
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  /** Shared by the gateway and the subgraphs: signs every gateway → subgraph request. */
-  GATEWAY_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  ADMIN_EMAIL: z.email().default('admin@shopgraph.local'),
-  ADMIN_PASSWORD: z.string().min(8).default('admin-password'),
-  /** `false` makes every DataLoader load one key per statement: the N+1 baseline the benchmark compares with. */
-  DATALOADER_BATCH: z.stringbool().default(true),
-});
-
-export interface PlatformConfig {
-  nodeEnv: 'development' | 'test' | 'production';
-  logLevel: string;
-  databaseUrl: string;
-  /** One server, a master found through Sentinel or a Cluster: connect with `createRedisClient`. */
-  redisUrl: string;
-  jwtSecret: string;
-  gatewaySecret: string;
-  admin: { email: string; password: string };
-  /** Whether the subgraphs' DataLoaders batch keys (always, except for the benchmark's baseline). */
-  dataloaderBatch: boolean;
-  /** Things that work but should not reach production; each process logs them at start. */
-  warnings: string[];
-}
-
 /**
- * Parses `schema` from `source` once and lists every problem at the same time.
- * Each process's `env.ts` calls this; nothing else reads `process.env`.
+ * Parses `schema` from `source` once and lists every problem at the same time, one line each —
+ * the production rules of `productionProblems` included. Each process's `env.ts` calls this;
+ * nothing else reads `process.env`.
  */
 export function parseEnv<S extends z.ZodType>(schema: S, source: Record<string, string | undefined>): z.output<S> {
   // An empty variable means "not set": `FOO= npm start` must not turn into an invalid value.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
   const result = schema.safeParse(cleaned);
   const lines = result.success ? [] : result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(env)'}: ${issue.message}`);
-  lines.push(...clusterKeyProblems(schema, cleaned, lines));
+  const shape = schema instanceof z.ZodObject ? (schema.shape as Record<string, unknown>) : {};
+  lines.push(...clusterKeyProblems(shape, cleaned, lines));
+  lines.push(...productionProblems(shape, cleaned, lines));
   if (lines.length > 0) throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   return result.data as z.output<S>;
 }
 
-/** The hash-tag rule of `HASH_TAGGED_ON_CLUSTER`, for the prefixes `schema` reads and no other check refused already. */
-function clusterKeyProblems(schema: z.ZodType, source: Record<string, string | undefined>, reported: string[]): string[] {
+const alreadyReported = (reported: string[], name: string) => reported.some((line) => line.startsWith(`  - ${name}:`));
+
+/** The hash-tag rule of `HASH_TAGGED_ON_CLUSTER`, for the prefixes `shape` reads and no other check refused already. */
+function clusterKeyProblems(shape: Record<string, unknown>, source: Record<string, string | undefined>, reported: string[]): string[] {
   const url = source.REDIS_URL;
-  const shape = schema instanceof z.ZodObject ? (schema.shape as Record<string, unknown>) : {};
   if (!('REDIS_URL' in shape) || !url || !isRedisClusterUrl(url)) return [];
   return HASH_TAGGED_ON_CLUSTER.flatMap((name) => {
     const prefix = source[name];
     if (!(name in shape) || prefix === undefined || hasHashTag(prefix)) return [];
-    if (reported.some((line) => line.startsWith(`  - ${name}:`))) return [];
+    if (alreadyReported(reported, name)) return [];
     const tag = `{${prefix.replace(/[{}]/g, '').replace(/:+$/, '') || 'shopgraph'}}`;
     const example = name === 'QUEUE_PREFIX' ? tag : `${tag}:`;
     return [`  - ${name}: "${prefix}" has no {hash tag}, which a Redis Cluster REDIS_URL needs (every key of the namespace in one slot): e.g. "${example}"`];
   });
 }
 
-/** Resolves development defaults for secrets, refusing them in production. */
-export function toPlatformConfig(env: z.output<typeof platformEnvSchema>): PlatformConfig {
-  const production = env.NODE_ENV === 'production';
-  const warnings: string[] = [];
-  const missing: string[] = [];
-  const secret = (name: 'JWT_SECRET' | 'GATEWAY_SECRET', value: string | undefined, fallback: string) => {
-    if (value) return value;
-    if (production) missing.push(`  - ${name}: required when NODE_ENV=production`);
-    else warnings.push(`${name} is not set: using the development secret.`);
-    return fallback;
-  };
-  const jwtSecret = secret('JWT_SECRET', env.JWT_SECRET, DEV_JWT_SECRET);
-  const gatewaySecret = secret('GATEWAY_SECRET', env.GATEWAY_SECRET, DEV_GATEWAY_SECRET);
-  if (env.ADMIN_PASSWORD === 'admin-password') {
-    if (production) missing.push('  - ADMIN_PASSWORD: the default admin password is refused when NODE_ENV=production');
-    else warnings.push('ADMIN_PASSWORD is the default: change it before anyone else can reach this platform.');
+const SECRETS = ['JWT_SECRET', 'GATEWAY_SECRET'] as const;
+
+/**
+ * Under NODE_ENV=production, for the settings `shape` reads: a secret must be set and must not be
+ * one this repository publishes; the two secrets must differ; the admin password must be set and
+ * not weak (`weakPasswordProblem`).
+ */
+function productionProblems(shape: Record<string, unknown>, source: Record<string, string | undefined>, reported: string[]): string[] {
+  if (source.NODE_ENV !== 'production') return [];
+  const problems: [name: string, problem: string][] = [];
+  for (const name of SECRETS) {
+    if (!(name in shape)) continue;
+    const value = source[name];
+    if (value === undefined) problems.push([name, 'required when NODE_ENV=production (generate one: openssl rand -hex 32)']);
+    else if (isPublishedSecret(value)) {
+      problems.push([name, "a development secret published in Shopgraph's source, refused when NODE_ENV=production (generate one: openssl rand -hex 32)"]);
+    }
   }
-  if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n${missing.join('\n')}`);
-  return {
-    nodeEnv: env.NODE_ENV,
-    logLevel: env.LOG_LEVEL,
-    databaseUrl: env.DATABASE_URL,
-    redisUrl: env.REDIS_URL,
-    jwtSecret,
-    gatewaySecret,
-    admin: { email: env.ADMIN_EMAIL.toLowerCase(), password: env.ADMIN_PASSWORD },
-    dataloaderBatch: env.DATALOADER_BATCH,
-    warnings,
-  };
+  if (SECRETS.every((name) => name in shape) && source.JWT_SECRET !== undefined && source.JWT_SECRET === source.GATEWAY_SECRET) {
+    problems.push(['GATEWAY_SECRET', 'must differ from JWT_SECRET']);
+  }
+  if ('ADMIN_PASSWORD' in shape) {
+    const password = source.ADMIN_PASSWORD;
+    const problem = password === undefined ? 'required when NODE_ENV=production' : weakPasswordProblem(password);
+    if (problem) problems.push(['ADMIN_PASSWORD', password === undefined ? problem : `${problem}, refused when NODE_ENV=production`]);
+  }
+  return problems.filter(([name]) => !alreadyReported(reported, name)).map(([name, problem]) => `  - ${name}: ${problem}`);
+}
+
+/** What every process's configuration holds. */
+export interface BaseConfig {
+  nodeEnv: 'development' | 'test' | 'production';
+  logLevel: string;
+  /** Development defaults in use: they work, but must not reach production; each process logs them at start. */
+  warnings: string[];
+}
+
+/**
+ * The mode, the log level and a warning for each development default `env` uses (production
+ * refused them already in `parseEnv`).
+ */
+export function toBaseConfig(env: z.output<typeof baseEnv> & Record<string, unknown>): BaseConfig {
+  const warnings: string[] = [];
+  if (env.JWT_SECRET === DEV_JWT_SECRET) warnings.push('JWT_SECRET is the development secret: set your own before anyone else can reach this platform.');
+  if (env.GATEWAY_SECRET === DEV_GATEWAY_SECRET) warnings.push('GATEWAY_SECRET is the development secret: set your own before anyone else can reach this platform.');
+  if (env.ADMIN_PASSWORD === DEV_ADMIN_PASSWORD) warnings.push('ADMIN_PASSWORD is the default: change it before anyone else can reach this platform.');
+  return { nodeEnv: env.NODE_ENV, logLevel: env.LOG_LEVEL, warnings };
+}
+
+/** The admin account from `adminEnv`; emails compare lower-cased. */
+export function toAdminConfig(env: z.output<typeof adminEnv>): { email: string; password: string } {
+  return { email: env.ADMIN_EMAIL.toLowerCase(), password: env.ADMIN_PASSWORD };
 }
 
 /** A TCP port from the environment; 0 asks the OS for a free one (tests). */

@@ -2,7 +2,7 @@ import { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { redactUrl } from './deps.js';
-import { ConfigError, parseEnv, platformEnvSchema } from './env.js';
+import { baseEnv, ConfigError, parseEnv, redisEnv } from './env.js';
 import { createRedisClient, hasHashTag, isRedisClusterUrl, parseRedisUrl, redisUrlProblem } from './redis.js';
 
 describe('parseRedisUrl', () => {
@@ -137,7 +137,7 @@ describe('createRedisClient', () => {
 });
 
 describe('REDIS_URL and the key prefixes in the environment', () => {
-  const schema = platformEnvSchema.extend({ CACHE_KEY_PREFIX: z.string().optional(), QUEUE_PREFIX: z.string().optional() });
+  const schema = baseEnv.extend({ ...redisEnv.shape, CACHE_KEY_PREFIX: z.string().optional(), QUEUE_PREFIX: z.string().optional() });
 
   it('accepts the six forms, and refuses anything else with the reason', () => {
     for (const url of ['redis://r:6379', 'rediss://r:6380', 'redis-sentinel://s/m', 'rediss-sentinel://s/m', 'redis-cluster://c', 'rediss-cluster://c']) {

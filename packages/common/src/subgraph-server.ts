@@ -243,7 +243,9 @@ export async function serveSubgraph<Context extends RequestBase>(options: ServeS
     redis.disconnect();
   };
   try {
-    await prepareSubgraphDatabase(config.databaseUrl, db, name, options.migrationsFolder);
+    // Production runs on a database an operator created (`npm run setup -- --create-database`);
+    // a missing one is a typo to report, not a new shop to start.
+    await prepareSubgraphDatabase(config.databaseUrl, db, name, options.migrationsFolder, { createDatabase: config.nodeEnv !== 'production' });
     await options.prepare?.(db);
   } catch (error) {
     await release();

@@ -1,17 +1,29 @@
-import { parseEnv, platformEnvSchema, portSchema, toPlatformConfig } from '@shopgraph/common';
+import { baseEnv, dataloaderEnv, gatewaySecretEnv, parseEnv, portSchema, postgresEnv, postgresUrlSchema, redisEnv, toBaseConfig } from '@shopgraph/common';
 import { z } from 'zod';
 
-const schema = platformEnvSchema.extend({
+// Requests the gateway signed, a database of its own, Redis for the signatures' one-time ids.
+const schema = z.object({
+  ...baseEnv.shape,
+  ...gatewaySecretEnv.shape,
+  ...postgresEnv.shape,
+  ...redisEnv.shape,
+  ...dataloaderEnv.shape,
   ORDERS_PORT: portSchema.default(4003),
   /** Lets orders live in their own database; defaults to DATABASE_URL. */
-  ORDERS_DATABASE_URL: z.string().optional(),
+  ORDERS_DATABASE_URL: postgresUrlSchema.optional(),
 });
 
 export type OrdersConfig = ReturnType<typeof toOrdersConfig>;
 
 function toOrdersConfig(env: z.output<typeof schema>) {
-  const platform = toPlatformConfig(env);
-  return { ...platform, port: env.ORDERS_PORT, databaseUrl: env.ORDERS_DATABASE_URL ?? platform.databaseUrl };
+  return {
+    ...toBaseConfig(env),
+    gatewaySecret: env.GATEWAY_SECRET,
+    redisUrl: env.REDIS_URL,
+    dataloaderBatch: env.DATALOADER_BATCH,
+    port: env.ORDERS_PORT,
+    databaseUrl: env.ORDERS_DATABASE_URL ?? env.DATABASE_URL,
+  };
 }
 
 /** The orders subgraph's configuration, from the environment (the only reader of it). */

@@ -1,5 +1,5 @@
 import { createDb, createLogger, prepareSubgraphDatabase } from '@shopgraph/common';
-import type { DemoOrder, DemoProduct } from '../../../scripts/demo-data.js';
+import { refuseDemoDataInProduction, type DemoOrder, type DemoProduct } from '../../../scripts/demo-data.js';
 import type { OrdersConfig } from './env.js';
 import { orderItems, orders } from './db/schema.js';
 import { migrationsFolder } from './server.js';
@@ -25,6 +25,7 @@ function priceLines(order: DemoOrder, catalog: Map<string, DemoProduct>) {
  * already exist are left alone, so seeding again changes nothing.
  */
 export async function seedOrders(config: OrdersConfig, demoOrders: DemoOrder[], products: DemoProduct[]): Promise<void> {
+  refuseDemoDataInProduction(config.nodeEnv);
   const logger = createLogger('orders-seed', config.logLevel);
   const db = createDb({ url: config.databaseUrl, subgraph: 'orders', logger, max: 1 });
   try {

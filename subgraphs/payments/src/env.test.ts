@@ -1,4 +1,4 @@
-import { ConfigError } from '@shopgraph/common';
+import { ConfigError, DEV_GATEWAY_SECRET } from '@shopgraph/common';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './env.js';
 
@@ -19,5 +19,17 @@ describe('payments configuration', () => {
     const load = () => loadConfig({ PAYMENT_PROVIDER_URL: 'ftp://provider.example', PAYMENT_PROVIDER_TIMEOUT_MS: '0' });
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(/PAYMENT_PROVIDER_URL[\s\S]*PAYMENT_PROVIDER_TIMEOUT_MS/);
+  });
+
+  it('starts in production with the gateway secret alone: it issues no tokens and has no admin', () => {
+    const config = loadConfig({ NODE_ENV: 'production', GATEWAY_SECRET: 'payments-env-test-signing-secret-0123456789' });
+    expect(config).toMatchObject({ nodeEnv: 'production', warnings: [] });
+    expect(config).not.toHaveProperty('jwtSecret');
+    expect(config).not.toHaveProperty('admin');
+  });
+
+  it('refuses the development gateway secret in production, in one line', () => {
+    const load = () => loadConfig({ NODE_ENV: 'production', GATEWAY_SECRET: DEV_GATEWAY_SECRET });
+    expect(load).toThrow(/^Invalid configuration:\n {2}- GATEWAY_SECRET: a development secret published in Shopgraph's source[^\n]*$/);
   });
 });

@@ -1,10 +1,16 @@
-import { parseEnv, platformEnvSchema, portSchema, toPlatformConfig } from '@shopgraph/common';
+import { baseEnv, dataloaderEnv, gatewaySecretEnv, parseEnv, portSchema, postgresEnv, postgresUrlSchema, redisEnv, toBaseConfig } from '@shopgraph/common';
 import { z } from 'zod';
 
-const schema = platformEnvSchema.extend({
+// Requests the gateway signed, a database of its own, Redis for the signatures' one-time ids.
+const schema = z.object({
+  ...baseEnv.shape,
+  ...gatewaySecretEnv.shape,
+  ...postgresEnv.shape,
+  ...redisEnv.shape,
+  ...dataloaderEnv.shape,
   PAYMENTS_PORT: portSchema.default(4004),
   /** Lets payments live in their own database; defaults to DATABASE_URL. */
-  PAYMENTS_DATABASE_URL: z.string().optional(),
+  PAYMENTS_DATABASE_URL: postgresUrlSchema.optional(),
   /** Where cards are tokenized: the bundled simulator by default. */
   PAYMENT_PROVIDER_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).default('http://127.0.0.1:4005'),
   /** Per provider request; a payOrder waits this long at most for its card token. */
@@ -14,11 +20,13 @@ const schema = platformEnvSchema.extend({
 export type PaymentsConfig = ReturnType<typeof toPaymentsConfig>;
 
 function toPaymentsConfig(env: z.output<typeof schema>) {
-  const platform = toPlatformConfig(env);
   return {
-    ...platform,
+    ...toBaseConfig(env),
+    gatewaySecret: env.GATEWAY_SECRET,
+    redisUrl: env.REDIS_URL,
+    dataloaderBatch: env.DATALOADER_BATCH,
     port: env.PAYMENTS_PORT,
-    databaseUrl: env.PAYMENTS_DATABASE_URL ?? platform.databaseUrl,
+    databaseUrl: env.PAYMENTS_DATABASE_URL ?? env.DATABASE_URL,
     paymentProvider: { url: env.PAYMENT_PROVIDER_URL, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS },
   };
 }

@@ -1,5 +1,5 @@
 import { createDb, createLogger, prepareSubgraphDatabase } from '@shopgraph/common';
-import type { DemoOrder, DemoOrderStatus, DemoPayment, DemoProduct } from '../../../scripts/demo-data.js';
+import { refuseDemoDataInProduction, type DemoOrder, type DemoOrderStatus, type DemoPayment, type DemoProduct } from '../../../scripts/demo-data.js';
 import type { PaymentsConfig } from './env.js';
 import { payableOrders, payments, type PayableOrderStatus } from './db/schema.js';
 import { migrationsFolder } from './server.js';
@@ -38,6 +38,7 @@ export async function seedPayments(
   demoOrders: DemoOrder[],
   demoProducts: DemoProduct[],
 ): Promise<void> {
+  refuseDemoDataInProduction(config.nodeEnv);
   const logger = createLogger('payments-seed', config.logLevel);
   const db = createDb({ url: config.databaseUrl, subgraph: 'payments', logger, max: 1 });
   try {

@@ -1,6 +1,6 @@
 import { createDb, createLogger, prepareSubgraphDatabase } from '@shopgraph/common';
 import { sql } from 'drizzle-orm';
-import type { DemoOrder, DemoProduct } from '../../../scripts/demo-data.js';
+import { refuseDemoDataInProduction, type DemoOrder, type DemoProduct } from '../../../scripts/demo-data.js';
 import type { ProductsConfig } from './env.js';
 import { products } from './db/schema.js';
 import { migrationsFolder } from './server.js';
@@ -12,6 +12,7 @@ import { commitReservation, reserveStock } from './services/inventory-service.js
  * Resolves true when the demo catalog is in place, so the other seeds know they may refer to it.
  */
 export async function seedProducts(config: ProductsConfig, catalog: DemoProduct[], orders: DemoOrder[]): Promise<boolean> {
+  refuseDemoDataInProduction(config.nodeEnv);
   const logger = createLogger('products-seed', config.logLevel);
   const db = createDb({ url: config.databaseUrl, subgraph: 'products', logger, max: 1 });
   try {

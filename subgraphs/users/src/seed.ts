@@ -1,5 +1,5 @@
 import { createDb, createLogger, prepareSubgraphDatabase } from '@shopgraph/common';
-import type { DemoUser } from '../../../scripts/demo-data.js';
+import { refuseDemoDataInProduction, type DemoUser } from '../../../scripts/demo-data.js';
 import type { UsersConfig } from './env.js';
 import { users } from './db/schema.js';
 import { migrationsFolder } from './server.js';
@@ -10,6 +10,7 @@ import { hashPassword } from './services/password.js';
  * that already exist (same id or email) are left alone, so seeding again changes nothing.
  */
 export async function seedUsers(config: UsersConfig, demoUsers: DemoUser[]): Promise<void> {
+  refuseDemoDataInProduction(config.nodeEnv);
   const logger = createLogger('users-seed', config.logLevel);
   const db = createDb({ url: config.databaseUrl, subgraph: 'users', logger, max: 1 });
   try {
