@@ -27,8 +27,8 @@ export interface RunningPlatform {
   healthy(timeoutMs?: number): Promise<void>;
   /** Asks every process to drain (closes its IPC channel), SIGKILL after `graceMs`; resolves when all have exited. */
   stop(graceMs?: number): Promise<void>;
-  /** SIGKILL to every process still running: what a second Ctrl-C asks for. */
-  kill(): void;
+  /** SIGKILL to every process still running (what a second Ctrl-C asks for); resolves when all have exited. */
+  kill(): Promise<void>;
   /** Resolves with the first process to exit on its own. */
   firstExit: Promise<{ name: ProcessName; code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -109,14 +109,17 @@ export function startPlatform(env: NodeJS.ProcessEnv, stdio: 'inherit' | 'ignore
       // taking this for a second signal.
       for (const child of alive) if (child.connected) child.disconnect();
       const killer = setTimeout(() => alive.forEach((child) => child.kill('SIGKILL')), graceMs);
-      await Promise.all(alive.map((child) => new Promise((resolve) => (isRunning(child) ? child.once('exit', resolve) : resolve(undefined)))));
+      await Promise.all(alive.map(exitOf));
       clearTimeout(killer);
     },
-    kill() {
+    async kill() {
       stopping = true;
-      for (const child of children.values()) if (isRunning(child)) child.kill('SIGKILL');
+      const alive = [...children.values()].filter(isRunning);
+      for (const child of alive) child.kill('SIGKILL');
+      await Promise.all(alive.map(exitOf));
     },
   };
 }
 
 const isRunning = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+const exitOf = (child: ChildProcess) => new Promise((resolve) => (isRunning(child) ? child.once('exit', resolve) : resolve(undefined)));

@@ -27,17 +27,19 @@ runMain(async () => {
     child.once('exit', (code, signal) => logger.info({ process: name, pid: child.pid, code, signal }, `${name} exited`));
   }
 
-  let stopping: { signal: NodeJS.Signals | undefined; at: number } | undefined;
+  let stopping: { signal: NodeJS.Signals | undefined; at: number; code: number } | undefined;
   const stop = (code: number, signal?: NodeJS.Signals) => {
     if (stopping) {
       if (signal === undefined || (signal === stopping.signal && Date.now() - stopping.at < SAME_REQUEST_MS)) return;
       logger.warn({ signal }, 'second signal: killing every process');
-      platform.kill();
-      process.exit(1);
+      stopping.code = 1;
+      void platform.kill();
+      return;
     }
-    stopping = { signal, at: Date.now() };
+    stopping = { signal, at: Date.now(), code };
     logger.info({ signal }, 'stopping the platform: every process drains (a second signal kills them)');
-    platform.stop().then(() => process.exit(code));
+    // Resolves once every process has exited, drained or killed.
+    void platform.stop().then(() => process.exit(stopping!.code));
   };
   for (const signal of STOP_SIGNALS) process.on(signal, () => stop(0, signal));
 
@@ -61,6 +63,7 @@ runMain(async () => {
       storefront: `http://localhost:${ports.web}`,
       gateway: `http://localhost:${ports.gateway}/graphql`,
       dashboard: `http://localhost:${ports.workers}/queues`,
+      processes: Object.fromEntries([...platform.children].map(([name, child]) => [name, child.pid])),
     },
     `Shopgraph is up: shop at http://localhost:${ports.web}, explore the graph at http://localhost:${ports.gateway}/graphql`,
   );
