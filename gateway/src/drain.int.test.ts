@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { createDb, createLogger, type Db } from '@shopgraph/common';
 import type { RunningServer } from '@shopgraph/common/subgraph';
 import { createProductsServer } from '@shopgraph/products';
 import { loadConfig as loadProductsConfig } from '@shopgraph/products/env';
 import { createTestDatabase, gatewayRequest, testEnv, waitFor, type GraphQLResponse, type TestDatabase } from '@shopgraph/testing';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from './test-graph.js';
 
@@ -25,15 +25,16 @@ const COUNT_PRODUCTS = '{ products(first: 1) { totalCount } }';
 
 let database: TestDatabase;
 let env: Record<string, string>;
-let admin: pg.Client;
+/** The products subgraph's own connections: its role owns the table the test locks. */
+let productsDb: Db;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase('sg_drain');
   // No response cache: each test's request must reach the products table.
   env = testEnv(database.url, { USERS_URL: NOWHERE, ORDERS_URL: NOWHERE, PAYMENTS_URL: NOWHERE, RESPONSE_CACHE: 'false' });
-  admin = new pg.Client({ connectionString: database.url });
-  await admin.connect();
+  // Connects on first use, once a products server has created its role and schema.
+  productsDb = createDb({ url: database.url, subgraph: 'products', logger: createLogger('test', 'silent') });
 });
 
 afterEach(() => {
@@ -41,7 +42,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  await admin?.end();
+  await productsDb?.$client.end();
   await database?.drop();
 });
 
@@ -97,17 +98,20 @@ const refusesConnections = (url: string) =>
  * connection takes. `waiting()` is true once a statement of the subgraph waits for it.
  */
 async function lockProducts() {
-  await admin.query('begin');
-  await admin.query('lock table products.products in access exclusive mode');
+  const holder = await productsDb.$client.connect();
+  await holder.query('begin');
+  await holder.query('lock table products in access exclusive mode');
   return {
     waiting: async () => {
-      const { rows } = await admin.query<{ count: string }>(
-        "select count(*) from pg_stat_activity where datname = $1 and wait_event_type = 'Lock' and pid <> pg_backend_pid()",
-        [database.name],
+      const { rows } = await productsDb.$client.query<{ count: string }>(
+        "select count(*) from pg_locks where not granted and relation = 'products'::regclass",
       );
       return Number(rows[0]!.count) > 0;
     },
-    release: () => admin.query('rollback'),
+    release: async () => {
+      await holder.query('rollback');
+      holder.release();
+    },
   };
 }
 
