@@ -147,6 +147,12 @@ afterAll(async () => {
 /** How long to wait for something asynchronous before failing: generous, it never decides a pass. */
 const PATIENCE = { timeout: 10_000, interval: 20 };
 
+/**
+ * What an entry the purge left alone is answered with: from the first level, fresh or, should the
+ * test have taken longer than its 5 s max-age (stock), stale. Never a miss: it was not purged.
+ */
+const FROM_MEMORY = ['HIT-L1', 'STALE'];
+
 /** Reads `id` through `gateway` until that gateway answers it from its first level. */
 async function warm(gateway: typeof gatewayA, id: string) {
   await vi.waitFor(async () => expect((await call(gateway.url, PRODUCT, { id })).cache).toBe('HIT-L1'), PATIENCE);
@@ -288,7 +294,7 @@ describe('exact invalidation', () => {
     const onOther = await call(gatewayB.url, PRODUCT, { id: changed });
     expect(onOther.json.data.product.name).toBe('New name');
     expect(onOther.cache).not.toBe('HIT-L1');
-    expect((await call(gatewayA.url, PRODUCT, { id: unrelated })).cache).toBe('HIT-L1');
+    expect(FROM_MEMORY).toContain((await call(gatewayA.url, PRODUCT, { id: unrelated })).cache);
     // A list whose members may have changed is purged with it.
     const list = await call(gatewayA.url, LIST);
     expect(list.json.data.products.edges.map((edge: any) => edge.node.name)).toContain('New name');
@@ -315,7 +321,7 @@ describe('exact invalidation', () => {
     await warm(gatewayA, unrelated);
     await call(gatewayA.url, 'mutation($id: ID!) { restockProduct(id: $id, quantity: 5) { stock } }', { id: restocked }, adminToken);
     expect((await call(gatewayA.url, PRODUCT, { id: restocked })).json.data.product.stock).toBe(7);
-    expect(await call(gatewayA.url, PRODUCT, { id: unrelated })).toMatchObject({ cache: 'HIT-L1' });
+    expect(FROM_MEMORY).toContain((await call(gatewayA.url, PRODUCT, { id: unrelated })).cache);
   });
 
   it('lists a created product and drops a deleted one at once', async () => {
@@ -348,7 +354,7 @@ describe('exact invalidation', () => {
       const read = await call(gateway.url, PRODUCT, { id: reserved });
       expect(read.json.data.product.stock).toBe(7);
     }
-    expect((await call(gatewayB.url, PRODUCT, { id: unrelated })).cache).toBe('HIT-L1');
+    expect(FROM_MEMORY).toContain((await call(gatewayB.url, PRODUCT, { id: unrelated })).cache);
   });
 });
 
