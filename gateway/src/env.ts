@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { baseEnv, ConfigError, gatewaySecretEnv, jwtEnv, parseEnv, portSchema, postgresEnv, redisEnv, toBaseConfig } from '@shopgraph/common';
+import { baseEnv, ConfigError, DEFAULT_SESSION_KEY_PREFIX, gatewaySecretEnv, jwtEnv, parseEnv, portSchema, postgresEnv, redisEnv, toBaseConfig } from '@shopgraph/common';
 import { z } from 'zod';
 import { protectionEnvSchema, protectionProblems, toProtectionConfig } from './protection/protection-env.js';
 import { responseCacheEnvSchema, toResponseCacheConfig } from './response-cache/response-cache-env.js';
@@ -41,6 +41,10 @@ const schema = z.object({
   // graphql-armor's cost grows 1.5x per level: a client's "my orders with items, products and
   // payments" page (depth 5, 50 rows) costs about 10,000, so the default leaves room for it.
   MAX_COST: positiveInt.default(25000),
+  /** Where the users subgraph publishes ended sessions: its SESSION_REDIS_PREFIX. */
+  SESSION_REDIS_PREFIX: z.string().min(1).default(DEFAULT_SESSION_KEY_PREFIX),
+  /** How long a gateway trusts what Redis said of a user's sessions: an ended session is refused at most this much later. */
+  SESSION_CHECK_CACHE_MS: z.coerce.number().int().min(0).max(10_000).default(2000),
   ...upstreamEnvSchema.shape,
   ...protectionEnvSchema.shape,
   ...responseCacheEnvSchema.shape,
@@ -113,6 +117,8 @@ function toGatewayConfig(
     protection: toProtectionConfig(env),
     /** Null when RESPONSE_CACHE is off. */
     responseCache: toResponseCacheConfig(env),
+    /** Ended sessions (logout, logoutEverywhere, role or password changed, account deleted). */
+    sessions: { redisPrefix: env.SESSION_REDIS_PREFIX, cacheMs: env.SESSION_CHECK_CACHE_MS },
   };
 }
 

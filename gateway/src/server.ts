@@ -10,6 +10,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { createAccessLogger, createLogger, createRedisClient, createServiceApp, ErrorCode, errorHandler, jsonBody, listen, type Logger } from '@shopgraph/common';
 import type { RunningServer } from '@shopgraph/common/subgraph';
 import type { GatewayContext } from './context.js';
+import { SessionCheck } from './auth/session-check.js';
 import { subgraphEnvName, subgraphUrlFor, type GatewayConfig } from './env.js';
 import { formatGatewayError } from './format-error.js';
 import { useArmor } from './plugins/useArmor.js';
@@ -47,9 +48,11 @@ export async function createGatewayServer(
   // req.ip (rate limits, ip-hash) is the client's only through the proxies trusted here.
   app.set('trust proxy', config.protection.trustProxy);
   const clientIpOf = clientIpResolver(app.get('trust proxy fn') as TrustProxy);
-  // Rate limits and persisted queries; commands fail fast when Redis is away (both degrade).
+  // Rate limits, persisted queries and ended sessions; commands fail fast when Redis is away
+  // (the first two degrade, bearer tokens are refused).
   const redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
-  redis.on('error', (error) => logger.warn({ err: error }, 'Redis (rate limits, persisted queries) unreachable'));
+  redis.on('error', (error) => logger.warn({ err: error }, 'Redis (rate limits, persisted queries, sessions) unreachable'));
+  const sessions = new SessionCheck({ redis, keyPrefix: config.sessions.redisPrefix, cacheMs: config.sessions.cacheMs });
   const { rateLimit, persistedOperations } = config.protection;
   const rateLimits = rateLimit.enabled
     ? useRateLimit({ redis, registry, keyPrefix: rateLimit.redisPrefix, ...rateLimit, onLimited: () => metrics.countError(RATE_LIMITED) })
@@ -66,6 +69,7 @@ export async function createGatewayServer(
       // Entries stored under another allow-list must not answer requests this one refuses.
       keyVariant: allowList?.only ? allowList.version : undefined,
       jwtSecret: config.jwtSecret,
+      sessions,
       registry,
       logger,
       accessLog: createAccessLogger('gateway', logger.level),
@@ -134,7 +138,7 @@ export async function createGatewayServer(
   app.use(
     '/graphql',
     useCors({ origins: config.corsOrigins }),
-    useAuth({ jwtSecret: config.jwtSecret, onRejected: () => metrics.countError(ErrorCode.UNAUTHENTICATED) }),
+    useAuth({ jwtSecret: config.jwtSecret, sessions, onRejected: () => metrics.countError(ErrorCode.UNAUTHENTICATED) }),
     ...(rateLimits ? [rateLimits.handler] : []),
     jsonBody(BODY_LIMIT),
     ...(allowList ? [allowList.handler] : []),

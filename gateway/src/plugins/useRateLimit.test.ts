@@ -5,6 +5,7 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SessionCheck } from '../auth/session-check.js';
 import { serveApp } from '../test-graph.js';
 import { useAuth } from './useAuth.js';
 import { useRateLimit, type RateLimitOptions, type RateLimitScope } from './useRateLimit.js';
@@ -22,7 +23,7 @@ async function serveLimited({ leasePercent = 1, ...options }: Omit<RateLimitOpti
   registry = new Registry();
   app.use(
     '/graphql',
-    useAuth({ jwtSecret: TEST_JWT_SECRET }),
+    useAuth({ jwtSecret: TEST_JWT_SECRET, sessions: new SessionCheck({ redis, keyPrefix: `${keyPrefix}session:`, cacheMs: 0 }) }),
     useRateLimit({ ...options, leasePercent, registry, onLimited: (scope) => limited.push(scope) }).handler,
     (_req, res) => {
       res.json({ data: { ok: true } });

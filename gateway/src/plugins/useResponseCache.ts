@@ -23,6 +23,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { GatewayContext } from '../context.js';
 import type { MutationTagRules } from '../response-cache/mutation-tags.js';
 import { entitiesOf } from '../response-cache/response-entities.js';
+import type { SessionCheck } from '../auth/session-check.js';
 import { VerifiedTokens } from '../response-cache/verified-tokens.js';
 import { bearerTokenOf, viewerOf } from './useAuth.js';
 
@@ -56,6 +57,8 @@ export interface ResponseCacheOptions {
   keyVariant?: string;
   /** To verify bearer tokens at the front door, as `useAuth` does behind it. */
   jwtSecret: string;
+  /** To refuse the tokens of ended sessions at the front door, as `useAuth` does behind it. */
+  sessions: SessionCheck;
   registry: Registry;
   logger: Logger;
   /** Where the front door writes the access log line of each request it answers (`createAccessLogger`). */
@@ -499,7 +502,7 @@ export function useResponseCache(options: ResponseCacheOptions): ResponseCache {
   const pending = new WeakMap<Response, Candidate>();
   /** What the front door learnt of a request it handed to express: a body it refused, or a lookup that missed. */
   const handedOver = new WeakMap<IncomingMessage, { error: Error } | { missed: Candidate }>();
-  const verifiedTokens = new VerifiedTokens(options.jwtSecret);
+  const verifiedTokens = new VerifiedTokens(options.jwtSecret, options.sessions);
   const gate = options.gate;
 
   /** The announced body length of a request the front door may read; undefined to leave it to express. */

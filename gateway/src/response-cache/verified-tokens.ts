@@ -1,52 +1,46 @@
 import { LruCache } from '@shopgraph/cache';
-import { verifyToken, type Viewer } from '@shopgraph/common';
+import { verifyToken, type VerifiedToken, type Viewer } from '@shopgraph/common';
+import type { SessionCheck } from '../auth/session-check.js';
 
-interface Verified {
-  viewer: Viewer;
-  /** Epoch milliseconds: the token's own `exp`. */
-  expiresAt: number;
-}
-
-/** The `exp` claim of a token already verified, in epoch milliseconds. */
-function expiryOf(token: string): number | undefined {
-  try {
-    const payload: unknown = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
-    const exp = (payload as { exp?: unknown }).exp;
-    return typeof exp === 'number' ? exp * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const viewerOf = (verified: VerifiedToken): Viewer => ({ ...verified.viewer, sessionId: verified.session.id });
 
 /**
  * Bearer tokens already verified, each kept until its own expiry, so that a cache hit does not
  * pay for an HMAC check per request. Only valid tokens are kept: an invalid one is checked every
- * time and refused by `useAuth`.
+ * time and refused by `useAuth`. A kept token is good only while `sessions` has a fresh answer
+ * that its session is live; otherwise `useAuth` decides, as for a token never seen.
  */
 export class VerifiedTokens {
-  private readonly tokens: LruCache<Verified>;
+  private readonly tokens: LruCache<VerifiedToken>;
 
   constructor(
     private readonly jwtSecret: string,
+    private readonly sessions: SessionCheck,
     maxEntries = 10_000,
   ) {
     this.tokens = new LruCache(maxEntries);
   }
 
-  /** The viewer of a token verified before and not expired by `now`. */
+  /** The viewer of a token verified before, not expired by `now`, whose session is known live at `now`. */
   known(token: string, now: number): Viewer | undefined {
     const verified = this.tokens.get(token);
     if (!verified) return undefined;
-    if (verified.expiresAt > now) return verified.viewer;
-    this.tokens.delete(token);
-    return undefined;
+    if (verified.expiresAt <= now) {
+      this.tokens.delete(token);
+      return undefined;
+    }
+    return this.sessions.liveNow(verified, now) === true ? viewerOf(verified) : undefined;
   }
 
-  /** Verifies `token`, keeping it when valid; null when it is not a valid token of ours. */
+  /**
+   * Verifies `token`, keeping it when valid; null when it is not a valid token of ours, its
+   * session has ended or the session store does not answer (`useAuth` then answers).
+   */
   async verify(token: string): Promise<Viewer | null> {
-    const viewer = await verifyToken(this.jwtSecret, token);
-    const expiresAt = viewer ? expiryOf(token) : undefined;
-    if (viewer && expiresAt !== undefined) this.tokens.set(token, { viewer, expiresAt });
-    return viewer;
+    const verified = await verifyToken(this.jwtSecret, token);
+    if (!verified) return null;
+    this.tokens.set(token, verified);
+    const live = await this.sessions.isLive(verified).catch(() => false);
+    return live ? viewerOf(verified) : null;
   }
 }

@@ -15,3 +15,4 @@ export * from './scalars.js';
 export * from './stable-id.js';
 export * from './loaders.js';
 export * from './redis.js';
+export * from './sessions.js';

@@ -1,27 +1,65 @@
+import { randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { roles, type Viewer } from './viewer.js';
 
 const ISSUER = 'shopgraph';
 const AUDIENCE = 'shopgraph';
-const claimsSchema = z.object({ sub: z.string().min(1), role: z.enum(roles) });
+const claimsSchema = z.object({
+  sub: z.string().min(1),
+  role: z.enum(roles),
+  sid: z.string().min(1),
+  ver: z.number().int().nonnegative(),
+  exp: z.number(),
+});
+
+/** How long a bearer token lives unless the issuer says otherwise: short, so an ended session cannot outlive it by much. */
+export const DEFAULT_ACCESS_TOKEN_TTL_S = 15 * 60;
+
+/**
+ * The session a token belongs to: `id` is one sign-in (ended by `logout`), `version` the user's
+ * token version when it was issued (every session of the user ends when it is raised).
+ */
+export interface TokenSession {
+  id: string;
+  version: number;
+}
+
+export interface IssueTokenOptions {
+  /** Seconds the token is valid; negative gives an expired token (tests). */
+  ttlS?: number;
+  /** A fresh session id at version 0 unless given. */
+  session?: TokenSession;
+}
+
+/** What a valid token says. */
+export interface VerifiedToken {
+  viewer: Viewer;
+  session: TokenSession;
+  /** Epoch milliseconds: the token's `exp`. */
+  expiresAt: number;
+}
 
 const keyOf = (secret: string) => new TextEncoder().encode(secret);
 
-/** Issues the bearer token clients send in `Authorization: Bearer …` (HS256, 12 hours). */
-export async function issueToken(secret: string, viewer: Viewer, expiresIn = '12h'): Promise<string> {
-  return new SignJWT({ role: viewer.role })
+/** Issues the bearer token clients send in `Authorization: Bearer …` (HS256, 15 minutes unless `ttlS` says otherwise). */
+export async function issueToken(secret: string, viewer: Viewer, options: IssueTokenOptions = {}): Promise<string> {
+  const { ttlS = DEFAULT_ACCESS_TOKEN_TTL_S, session = { id: randomUUID(), version: 0 } } = options;
+  return new SignJWT({ role: viewer.role, sid: session.id, ver: session.version })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(viewer.id)
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
     .setIssuedAt()
-    .setExpirationTime(expiresIn)
+    .setExpirationTime(`${ttlS}s`)
     .sign(keyOf(secret));
 }
 
-/** The viewer a token names, or null when it is invalid, expired or not ours. */
-export async function verifyToken(secret: string, token: string): Promise<Viewer | null> {
+/**
+ * The viewer and session a token names, or null when it is invalid, expired or not ours. A valid
+ * token may still belong to an ended session: the gateway checks that against Redis.
+ */
+export async function verifyToken(secret: string, token: string): Promise<VerifiedToken | null> {
   try {
     const { payload } = await jwtVerify(token, keyOf(secret), {
       issuer: ISSUER,
@@ -29,7 +67,9 @@ export async function verifyToken(secret: string, token: string): Promise<Viewer
       algorithms: ['HS256'],
     });
     const claims = claimsSchema.safeParse(payload);
-    return claims.success ? { id: claims.data.sub, role: claims.data.role } : null;
+    if (!claims.success) return null;
+    const { sub, role, sid, ver, exp } = claims.data;
+    return { viewer: { id: sub, role }, session: { id: sid, version: ver }, expiresAt: exp * 1000 };
   } catch {
     return null;
   }

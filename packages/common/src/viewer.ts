@@ -7,6 +7,8 @@ export type Role = (typeof roles)[number];
 export interface Viewer {
   id: string;
   role: Role;
+  /** The sign-in (bearer token's `sid`) the request came with; `logout` ends it. */
+  sessionId?: string;
 }
 
 export function requireViewer(viewer: Viewer | null): Viewer {

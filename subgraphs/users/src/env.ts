@@ -2,6 +2,8 @@ import {
   adminEnv,
   baseEnv,
   dataloaderEnv,
+  DEFAULT_ACCESS_TOKEN_TTL_S,
+  DEFAULT_SESSION_KEY_PREFIX,
   gatewaySecretEnv,
   jwtEnv,
   parseEnv,
@@ -15,7 +17,7 @@ import {
 import { z } from 'zod';
 
 // Requests the gateway signed, tokens it issues, the admin it ensures, a database of its own,
-// Redis for the signatures' one-time ids.
+// Redis for the signatures' one-time ids and for ended sessions.
 const schema = z.object({
   ...baseEnv.shape,
   ...gatewaySecretEnv.shape,
@@ -27,6 +29,10 @@ const schema = z.object({
   USERS_PORT: portSchema.default(4002),
   /** Lets accounts live in their own database; defaults to DATABASE_URL. */
   USERS_DATABASE_URL: postgresUrlSchema.optional(),
+  /** Lifetime of the bearer tokens register and login hand out; a token of an ended session is refused sooner. */
+  ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(60).max(86_400).default(DEFAULT_ACCESS_TOKEN_TTL_S),
+  /** Where ended sessions are published for the gateway: the gateway's SESSION_REDIS_PREFIX. */
+  SESSION_REDIS_PREFIX: z.string().min(1).default(DEFAULT_SESSION_KEY_PREFIX),
 });
 
 export type UsersConfig = ReturnType<typeof toUsersConfig>;
@@ -41,6 +47,7 @@ function toUsersConfig(env: z.output<typeof schema>) {
     dataloaderBatch: env.DATALOADER_BATCH,
     port: env.USERS_PORT,
     databaseUrl: env.USERS_DATABASE_URL ?? env.DATABASE_URL,
+    sessions: { tokenTtlS: env.ACCESS_TOKEN_TTL_S, redisPrefix: env.SESSION_REDIS_PREFIX },
   };
 }
 

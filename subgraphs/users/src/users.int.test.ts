@@ -70,13 +70,13 @@ describe('register, login and me', () => {
     const { token, user } = registeredResult.data!.register;
     expect(user).toMatchObject({ email: 'ada.lovelace@example.com', name: 'Ada Lovelace', role: 'CUSTOMER' });
     expect(new Date(user.createdAt).toISOString()).toBe(user.createdAt);
-    expect(await verifyToken(TEST_JWT_SECRET, token)).toEqual({ id: user.id, role: 'CUSTOMER' });
+    expect((await verifyToken(TEST_JWT_SECRET, token))?.viewer).toEqual({ id: user.id, role: 'CUSTOMER' });
 
     // Any case and surrounding spaces name the same account.
     const loggedIn = await gql(LOGIN, { email: 'ADA.lovelace@example.com ', password: 'analytical-engine' });
     expect(loggedIn.errors).toBeUndefined();
     expect(loggedIn.data!.login.user).toEqual(user);
-    expect(await verifyToken(TEST_JWT_SECRET, loggedIn.data!.login.token)).toEqual({ id: user.id, role: 'CUSTOMER' });
+    expect((await verifyToken(TEST_JWT_SECRET, loggedIn.data!.login.token))?.viewer).toEqual({ id: user.id, role: 'CUSTOMER' });
 
     const me = await gql(`{ me { ${USER_FIELDS} } }`, {}, { id: user.id, role: 'CUSTOMER' });
     expect(me.data!.me).toEqual(user);
@@ -228,7 +228,7 @@ describe('the admin account', () => {
     const login = await gql(LOGIN, { email: config.admin.email, password: config.admin.password });
     expect(login.errors).toBeUndefined();
     expect(login.data!.login.user).toMatchObject({ email: config.admin.email, role: 'ADMIN' });
-    expect(await verifyToken(TEST_JWT_SECRET, login.data!.login.token)).toEqual({ id: login.data!.login.user.id, role: 'ADMIN' });
+    expect((await verifyToken(TEST_JWT_SECRET, login.data!.login.token))?.viewer).toEqual({ id: login.data!.login.user.id, role: 'ADMIN' });
   });
 
   it('is ensured idempotently, even by several processes at once', async () => {

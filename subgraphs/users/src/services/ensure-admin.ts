@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import { ConfigError, type Db } from '@shopgraph/common';
 import { z } from 'zod';
 import { users, type UserRow } from '../db/schema.js';
@@ -18,7 +18,8 @@ export type EnsureAdminResult = 'created' | 'updated' | 'unchanged';
 /**
  * Makes sure the configured admin can sign in: creates the account (role ADMIN) when missing;
  * otherwise gives it role ADMIN and, only if the password no longer verifies, the configured
- * password. Safe when several processes start at once.
+ * password. Either way it becomes the bootstrap admin (see `demoteFormerAdmins`). A new password
+ * ends the account's sessions (the users table's trigger). Safe when several processes start at once.
  */
 export async function ensureAdmin(db: Db, credentials: AdminCredentials): Promise<EnsureAdminResult> {
   const parsed = adminSchema.safeParse(credentials);
@@ -33,7 +34,7 @@ export async function ensureAdmin(db: Db, credentials: AdminCredentials): Promis
   if (!existing) {
     const [created] = await db
       .insert(users)
-      .values({ email, name: 'Admin', role: 'ADMIN', passwordHash: await hashPassword(password) })
+      .values({ email, name: 'Admin', role: 'ADMIN', bootstrapAdmin: true, passwordHash: await hashPassword(password) })
       .onConflictDoNothing({ target: users.email })
       .returning({ id: users.id });
     if (created) return 'created';
@@ -43,15 +44,29 @@ export async function ensureAdmin(db: Db, credentials: AdminCredentials): Promis
   }
 
   const passwordMatches = await verifyPassword(password, existing.passwordHash);
-  if (existing.role === 'ADMIN' && passwordMatches) return 'unchanged';
+  if (existing.role === 'ADMIN' && existing.bootstrapAdmin && passwordMatches) return 'unchanged';
   await db
     .update(users)
     .set({
       role: 'ADMIN',
+      bootstrapAdmin: true,
       // Rehash only when needed: a fresh salt on every start would rewrite the row for nothing.
       ...(passwordMatches ? {} : { passwordHash: await hashPassword(password) }),
       updatedAt: sql`now()`,
     })
     .where(eq(users.id, existing.id));
   return 'updated';
+}
+
+/**
+ * The configured admin is the only bootstrap admin: an account an earlier ADMIN_EMAIL made admin
+ * becomes a CUSTOMER, and the users table's trigger ends its sessions. Returns the emails demoted.
+ */
+export async function demoteFormerAdmins(db: Db, adminEmail: string): Promise<string[]> {
+  const demoted = await db
+    .update(users)
+    .set({ role: 'CUSTOMER', bootstrapAdmin: false, updatedAt: sql`now()` })
+    .where(and(eq(users.bootstrapAdmin, true), ne(users.email, adminEmail.trim().toLowerCase())))
+    .returning({ email: users.email });
+  return demoted.map((row) => row.email);
 }

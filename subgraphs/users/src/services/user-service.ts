@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import {
   canSeeUserData,
@@ -46,7 +47,10 @@ export interface AuthPayload {
 async function signIn(ctx: Context, user: UserRow): Promise<AuthPayload> {
   // The request came in anonymous, but the caller has just proved who they are: the payload may show their own data.
   ctx.authenticatedUserIds.add(user.id);
-  return { token: await issueToken(ctx.jwtSecret, { id: user.id, role: user.role }), user };
+  // A new session, at the user's current token version: ended by logout, or with all others by a raise of the version.
+  const { jwtSecret, tokenTtlS } = ctx.sessions;
+  const session = { id: randomUUID(), version: user.tokenVersion };
+  return { token: await issueToken(jwtSecret, { id: user.id, role: user.role }, { ttlS: tokenTtlS, session }), user };
 }
 
 /** Creates a CUSTOMER account and signs it in. A taken email, even in a concurrent registration, is CONFLICT. */
