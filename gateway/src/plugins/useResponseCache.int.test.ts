@@ -453,7 +453,7 @@ describe('stale-while-revalidate', () => {
 });
 
 describe('without Redis', () => {
-  it('answers queries and mutations as if there were no cache', async () => {
+  it('answers queries as if there were no cache; a bearer token it cannot check is refused (fail closed)', async () => {
     const unreachable = await startGateway({ ...gatewayEnv, REDIS_URL: 'redis://127.0.0.1:9' });
     try {
       const id = await createProduct('Offline ottoman', 3);
@@ -462,9 +462,11 @@ describe('without Redis', () => {
         expect(read).toMatchObject({ status: 200, cache: 'MISS' });
         expect(read.json.data.product.stock).toBe(3);
       }
+      // Ended sessions live in Redis too: without it no token is known to be live.
       const restock = await call(unreachable.url, 'mutation($id: ID!) { restockProduct(id: $id, quantity: 2) { stock } }', { id }, adminToken);
-      expect(restock.json.data.restockProduct.stock).toBe(5);
-      expect((await call(unreachable.url, PRODUCT, { id })).json.data.product.stock).toBe(5);
+      expect(restock.status).toBe(503);
+      expect(restock.json.errors?.[0]?.extensions?.code).toBe('SESSIONS_UNAVAILABLE');
+      expect((await call(unreachable.url, PRODUCT, { id })).json.data.product.stock).toBe(3);
     } finally {
       await unreachable.close();
     }
