@@ -1,7 +1,15 @@
+import { loadConfig as loadOrdersConfig } from '@shopgraph/orders/env';
+import { seedOrders } from '@shopgraph/orders/seed';
+import { loadConfig as loadPaymentsConfig } from '@shopgraph/payments/env';
+import { seedPayments } from '@shopgraph/payments/seed';
+import { loadConfig as loadProductsConfig } from '@shopgraph/products/env';
+import { seedProducts } from '@shopgraph/products/seed';
 import { testServerUrl, uniqueName } from '@shopgraph/testing';
+import { loadConfig as loadUsersConfig } from '@shopgraph/users/env';
+import { seedUsers } from '@shopgraph/users/seed';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { demoProducts, demoUsers } from '../../scripts/demo-data.js';
+import { demoOrders, demoPayments, demoProducts, demoUsers } from '../../scripts/demo-data.js';
 import { codeOf, gql } from '../helpers.js';
 import { runToExit } from './processes.js';
 
@@ -69,6 +77,15 @@ describe('the production platform', () => {
     });
     expect(login.data?.login).toBeUndefined();
     expect(codeOf(login)).toBe('UNAUTHENTICATED');
+  });
+
+  it('is refused by every demo seed, whoever calls it', async () => {
+    const refusal = 'the demo shop is never seeded when NODE_ENV=production';
+    await expect(seedProducts(loadProductsConfig(platform.env), demoProducts, demoOrders)).rejects.toThrow(refusal);
+    await expect(seedUsers(loadUsersConfig(platform.env), demoUsers)).rejects.toThrow(refusal);
+    await expect(seedOrders(loadOrdersConfig(platform.env), demoOrders, demoProducts)).rejects.toThrow(refusal);
+    await expect(seedPayments(loadPaymentsConfig(platform.env), demoPayments, demoOrders, demoProducts)).rejects.toThrow(refusal);
+    expect(await demoCustomersIn(platform.databaseUrl)).toEqual([]);
   });
 });
 
