@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createDb, createLogger, ensureSubgraphSchema, type Db, type RedisClient } from '@shopgraph/common';
 import { createTestDatabase, testRedisUrl, waitFor, type TestDatabase } from '@shopgraph/testing';
 import { Queue } from 'bullmq';
-import { isNull } from 'drizzle-orm';
+import { eq, isNull, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -163,19 +163,30 @@ describe('the outbox relay', () => {
   });
 
   it('delays a job by delay_ms counted from the insert', async () => {
-    relay(new Registry(), 50);
     const orderId = randomUUID();
     const jobId = jobIds.expireOrder(orderId, 1);
-    await db.transaction((tx) =>
-      enqueueInTransaction(tx, outbox, { queue: 'expiries', name: 'expire-order', jobId, payload: { orderId, version: 1 }, delayMs: 60_000 }),
-    );
+    const [row] = await db.transaction(async (tx) => {
+      await enqueueInTransaction(tx, outbox, { queue: 'expiries', name: 'expire-order', jobId, payload: { orderId, version: 1 }, delayMs: 60_000 });
+      // Inserted 20 s before this transaction: 40 s of the minute are left at most.
+      return tx
+        .update(outbox)
+        .set({ createdAt: sql`now() - interval '20 seconds'` })
+        .where(eq(outbox.jobId, jobId))
+        .returning({ createdAt: outbox.createdAt });
+    });
+    relay(new Registry(), 50);
     await waitFor(async () => (await unsentRows()) === 0);
+    // However long the relay took, it took less than this, as the database's own clock tells.
+    const { rows } = await db.$client.query<{ sinceInsertMs: number }>(
+      'select (extract(epoch from now() - $1::timestamptz) * 1000)::int as "sinceInsertMs"',
+      [row!.createdAt],
+    );
     const expiries = new Queue('expiries', { connection, prefix });
     try {
       const job = await expiries.getJob(jobId);
       expect(await job?.getState()).toBe('delayed');
-      expect(job!.opts.delay).toBeGreaterThan(55_000);
-      expect(job!.opts.delay).toBeLessThanOrEqual(60_000);
+      expect(job!.opts.delay).toBeLessThanOrEqual(40_000);
+      expect(job!.opts.delay).toBeGreaterThanOrEqual(60_000 - rows[0]!.sinceInsertMs - 1);
     } finally {
       await expiries.close();
     }
