@@ -17,6 +17,7 @@ import { useArmor } from './plugins/useArmor.js';
 import { useAuth, viewerOf } from './plugins/useAuth.js';
 import { useClientErrors } from './plugins/useClientErrors.js';
 import { useCors } from './plugins/useCors.js';
+import { useCredentialLimit } from './plugins/useCredentialLimit.js';
 import { useMetrics } from './plugins/useMetrics.js';
 import { PERSISTED_QUERY_NOT_ALLOWED, usePersistedOperations } from './plugins/usePersistedOperations.js';
 import { RATE_LIMITED, useRateLimit } from './plugins/useRateLimit.js';
@@ -32,6 +33,9 @@ import { Upstreams } from './upstream/upstreams.js';
 
 /** Largest request body the gateway reads; larger ones are answered 413. */
 const BODY_LIMIT = '1mb';
+
+/** `login` and `register` per client address: a person signs in a few times, a script guesses (see useCredentialLimit). */
+const credentialLimit = { fields: ['login', 'register'], perIp: { points: 30, durationS: 15 * 60 } };
 
 /**
  * Builds the gateway: the supergraph from `config.supergraphPath` (hot-reloaded), signed calls to
@@ -117,6 +121,9 @@ export async function createGatewayServer(
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
       metrics.plugin,
       useClientErrors<GatewayContext>(),
+      ...(rateLimit.enabled
+        ? [useCredentialLimit({ redis, keyPrefix: `${rateLimit.redisPrefix}credentials:`, ...credentialLimit, onLimited: () => metrics.countError(RATE_LIMITED) })]
+        : []),
       // Armor's typings name @apollo/server's CommonJS build, ours its ESM build: same runtime objects.
       ...(armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[]),
       ...(responseCache ? [responseCache.plugin] : []),
