@@ -11,6 +11,8 @@ export interface ReplicaSpec {
   kind: string;
   dir: string;
   entry: string;
+  /** Arguments after the entry. */
+  args?: string[];
   port: number;
   env: Record<string, string>;
 }
@@ -37,7 +39,7 @@ export class Replica {
 
   start(): void {
     const log = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', this.spec.entry], {
+    const child = spawn(process.execPath, ['--import', 'tsx', this.spec.entry, ...(this.spec.args ?? [])], {
       cwd: `${root}${this.spec.dir}`,
       env: { PATH: process.env.PATH ?? '', ...this.spec.env },
       stdio: ['ignore', log, log],

@@ -119,18 +119,34 @@ export interface Customer {
   token: string;
 }
 
+/**
+ * What a customer means to do with an order once its stock is reserved: pay for it; cancel it
+ * unpaid (its stock released); pay, then cancel it (refunded, its stock restored); or leave it
+ * unpaid until its reservation expires.
+ */
+export type Intent = 'pay' | 'cancel-unpaid' | 'cancel-paid' | 'abandon';
+
+/** Each shopper's orders go through the intents in this order, one after another. */
+const intents: Intent[] = ['pay', 'cancel-paid', 'pay', 'cancel-unpaid', 'pay', 'abandon'];
+
 /** What the customers were told: the orders they placed and how each ended, by idempotency key. */
 export interface CheckoutRecord {
   key: string;
+  intent: Intent;
   orderId?: string;
   /** The status the customer last saw. */
   status?: string;
   /** placeOrder → PAID, as the customer waited for it. */
   paidAfterMs?: number;
   payRequested: boolean;
+  /** Payments that ended FAILED before one went through: the customer paid again each time. */
+  failedPayments: number;
+  cancelRequested: boolean;
 }
 
-const ORDER_FIELDS = 'id status payment { status }';
+const ORDER_FIELDS = 'id status payment { id status }';
+
+type OrderView = { id: string; status: string; payment: { id: string; status: string } | null };
 
 /** Repeats `send` until it succeeds: a mutation with the same idempotency key, as a careful client does. */
 async function untilAnswered<T>(send: () => Promise<T>, running: () => boolean): Promise<T | undefined> {
@@ -145,7 +161,10 @@ async function untilAnswered<T>(send: () => Promise<T>, running: () => boolean):
   }
 }
 
-/** A customer buying: place an order, wait for its reservation, pay, wait for PAID; again. */
+/**
+ * A customer buying: place an order, wait for its reservation, then act on it as the next
+ * intent says (pay and wait for PAID, cancel, or leave it); again.
+ */
 export async function shopper(
   balancer: GatewayBalancer,
   customer: Customer,
@@ -153,9 +172,10 @@ export async function shopper(
   checkouts: CheckoutRecord[],
   running: () => boolean,
   id: string,
+  offset: number,
 ): Promise<void> {
   for (let n = 0; running(); n++) {
-    const record: CheckoutRecord = { key: `${id}-${n}`, payRequested: false };
+    const record: CheckoutRecord = { key: `${id}-${n}`, intent: intents[(n + offset) % intents.length]!, payRequested: false, failedPayments: 0, cancelRequested: false };
     checkouts.push(record);
     const startedAt = Date.now();
     // A retry sends the same order under the same key: another one would be refused (CONFLICT).
@@ -175,14 +195,14 @@ export async function shopper(
     record.status = placed.placeOrder.status;
     const order = async () =>
       (
-        await balancer.request<{ order: { id: string; status: string; payment: { status: string } | null } }>(
+        await balancer.request<{ order: OrderView }>(
           'OrderStatus',
           `query OrderStatus($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`,
           { id: record.orderId },
           customer.token,
         )
       ).order;
-    const waitFor = async (done: (o: Awaited<ReturnType<typeof order>>) => boolean) => {
+    const waitFor = async (done: (o: OrderView) => boolean) => {
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline) {
         const seen = await order().catch((error: unknown) => {
@@ -195,22 +215,55 @@ export async function shopper(
       }
       return undefined;
     };
+    // A cancel whose answer was lost may have been applied: look before cancelling again, so a
+    // retry is never refused for an order already CANCELLED.
+    const cancel = async () => {
+      record.cancelRequested = true;
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const seen = await waitFor(() => true);
+        if (seen?.status === 'CANCELLED') return;
+        const answered = await balancer
+          .request<{ cancelOrder: { status: string } }>('CancelOrder', `mutation CancelOrder($id: ID!) { cancelOrder(id: $id) { id status } }`, { id: record.orderId }, customer.token)
+          .then(
+            (data) => {
+              record.status = data.cancelOrder.status;
+              return true;
+            },
+            (error: unknown) => {
+              if (error instanceof RequestFailed) return false;
+              throw error;
+            },
+          );
+        if (answered) return;
+        await sleep(200);
+      }
+    };
     const reserved = await waitFor((o) => o.status !== 'PENDING');
-    if (reserved?.status !== 'AWAITING_PAYMENT') continue;
+    if (reserved?.status !== 'AWAITING_PAYMENT' || record.intent === 'abandon') continue;
+    if (record.intent === 'cancel-unpaid') {
+      await cancel();
+      continue;
+    }
     record.payRequested = true;
-    const paying = await untilAnswered(
-      () =>
-        balancer.request(
-          'PayOrder',
-          `mutation PayOrder($orderId: ID!, $key: String!) { payOrder(orderId: $orderId, idempotencyKey: $key, method: { card: "4242424242424242" }) { id status } }`,
-          { orderId: record.orderId, key: `pay-${record.key}` },
-          customer.token,
-        ),
-      running,
-    );
-    if (!paying) return;
-    const paid = await waitFor((o) => o.status === 'PAID');
-    if (paid) record.paidAfterMs = Date.now() - startedAt;
+    // A payment that FAILED (its charge gave up while the provider was away) is paid again under a new key.
+    for (let attempt = 0; ; attempt++) {
+      const paying = await untilAnswered(
+        () =>
+          balancer.request<{ payOrder: { id: string; status: string } }>(
+            'PayOrder',
+            `mutation PayOrder($orderId: ID!, $key: String!) { payOrder(orderId: $orderId, idempotencyKey: $key, method: { card: "4242424242424242" }) { id status } }`,
+            { orderId: record.orderId, key: `pay-${record.key}${attempt === 0 ? '' : `-${attempt}`}` },
+            customer.token,
+          ),
+        running,
+      );
+      if (!paying) return;
+      const settled = await waitFor((o) => o.status === 'PAID' || (o.payment?.id === paying.payOrder.id && o.payment.status === 'FAILED'));
+      if (settled?.status === 'PAID') record.paidAfterMs = Date.now() - startedAt;
+      if (settled?.status !== 'AWAITING_PAYMENT' || attempt >= 5) break;
+      record.failedPayments++;
+    }
+    if (record.intent === 'cancel-paid' && record.paidAfterMs !== undefined) await cancel();
   }
 }
 

@@ -3,7 +3,7 @@ import { createLogger, createServiceApp, listen, type Logger } from '@shopgraph/
 import type { PaymentProviderConfig } from './env.js';
 import { providerRoutes } from './routes.js';
 import { createSimulator } from './simulator.js';
-import { createMemoryStore } from './store.js';
+import { createMemoryStore, type ProviderStore } from './store.js';
 
 export interface RunningProvider {
   httpServer: Server;
@@ -12,13 +12,17 @@ export interface RunningProvider {
   close(): Promise<void>;
 }
 
-/** Builds the payment-provider simulator; the process and the tests run the same thing. */
+/**
+ * Builds the payment-provider simulator; the process and the tests run the same thing. `store`
+ * holds its tokens, charges and idempotency records (in memory unless given one that persists).
+ */
 export function createPaymentProviderServer(
   config: PaymentProviderConfig,
   logger: Logger = createLogger('payment-provider', config.logLevel),
+  store: ProviderStore = createMemoryStore(),
 ): RunningProvider {
   const { app, registry } = createServiceApp({ service: 'payment-provider', logger, checks: {} });
-  app.use('/v1', providerRoutes(createSimulator(createMemoryStore(), { latencyMs: config.latencyMs }), registry));
+  app.use('/v1', providerRoutes(createSimulator(store, { latencyMs: config.latencyMs }), registry));
   const httpServer = createServer(app);
   return {
     httpServer,

@@ -113,8 +113,10 @@ export function createSimulator(store: ProviderStore, { latencyMs }: SimulatorOp
         if (charge.refundId) {
           return { response: error(400, 'charge_already_refunded', `Charge ${chargeId} has already been refunded.`), final: true };
         }
-        charge.refundId = newId('re');
-        const body = { id: charge.refundId, object: 'refund', charge: charge.id, amount: charge.amount, currency: charge.currency, status: 'succeeded' };
+        // Written back through the store (not changed in place), so a store that persists keeps it.
+        const refunded = { ...charge, refundId: newId('re') };
+        store.charges.set(chargeId, refunded);
+        const body = { id: refunded.refundId, object: 'refund', charge: charge.id, amount: charge.amount, currency: charge.currency, status: 'succeeded' };
         return { response: { status: 200, body }, final: true };
       });
     },
