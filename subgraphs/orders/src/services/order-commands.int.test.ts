@@ -209,11 +209,11 @@ describe('updateOrderItem', () => {
   it('sends an AWAITING_PAYMENT order back to PENDING at a new version, unpriced, and queues its reservation', async () => {
     const viewer = customer();
     const orderId = await orderIn('AWAITING_PAYMENT', viewer);
+    // Last changed a second ago, so the update's updatedAt is later whatever the clock's resolution.
+    await db.update(orders).set({ updatedAt: sql`updated_at - interval '1 second'` }).where(eq(orders.id, orderId));
     const before = (await gql(`query($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`, { id: orderId }, viewer)).data!.order;
     expect(before).toMatchObject({ status: 'AWAITING_PAYMENT', total: { amount: 500, currency: 'EUR' } });
 
-    // updatedAt has millisecond precision: make sure the change happens in a later millisecond.
-    await new Promise((resolve) => setTimeout(resolve, 5));
     const added = randomUUID();
     const result = await gql(UPDATE, { orderId, productId: added, quantity: 2 }, viewer);
     expect(result.errors).toBeUndefined();
