@@ -63,6 +63,11 @@ export class SessionPublisher {
       client.release(error as Error);
       throw error;
     }
+    // Closed while connecting (a retry): the pool must get its connection back to end.
+    if (this.closed) {
+      client.release(true);
+      return;
+    }
     this.listener = client;
   }
 
