@@ -139,8 +139,11 @@ async function expectDrain(target: ServiceProcess, inFlight: () => Promise<Graph
   expect(await target.exited).toBe(0);
 }
 
+/** Each test starts a process (tsx compiles it first): slow on a loaded machine, never a pass or fail. */
+const PROCESS_TEST = { timeout: 180_000 };
+
 describe('SIGTERM', () => {
-  it('drains the gateway: the request in flight is answered, new connections are refused, the process exits', async () => {
+  it('drains the gateway: the request in flight is answered, new connections are refused, the process exits', PROCESS_TEST, async () => {
     const products: RunningServer = await createProductsServer(loadProductsConfig(env));
     try {
       const productsUrl = await products.listen(0, '127.0.0.1');
@@ -155,7 +158,7 @@ describe('SIGTERM', () => {
     }
   });
 
-  it('drains a subgraph (products): the request in flight is answered, new connections are refused, the process exits', async () => {
+  it('drains a subgraph (products): the request in flight is answered, new connections are refused, the process exits', PROCESS_TEST, async () => {
     const products = await startProcess(PRODUCTS_ENTRY, { PRODUCTS_PORT: '0' }, 'products subgraph ready');
     // A gateway in this process sends the signed request, as in production.
     const gateway = await startGateway({ ...env, PRODUCTS_URL: products.url, SUBGRAPH_TIMEOUT_MS: '60000' });
