@@ -1,5 +1,6 @@
 import { createLogger, runMain } from '@shopgraph/common';
 import { portsOf, startPlatform } from './platform.js';
+import { loadSetupConfig } from './setup-env.js';
 import { setupPlatform } from './setup.js';
 
 /** The signals that stop the platform: Ctrl-C, `kill`, a closed terminal. */
@@ -21,7 +22,7 @@ const PARENT_CHECK_MS = 500;
  */
 runMain(async () => {
   await setupPlatform();
-  const logger = createLogger('start');
+  const logger = createLogger('start', loadSetupConfig());
   const platform = startPlatform(process.env);
   for (const [name, child] of platform.children) {
     child.once('exit', (code, signal) => logger.info({ process: name, pid: child.pid, code, signal }, `${name} exited`));

@@ -5,7 +5,7 @@ import { loadConfig } from './server/env.js';
 
 runMain(async () => {
   const config = loadConfig();
-  const logger = createLogger('web', config.logLevel);
+  const logger = createLogger('web', config);
   await ensureBuilt(logger);
   const server = createWebServer(config, logger);
   const url = await server.listen(config.port);

@@ -4,7 +4,7 @@ import { createGatewayServer } from './server.js';
 
 runMain(async () => {
   const config = loadConfig();
-  const logger = createLogger('gateway', config.logLevel);
+  const logger = createLogger('gateway', config);
   for (const warning of config.warnings) logger.warn(warning);
   const server = await createGatewayServer(config, logger);
   const url = await server.listen(config.port);

@@ -4,7 +4,7 @@ import { createPaymentProviderServer } from './server.js';
 
 runMain(async () => {
   const config = loadConfig();
-  const logger = createLogger('payment-provider', config.logLevel);
+  const logger = createLogger('payment-provider', config);
   const server = createPaymentProviderServer(config, logger);
   const url = await server.listen(config.port);
   logger.info({ url, latencyMs: config.latencyMs }, 'payment-provider simulator ready');

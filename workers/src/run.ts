@@ -17,7 +17,7 @@ async function assertWorkersDependencies(config: WorkersConfig): Promise<void> {
 export function runWorkersProcess(wiring: WorkersWiring): void {
   runMain(async () => {
     const config = loadConfig();
-    const logger = createLogger('workers', config.logLevel);
+    const logger = createLogger('workers', config);
     for (const warning of config.warnings) logger.warn(warning);
     await assertWorkersDependencies(config);
     const workers = await startWorkers(config, wiring, logger);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
@@ -7,6 +7,16 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
+/** How the gateway's response cache answered (gateway/src/plugins/useResponseCache.ts sets it). */
+const CACHE_STATUS_HEADER = 'x-cache';
+
+/** The access log's view of a request: what an operator reads; every header too at `debug`. */
+interface LoggedRequest {
+  id: string;
+  method: string;
+  url: string;
+  headers: Record<string, unknown>;
+}
 
 /** A named dependency check for `/ready`: resolves when reachable, rejects otherwise. */
 export type ReadinessCheck = () => Promise<unknown>;
@@ -59,6 +69,15 @@ export function createServiceApp({ service, logger, checks, registry = new Regis
       },
       autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' || req.url === '/ready' },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+      // Method, path, status, time, request id and cache status: a line an operator reads at a
+      // glance (the headers made it ~0.9 KB); the headers at debug level, redacted (createLogger).
+      serializers: {
+        req: ({ id, method, url, headers }: LoggedRequest) => (logger.isLevelEnabled('debug') ? { id, method, url, headers } : { id, method, url }),
+        res: ({ statusCode, headers }: { statusCode: number; headers: Record<string, unknown> }) =>
+          logger.isLevelEnabled('debug') ? { statusCode, headers } : { statusCode },
+      },
+      customSuccessObject: (_req, res, line: Record<string, unknown>) => withCacheStatus(res, line),
+      customErrorObject: (_req, res, _error, line: Record<string, unknown>) => withCacheStatus(res, line),
     }),
   );
 
@@ -83,6 +102,12 @@ export function createServiceApp({ service, logger, checks, registry = new Regis
     res.type(registry.contentType).send(await registry.metrics());
   });
   return { app, registry };
+}
+
+/** The access log line, with the response cache's answer when there was one. */
+function withCacheStatus(res: ServerResponse, line: Record<string, unknown>): Record<string, unknown> {
+  const cache = res.getHeader(CACHE_STATUS_HEADER);
+  return cache === undefined ? line : { ...line, cache };
 }
 
 /** JSON bodies up to `limit`, keeping the raw bytes for signature checks. */

@@ -1,7 +1,54 @@
 import { writeSync } from 'node:fs';
-import { destination, pino, type Logger, type LoggerOptions } from 'pino';
+import { destination, pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { PinoPretty, prettyFactory, type PrettyOptions } from 'pino-pretty';
 
 export type { Logger };
+
+/** How much a process logs and in which mode it runs: what its configuration says (`toBaseConfig`). */
+export interface LogSettings {
+  logLevel: string;
+  nodeEnv?: string;
+}
+
+/**
+ * Lines for a person: a terminal on stdout, outside production. JSON lines otherwise (piped,
+ * collected, in production, or when only a level is given), as log collectors expect.
+ */
+function forAPerson(settings: string | LogSettings): boolean {
+  return typeof settings === 'object' && settings.nodeEnv !== undefined && settings.nodeEnv !== 'production' && process.stdout.isTTY === true;
+}
+
+const levelOf = (settings: string | LogSettings) => (typeof settings === 'string' ? settings : settings.logLevel);
+
+/**
+ * A line for a person: local time, level, the service's name in front of the message; a request's
+ * line says what the access log says (`createServiceApp`) on that one line.
+ */
+const READABLE: PrettyOptions = {
+  translateTime: 'SYS:HH:MM:ss.l',
+  ignore: 'service,pid,hostname,req,res,responseTime,cache',
+  messageFormat: (log, messageKey) => {
+    const req = log.req as { id?: string; method?: string; url?: string } | undefined;
+    const res = log.res as { statusCode?: number } | undefined;
+    const request = req && res ? ` ${req.method} ${req.url} ${res.statusCode} ${String(log.responseTime)} ms${log.cache ? ` ${String(log.cache)}` : ''}` : '';
+    return `[${String(log.service)}] ${String(log[messageKey])}${request}${req?.id ? ` (${req.id})` : ''}`;
+  },
+};
+
+/**
+ * stdout, written asynchronously: under load the lines of many requests go out in one write
+ * instead of one write each. For a person, each line printed readably (`READABLE`).
+ */
+function stdout(settings: string | LogSettings): DestinationStream {
+  return forAPerson(settings) ? PinoPretty({ ...READABLE, destination: 1, sync: false }) : destination({ dest: 1, sync: false });
+}
+
+/** Writes JSON lines to stdout at once, as `stdout(settings)` would print them: for the last lines at exit. */
+function writeNow(settings: string | LogSettings): (lines: string) => void {
+  if (!forAPerson(settings)) return (lines) => writeSync(1, lines);
+  const readable = prettyFactory(READABLE);
+  return (lines) => writeSync(1, lines.split('\n').filter(Boolean).map((line) => readable(line)).join(''));
+}
 
 /** The shape every line has: level by name, ISO time, the service. */
 const lineFormat = (service: string, level: string): LoggerOptions => ({
@@ -12,14 +59,14 @@ const lineFormat = (service: string, level: string): LoggerOptions => ({
 });
 
 /**
- * Structured JSON logs on stdout; secrets never reach them. Written asynchronously: under load the
- * lines of many requests go out in one write instead of one write each; what is buffered is
- * flushed when the process exits.
+ * Structured logs on stdout (`stdout`); secrets never reach them. What is buffered is flushed
+ * when the process exits. `settings` is a level, or a process's configuration: then a terminal
+ * outside production gets lines a person reads.
  */
-export function createLogger(service: string, level = 'info'): Logger {
+export function createLogger(service: string, settings: string | LogSettings = 'info'): Logger {
   return pino(
     {
-      ...lineFormat(service, level),
+      ...lineFormat(service, levelOf(settings)),
       redact: {
         paths: [
           'req.headers.authorization',
@@ -32,7 +79,7 @@ export function createLogger(service: string, level = 'info'): Logger {
         censor: '[redacted]',
       },
     },
-    destination({ dest: 1, sync: false }),
+    stdout(settings),
   );
 }
 
@@ -49,11 +96,14 @@ const ACCESS_LOG_BATCH = 256;
 class LineBatch {
   private lines: string[] = [];
 
-  constructor(private readonly out: { write(chunk: string): unknown }) {
+  constructor(
+    private readonly out: { write(chunk: string): unknown },
+    atExit: (lines: string) => void,
+  ) {
     setInterval(() => this.flush(), ACCESS_LOG_FLUSH_MS).unref();
     // Synchronously, since nothing asynchronous runs once the process exits.
     process.once('exit', () => {
-      if (this.lines.length > 0) writeSync(1, this.take());
+      if (this.lines.length > 0) atExit(this.take());
     });
   }
 
@@ -73,7 +123,7 @@ class LineBatch {
   }
 }
 
-/** One per service and level: each holds a timer and an exit hook, so a process needs no more. */
+/** One per service, level and format: each holds a timer and an exit hook, so a process needs no more. */
 const accessLoggers = new Map<string, Logger>();
 
 /**
@@ -81,11 +131,12 @@ const accessLoggers = new Map<string, Logger>();
  * for volume: no redaction (its callers log request id, method, url, status and timing, never
  * headers or bodies), and lines leave stdout in batches, within a quarter of a second.
  */
-export function createAccessLogger(service: string, level = 'info'): Logger {
-  const key = `${service}\n${level}`;
+export function createAccessLogger(service: string, settings: string | LogSettings = 'info'): Logger {
+  const level = levelOf(settings);
+  const key = `${service}\n${level}\n${forAPerson(settings)}`;
   let logger = accessLoggers.get(key);
   if (!logger) {
-    logger = pino({ ...lineFormat(service, level), timestamp: isoTimeOncePerMillisecond() }, new LineBatch(destination({ dest: 1, sync: false })));
+    logger = pino({ ...lineFormat(service, level), timestamp: isoTimeOncePerMillisecond() }, new LineBatch(stdout(settings), writeNow(settings)));
     accessLoggers.set(key, logger);
   }
   return logger;

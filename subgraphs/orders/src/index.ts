@@ -4,7 +4,7 @@ import { createOrdersServer } from './server.js';
 
 runMain(async () => {
   const config = loadConfig();
-  const logger = createLogger('orders', config.logLevel);
+  const logger = createLogger('orders', config);
   for (const warning of config.warnings) logger.warn(warning);
   // Redis holds the nonces of the gateway's signatures: without it every request would be refused.
   await assertDependencies({ postgres: config.databaseUrl, redis: config.redisUrl });

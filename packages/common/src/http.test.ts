@@ -1,0 +1,73 @@
+import { createServer } from 'node:http';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServiceApp, listen } from './http.js';
+
+const servers: { close(): unknown }[] = [];
+afterEach(() => servers.splice(0).forEach((server) => server.close()));
+
+/** A service shell logging at `level` into memory, with a route answered as a cache hit; its base URL and the lines. */
+async function serviceLoggingAt(level: string) {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const { app } = createServiceApp({ service: 'svc', logger, checks: {} });
+  app.get('/answer', (_req, res) => {
+    res.setHeader('x-cache', 'HIT-L2');
+    res.json({ ok: true });
+  });
+  const server = createServer(app);
+  servers.push(server);
+  const port = await listen(server, 0, '127.0.0.1');
+  return { url: `http://127.0.0.1:${port}`, lines };
+}
+
+/** The access log line of the request with `requestId`, once written (it follows the response). */
+async function accessLine(lines: Record<string, unknown>[], requestId: string) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const line = lines.find((entry) => entry.msg === 'request completed' && (entry.req as { id?: string }).id === requestId);
+    if (line) return line;
+    if (Date.now() > deadline) throw new Error(`no access log line for ${requestId}: ${JSON.stringify(lines)}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const browserHeaders = {
+  'x-request-id': 'req-1',
+  'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8',
+  'accept-language': 'en-GB,en;q=0.9,fr;q=0.8',
+  authorization: 'Bearer secret-token',
+  cookie: 'session=secret',
+};
+
+describe('createServiceApp access log', () => {
+  it('says what an operator needs: method, path, status, time, request id and cache status, no headers', async () => {
+    const { url, lines } = await serviceLoggingAt('info');
+    await fetch(`${url}/answer?page=2`, { headers: browserHeaders });
+    const line = await accessLine(lines, 'req-1');
+    expect(line).toMatchObject({ req: { id: 'req-1', method: 'GET', url: '/answer?page=2' }, res: { statusCode: 200 }, cache: 'HIT-L2' });
+    expect(line.responseTime).toEqual(expect.any(Number));
+    expect(Object.keys(line.req as object)).toEqual(['id', 'method', 'url']);
+    expect(Object.keys(line.res as object)).toEqual(['statusCode']);
+    expect(JSON.stringify(line)).not.toContain('Mozilla');
+  });
+
+  it('leaves the cache status out when nothing cached the answer', async () => {
+    const { url, lines } = await serviceLoggingAt('info');
+    await fetch(`${url}/nowhere`, { headers: { 'x-request-id': 'req-2' } });
+    const line = await accessLine(lines, 'req-2');
+    expect(line).toMatchObject({ res: { statusCode: 404 } });
+    expect(line).not.toHaveProperty('cache');
+  });
+
+  it('adds the request and response headers at debug level', async () => {
+    const { url, lines } = await serviceLoggingAt('debug');
+    await fetch(`${url}/answer`, { headers: browserHeaders });
+    const line = await accessLine(lines, 'req-1');
+    expect(line).toMatchObject({
+      req: { headers: { 'user-agent': browserHeaders['user-agent'], 'accept-language': 'en-GB,en;q=0.9,fr;q=0.8' } },
+      res: { statusCode: 200, headers: { 'x-cache': 'HIT-L2' } },
+    });
+  });
+});
