@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,11 +163,26 @@ async function until(what: string, timeoutMs: number, check: () => Promise<boole
 const ephemeral = ['--save', '', '--appendonly', 'no'];
 
 /**
+ * Throws, in one line and without a stack, when `redis-server` or `redis-cli` (README
+ * prerequisites, which these topologies run) is not on PATH.
+ */
+function requireRedisTools(): void {
+  for (const tool of ['redis-server', 'redis-cli']) {
+    const probe = spawnSync(tool, ['--version'], { stdio: 'ignore' });
+    if ((probe.error as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') continue;
+    const missing = new Error(`${tool} not found on PATH: install Redis (e.g. Debian's redis-server package, which brings redis-cli) to run the Redis Cluster and Sentinel tests`);
+    missing.stack = missing.message;
+    throw missing;
+  }
+}
+
+/**
  * Starts a Redis Cluster of `masters` nodes (3 by default), each with `options.replicas`
  * replicas, and resolves once every node reports `cluster_state:ok` (and every replica is in
  * sync with its master).
  */
 export async function startRedisCluster(masters = 3, options: RedisClusterOptions = {}): Promise<TestRedisCluster> {
+  requireRedisTools();
   const replicas = options.replicas ?? 0;
   const servers = await Servers.create('redis-cluster');
   try {
@@ -234,6 +249,7 @@ export async function startRedisCluster(masters = 3, options: RedisClusterOption
  * master judged down after 1 s), and resolves once the sentinel knows the replica in sync.
  */
 export async function startRedisSentinel(masterName = 'shopgraph'): Promise<TestRedisSentinel> {
+  requireRedisTools();
   const servers = await Servers.create('redis-sentinel');
   try {
     const [masterPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()];
