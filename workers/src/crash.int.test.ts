@@ -1,15 +1,14 @@
 import { jobIds } from '@shopgraph/queues';
-import { readCounter } from '@shopgraph/testing';
+import { readCounter, startHoldingProxy, type HoldingProxy } from '@shopgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARDS, newCustomer, startCheckoutHarness, type CheckoutHarness, type Order } from './fixtures/checkout-harness.js';
-import { startProviderGate, type ProviderGate } from './fixtures/provider-gate.js';
 
 let h: CheckoutHarness;
-let gate: ProviderGate;
+let gate: HoldingProxy;
 
 beforeAll(async () => {
   h = await startCheckoutHarness();
-  gate = await startProviderGate(h.provider.url);
+  gate = await startHoldingProxy(h.provider.url);
 });
 
 afterAll(async () => {
@@ -25,6 +24,7 @@ describe('kill -9 during a charge', () => {
   it('loses nothing: after a restart the order is PAID, and the provider charged once', { timeout: 60_000 }, async () => {
     // The first process charges through the gate, which holds the provider's answer back.
     const first = await h.startWorkersProcess({ ...crashRecovery, PAYMENT_PROVIDER_URL: gate.url });
+    const charge = gate.hold('/v1/charges');
     const productId = await h.createProduct(3);
     const customer = newCustomer();
     const placed = await h.placeOrder(customer, [{ productId, quantity: 1 }]);
@@ -34,10 +34,10 @@ describe('kill -9 during a charge', () => {
 
     const chargeJobId = jobIds.chargePayment(payment.id);
     // The provider has charged the card; the worker is still waiting for the answer.
-    await gate.chargeHeld;
+    await charge.held;
     expect(await h.providerCharges(payment.id)).toHaveLength(1);
     await first.kill();
-    gate.release();
+    charge.release();
     expect((await h.payment(customer, payment.id)).status).toBe('PROCESSING');
     expect((await h.order(customer, placed.id)).status).toBe('AWAITING_PAYMENT');
     expect(await h.queues.payments.getJobState(chargeJobId)).toBe('active');

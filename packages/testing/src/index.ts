@@ -4,3 +4,4 @@ export * from './redis.js';
 export * from './ports.js';
 export * from './redis-topologies.js';
 export * from './handshakes.js';
+export * from './holding-proxy.js';

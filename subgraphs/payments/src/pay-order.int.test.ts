@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { createDb, createLogger, type Db, type Viewer } from '@shopgraph/common';
 import type { RunningServer } from '@shopgraph/common/subgraph';
 import { createHttpPaymentProvider, type PaymentProvider } from '@shopgraph/payment-provider';
-import { createTestDatabase, subgraphRequest, testEnv, type TestDatabase } from '@shopgraph/testing';
+import { createTestDatabase, startHoldingProxy, subgraphRequest, testEnv, type HoldingProxy, type TestDatabase } from '@shopgraph/testing';
 import { eq, sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,8 @@ const logger = pino(
 
 let database: TestDatabase;
 let providerServer: RunningProvider;
+/** Between payments and the provider: a race test holds tokenizations until every racer has one. */
+let providerProxy: HoldingProxy;
 let provider: PaymentProvider;
 let server: RunningServer;
 let url: string;
@@ -62,16 +64,28 @@ async function payableOrder(owner: Viewer, amount = 4430): Promise<string> {
   return orderId;
 }
 
+/**
+ * `count` payOrder calls at once, each held after tokenizing until all have found no payment under
+ * their key and tokenized: then they race for the transaction.
+ */
+async function racing<T>(count: number, call: (index: number) => Promise<T>): Promise<T[]> {
+  const tokens = providerProxy.hold('/v1/tokens', count);
+  const calls = Promise.all(Array.from({ length: count }, (_, index) => call(index)));
+  await tokens.held;
+  tokens.release();
+  return calls;
+}
+
 const paymentsOf = (orderId: string) => db.select().from(payments).where(eq(payments.orderId, orderId));
 const outboxOf = (paymentId: string) => db.select().from(outbox).where(sql`${outbox.payload}->>'paymentId' = ${paymentId}`);
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  // Latency keeps parallel requests tokenizing at the same time, so they really race.
-  providerServer = createPaymentProviderServer({ ...loadProviderConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), latencyMs: 10 });
+  providerServer = createPaymentProviderServer({ ...loadProviderConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), latencyMs: 0 });
   const providerUrl = await providerServer.listen(0, '127.0.0.1');
   provider = createHttpPaymentProvider(providerUrl, { timeoutMs: 5000 });
-  const config = loadConfig(testEnv(database.url, { PAYMENT_PROVIDER_URL: providerUrl }));
+  providerProxy = await startHoldingProxy(providerUrl);
+  const config = loadConfig(testEnv(database.url, { PAYMENT_PROVIDER_URL: providerProxy.url }));
   server = await createPaymentsServer(config, logger);
   url = await server.listen(0, '127.0.0.1');
   // The test's own connection, as the payments role: the workers' side of the flow.
@@ -81,6 +95,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.$client.end();
   await server?.close();
+  await providerProxy?.close();
   await providerServer?.close();
   await database?.drop();
 });
@@ -136,7 +151,7 @@ describe('payOrder', () => {
 
   it('answers 20 parallel requests with one key with one payment and one charge job', async () => {
     const orderId = await payableOrder(bob);
-    const results = await Promise.all(Array.from({ length: 20 }, () => pay(bob, orderId, 'double-click')));
+    const results = await racing(20, () => pay(bob, orderId, 'double-click'));
     expect(results.flatMap((result) => result.errors ?? [])).toEqual([]);
     const ids = new Set(results.map((result) => result.data!.payOrder.id));
     expect(ids.size).toBe(1);
@@ -169,7 +184,7 @@ describe('payOrder', () => {
 
   it('lets one of two orders racing for the same key win; the other is CONFLICT', async () => {
     const orders = [await payableOrder(bob), await payableOrder(bob)];
-    const results = await Promise.all(Array.from({ length: 10 }, (_, index) => pay(bob, orders[index % 2]!, 'raced-key')));
+    const results = await racing(10, (index) => pay(bob, orders[index % 2]!, 'raced-key'));
     const paid = results.filter((result) => !result.errors);
     const refused = results.filter((result) => result.errors);
     expect(new Set(paid.map((result) => result.data!.payOrder.id)).size).toBe(1);
