@@ -30,14 +30,19 @@ async function probeAnyReplica(urls: string[]): Promise<void> {
  * The gateway's `/ready` checks. `checks` is the object given to `createServiceApp`, which reads
  * it on every request: until a supergraph loads it holds a failing `supergraph` check, then one
  * check per subgraph of the supergraph being served, passing when any of its replicas answers
- * `GET <origin>/health`.
+ * `GET <origin>/health`. The `dependencies` given (Redis) are checked throughout.
  */
 export class GatewayReadiness {
-  readonly checks: Record<string, ReadinessCheck> = {
-    supergraph: async () => {
-      throw new Error('no supergraph loaded yet');
-    },
-  };
+  readonly checks: Record<string, ReadinessCheck>;
+
+  constructor(private readonly dependencies: Record<string, ReadinessCheck> = {}) {
+    this.checks = {
+      ...dependencies,
+      supergraph: async () => {
+        throw new Error('no supergraph loaded yet');
+      },
+    };
+  }
 
   /**
    * Follows the supergraph in service; `urlsOf` gives the replica URLs the gateway really calls,
@@ -45,6 +50,7 @@ export class GatewayReadiness {
    */
   supergraphLoaded(subgraphs: SubgraphEndpoint[], urlsOf: (subgraph: SubgraphEndpoint) => string[]): void {
     for (const name of Object.keys(this.checks)) delete this.checks[name];
+    Object.assign(this.checks, this.dependencies);
     this.checks.supergraph = async () => undefined;
     for (const subgraph of subgraphs) {
       this.checks[`subgraph ${subgraph.name}`] = () => probeAnyReplica(urlsOf(subgraph));

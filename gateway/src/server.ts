@@ -7,7 +7,7 @@ import {
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
-import { createAccessLogger, createLogger, createRedisClient, createServiceApp, ErrorCode, errorHandler, jsonBody, listen, type Logger } from '@shopgraph/common';
+import { createAccessLogger, createLogger, createRedisClient, createServiceApp, ErrorCode, errorHandler, jsonBody, listen, reportRedisOutages, type Logger } from '@shopgraph/common';
 import type { RunningServer } from '@shopgraph/common/subgraph';
 import type { GatewayContext } from './context.js';
 import { SessionCheck } from './auth/session-check.js';
@@ -46,16 +46,16 @@ export async function createGatewayServer(
   config: GatewayConfig,
   logger: Logger = createLogger('gateway', config.logLevel),
 ): Promise<RunningServer> {
-  const readiness = new GatewayReadiness();
+  // Rate limits, persisted queries and ended sessions; commands fail fast when Redis is away
+  // (the first two degrade, bearer tokens are refused, /ready answers 503).
+  const redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
+  reportRedisOutages(redis, logger, 'rate limits, persisted queries, sessions');
+  const readiness = new GatewayReadiness({ redis: () => redis.ping() });
   const { app, registry } = createServiceApp({ service: 'gateway', logger, checks: readiness.checks });
   const metrics = useMetrics({ registry });
   // req.ip (rate limits, ip-hash) is the client's only through the proxies trusted here.
   app.set('trust proxy', config.protection.trustProxy);
   const clientIpOf = clientIpResolver(app.get('trust proxy fn') as TrustProxy);
-  // Rate limits, persisted queries and ended sessions; commands fail fast when Redis is away
-  // (the first two degrade, bearer tokens are refused).
-  const redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
-  redis.on('error', (error) => logger.warn({ err: error }, 'Redis (rate limits, persisted queries, sessions) unreachable'));
   const sessions = new SessionCheck({ redis, keyPrefix: config.sessions.redisPrefix, cacheMs: config.sessions.cacheMs });
   const { rateLimit, persistedOperations } = config.protection;
   const rateLimits = rateLimit.enabled

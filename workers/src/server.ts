@@ -8,6 +8,7 @@ import {
   createRedisClient,
   createServiceApp,
   listen,
+  reportRedisOutages,
   type Db,
   type Logger,
 } from '@shopgraph/common';
@@ -85,12 +86,12 @@ export async function startWorkers(
 ): Promise<RunningWorkers> {
   const producerConnection = createQueueConnection(config.redisUrl);
   const workerConnection = createWorkerConnection(config.redisUrl);
-  for (const connection of [producerConnection, workerConnection]) {
-    // ioredis reconnects by itself; without a listener each failed attempt would be an unhandled error.
-    connection.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
-  }
+  reportRedisOutages(producerConnection, logger, 'queue producers');
+  reportRedisOutages(workerConnection, logger, 'queue workers');
   await checkRedisForBullmq(producerConnection, logger);
   const queues = createQueues(producerConnection, config.queuePrefix);
+  // The producer connection's listener above says what went wrong; each queue repeats it.
+  for (const queue of Object.values(queues)) queue.on('error', (error) => logger.debug({ err: error, queue: queue.name }, 'queue connection error'));
 
   const dbs = new Map<WorkerSubgraph, Db>();
   const dbOf = (subgraph: WorkerSubgraph) => {
@@ -115,14 +116,14 @@ export async function startWorkers(
   registerQueueMetrics(registry, queues, logger);
   // Failed dashboard logins, shared by every replica; commands fail fast when Redis is away.
   const throttleRedis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
-  throttleRedis.on('error', (error) => logger.warn({ err: error }, 'Redis (dashboard login throttle) unreachable'));
+  reportRedisOutages(throttleRedis, logger, 'dashboard login throttle');
   // Connected before the first login, so failures count in Redis rather than in the in-process fallback.
   await throttleRedis.ping().catch(() => undefined);
   const throttle = createLoginThrottle({ redis: throttleRedis, keyPrefix: `${config.queuePrefix}:dashboard-login:`, ...dashboardLoginLimits });
   mountDashboard(app, queues, { admin: config.admin, throttle });
 
   const metrics = createJobMetrics(registry);
-  const cache = createCacheInvalidator(config.redisUrl, config.cacheKeyPrefix);
+  const cache = createCacheInvalidator(config.redisUrl, config.cacheKeyPrefix, logger);
   const wirings = wiring.processors({
     config,
     logger,

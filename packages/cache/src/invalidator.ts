@@ -1,3 +1,4 @@
+import { reportRedisOutages, type Logger } from '@shopgraph/common';
 import { cacheKeys } from './keys.js';
 import { createCacheConnection, ResponseStore } from './store.js';
 
@@ -15,11 +16,13 @@ export interface CacheInvalidator {
 }
 
 /**
- * A cache invalidator on its own Redis connection. `prefix` must be the gateways'
+ * A cache invalidator on its own Redis connection, which reconnects by itself after a Redis
+ * restart; `logger` hears of its connection errors. `prefix` must be the gateways'
  * `CACHE_KEY_PREFIX` (by default `defaultCacheKeyPrefix(DATABASE_URL)`).
  */
-export function createCacheInvalidator(redisUrl: string, prefix: string): CacheInvalidator {
+export function createCacheInvalidator(redisUrl: string, prefix: string, logger?: Logger): CacheInvalidator {
   const redis = createCacheConnection(redisUrl, 'writes');
+  if (logger) reportRedisOutages(redis, logger, 'response cache purges');
   const store = new ResponseStore(redis, redis, cacheKeys(prefix));
   return {
     async invalidateEntities(tags) {

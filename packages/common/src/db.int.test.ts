@@ -1,10 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createTestDatabase, testServerUrl, uniqueName, type TestDatabase } from '@shopgraph/testing';
+import { createTestDatabase, testServerUrl, uniqueName, waitFor, type TestDatabase } from '@shopgraph/testing';
+import { Writable } from 'node:stream';
 import pg from 'pg';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, ensureSubgraphSchema, inSubgraphSchema, prepareSubgraphDatabase, type Db } from './db.js';
 import { DependencyError } from './deps.js';
+import { isDependencyUnavailable } from './errors.js';
 import { createLogger } from './logger.js';
 
 let database: TestDatabase;
@@ -107,5 +110,84 @@ describe('inSubgraphSchema', () => {
     expect(inSubgraphSchema('ALTER TABLE "a" ADD CONSTRAINT "f" FOREIGN KEY ("x") REFERENCES "public"."b"("id");', 'orders')).toBe(
       'ALTER TABLE "a" ADD CONSTRAINT "f" FOREIGN KEY ("x") REFERENCES "orders"."b"("id");',
     );
+  });
+});
+
+describe('a Postgres restart or outage under a pool', () => {
+  /** Runs `sql` on the maintenance database, as an operator would. */
+  const asOperator = async (sql: string, values: unknown[] = []) => {
+    const client = new pg.Client({ connectionString: testServerUrl });
+    await client.connect();
+    try {
+      return await client.query(sql, values);
+    } finally {
+      await client.end();
+    }
+  };
+  const terminateSessions = () =>
+    asOperator('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [database.name]);
+  const sessionsLeft = async () =>
+    (await asOperator('select count(*)::int as n from pg_stat_activity where datname = $1', [database.name])).rows[0].n as number;
+
+  /** A pool whose log lines the test reads. */
+  function watchedPool() {
+    const lines: { level: number; msg: string }[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
+    const db = createDb({ url: database.url, subgraph: 'products', logger: pino({ level: 'info' }, stream), max: 2 });
+    return { db, messages: () => lines.map((line) => line.msg) };
+  }
+
+  it('survives its sessions terminated while one is checked out idle (57P01), and connects again', async () => {
+    const { db, messages } = watchedPool();
+    try {
+      // Checked out and between statements, as in a transaction waiting on Redis: no listener of
+      // pg-pool's is on it, and an unhandled 'error' event would end the test process.
+      const checkedOut = await db.$client.connect();
+      await checkedOut.query('select 1');
+      await terminateSessions();
+      await waitFor(async () => (await sessionsLeft()) === 0, { what: 'the sessions to end' });
+      const failure = await checkedOut.query('select 1').then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(isDependencyUnavailable(failure)).toBe(true);
+      checkedOut.release(failure as Error);
+
+      const { rows } = await db.$client.query('select 1 as one');
+      expect(rows).toEqual([{ one: 1 }]);
+      expect(messages().filter((msg) => msg.startsWith('Postgres connection lost'))).toHaveLength(1);
+      expect(messages().filter((msg) => msg === 'Postgres connection back')).toHaveLength(1);
+    } finally {
+      await db.$client.end();
+    }
+  });
+
+  it('fails statements with an error that says unavailable while the database refuses connections, and serves again after', async () => {
+    const { db } = watchedPool();
+    try {
+      await db.$client.query('select 1');
+      await asOperator(`alter database "${database.name}" allow_connections false`);
+      try {
+        await terminateSessions();
+        await waitFor(async () => (await sessionsLeft()) === 0, { what: 'the sessions to end' });
+        const failure = await db.execute('select 1').then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(failure).toBeDefined();
+        expect(isDependencyUnavailable(failure)).toBe(true);
+      } finally {
+        await asOperator(`alter database "${database.name}" allow_connections true`);
+      }
+      const { rows } = await db.$client.query('select 1 as one');
+      expect(rows).toEqual([{ one: 1 }]);
+    } finally {
+      await db.$client.end();
+    }
   });
 });

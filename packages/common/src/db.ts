@@ -105,19 +105,47 @@ export interface CreateDbOptions {
   /** Counts SQL statements on `/metrics` (`shopgraph_sql_statements_total`). */
   registry?: Registry;
   max?: number;
+  /**
+   * How long a request waits for a new connection before it fails: while Postgres is away a
+   * request is answered (SERVICE_UNAVAILABLE), never left hanging.
+   */
+  connectionTimeoutMs?: number;
+}
+
+/** Postgres connection failures, logged once per outage: one line when lost, one when back. */
+function watchConnectivity(pool: pg.Pool, logger: Logger): void {
+  let lost = false;
+  const onLost = (error: Error) => {
+    if (lost) return;
+    lost = true;
+    logger.warn({ err: error }, 'Postgres connection lost: requests fail with SERVICE_UNAVAILABLE until it is back');
+  };
+  pool.on('error', onLost);
+  pool.on('connect', (client) => {
+    // A connection checked out of the pool (a transaction waiting on Redis, the outbox relay's
+    // lock) has no listener of pg-pool's: without this one, Postgres ending its session
+    // (57P01 on a restart) would be an unhandled 'error' event, fatal to the process. The
+    // statement in flight, or the next one, fails and its caller hands the connection back.
+    client.on('error', onLost);
+    if (!lost) return;
+    lost = false;
+    logger.info('Postgres connection back');
+  });
 }
 
 /**
  * A pool whose every connection acts as the subgraph's role with its schema as search path,
- * whatever user the URL names — the database enforces who owns what.
+ * whatever user the URL names — the database enforces who owns what. It rides out a Postgres
+ * restart or outage: broken connections are dropped and new ones made on demand.
  */
-export function createDb({ url, subgraph, logger, registry, max = 10 }: CreateDbOptions): Db {
+export function createDb({ url, subgraph, logger, registry, max = 10, connectionTimeoutMs = 5000 }: CreateDbOptions): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max,
+    connectionTimeoutMillis: connectionTimeoutMs,
     options: `-c role=${roleFor(subgraph)} -c search_path=${subgraph}`,
   });
-  pool.on('error', (error) => logger.warn({ err: error }, 'idle Postgres connection failed'));
+  watchConnectivity(pool, logger);
   const statements = registry
     ? new Counter({
         name: 'shopgraph_sql_statements_total',

@@ -9,6 +9,8 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   CONFLICT: 'CONFLICT',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** A dependency (Postgres, Redis) is away for now: the same request may succeed in a moment. */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -63,4 +65,48 @@ function findPgError(error: unknown): { code?: string; constraint?: string } | u
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** The answer while a dependency is away: nothing about which one or why, a code to retry on. */
+export const serviceUnavailable = () =>
+  typedError(ErrorCode.SERVICE_UNAVAILABLE, 'The service is briefly unavailable; try again in a moment.');
+
+/**
+ * SQLSTATEs that say the connection, not the statement, failed: class 08 (connection exception),
+ * 57P01-57P03 (the server shut down, crashed or is starting), 53300 (too many connections).
+ */
+const UNAVAILABLE_SQLSTATES = /^(08...|57P0[123]|53300)$/;
+/** What Node reports when a socket cannot be made or dies. */
+const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/**
+ * What pg and ioredis say, without a code, when a connection ended, could not be made in time or
+ * is not there; and Postgres refusing connections to a database (`ALLOW_CONNECTIONS false`, 55000).
+ */
+const UNAVAILABLE_MESSAGES = [
+  /^Connection terminated/,
+  /^Client has encountered a connection error and is not queryable/,
+  /^timeout exceeded when trying to connect/,
+  /is not currently accepting connections/,
+  /^Connection is closed/,
+  /^Reached the max retries per request limit/,
+  /^Stream isn't writeable and enableOfflineQueue options is false/,
+  /^Command timed out/,
+];
+
+/**
+ * True when `error` (or one on its `cause` chain, where drizzle puts the driver's error) says a
+ * dependency could not be reached — Postgres or Redis restarting, away, refusing connections —
+ * rather than that the statement or the input was wrong.
+ */
+export function isDependencyUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (typeof current === 'object') {
+      const { code, message } = current as { code?: unknown; message?: unknown };
+      if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.test(code) || UNAVAILABLE_SOCKET_CODES.has(code))) return true;
+      if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) return true;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }

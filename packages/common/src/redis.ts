@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { Logger } from './logger.js';
 
 /**
  * A connection made from `REDIS_URL`: one server (given directly or found through Sentinel), or
@@ -259,4 +260,23 @@ export function createRedisClient(url: string, options: RedisClientOptions = {})
       return new Cluster(target.nodes, defined(clusterOptions));
     }
   }
+}
+
+/**
+ * Listens to a connection's errors and logs each outage once: a warning at its first error, a
+ * line when the connection is ready again. ioredis reconnects by itself (`retryStrategy`);
+ * without an `'error'` listener it would print every failed attempt as an unhandled error.
+ */
+export function reportRedisOutages(client: RedisClient, logger: Pick<Logger, 'warn' | 'info'>, what: string): void {
+  let down = false;
+  client.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn({ err: error }, `Redis (${what}) unreachable: reconnecting`);
+  });
+  client.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger.info(`Redis (${what}) reachable again`);
+  });
 }

@@ -12,12 +12,12 @@ import type { NextFunction, Request, Response } from 'express';
 import { GraphQLError, parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { Registry } from 'prom-client';
 import { createDb, prepareSubgraphDatabase, type Db, type SubgraphName } from './db.js';
-import { ErrorCode } from './errors.js';
+import { ErrorCode, isDependencyUnavailable, serviceUnavailable } from './errors.js';
 import { createServiceApp, errorHandler, jsonBody, listen, type ReadinessCheck } from './http.js';
 import { createRedisNonceStore, verifySignedRequest, type NonceStore } from './internal-auth.js';
 import type { Logger } from './logger.js';
 import { refuseNulCharacters } from './text-input.js';
-import { createRedisClient } from './redis.js';
+import { createRedisClient, reportRedisOutages } from './redis.js';
 import type { Viewer } from './viewer.js';
 
 export type { GraphQLResolverMap };
@@ -58,6 +58,7 @@ export interface RunningServer {
 /**
  * Masks everything that is not a deliberate GraphQLError: the client sees "Internal server
  * error" and the request id, the log keeps the cause. No SQL, stack or URL leaves the process.
+ * A dependency that cannot be reached (`isDependencyUnavailable`) is SERVICE_UNAVAILABLE instead.
  */
 export function maskUnexpectedErrors(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -67,6 +68,16 @@ export function maskUnexpectedErrors(logger: Logger) {
     if (deliberate || (code && code !== ErrorCode.INTERNAL_SERVER_ERROR)) {
       const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
+    }
+    if (isDependencyUnavailable(original)) {
+      // Postgres or Redis away (restarting, failing over): the client may try again shortly.
+      logger.warn({ err: original, path: formatted.path }, 'a dependency is unavailable: answered SERVICE_UNAVAILABLE');
+      return {
+        message: serviceUnavailable().message,
+        ...(formatted.path ? { path: formatted.path } : {}),
+        ...(formatted.locations ? { locations: formatted.locations } : {}),
+        extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
+      };
     }
     logger.error({ err: original, path: formatted.path }, 'unexpected error in a resolver');
     return {
@@ -237,7 +248,7 @@ export async function serveSubgraph<Context extends RequestBase>(options: ServeS
   // Fails a command within a second while Redis is away (the request is refused, never left
   // waiting) and reconnects in the background.
   const redis = createRedisClient(config.redisUrl, { connectionName: `shopgraph:${name}:signature-nonces`, maxRetriesPerRequest: 1, commandTimeout: 1000 });
-  redis.on('error', (error) => logger.warn({ err: error }, 'Redis (signature nonces) unreachable: gateway requests are refused'));
+  reportRedisOutages(redis, logger, 'signature nonces: gateway requests are refused while it is away');
   const release = async () => {
     await db.$client.end();
     redis.disconnect();

@@ -191,6 +191,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     let queue = queues.get(name);
     if (!queue) {
       queue = new Queue(name, { connection, prefix });
+      // The connection's own listener logs its trouble; without one here BullMQ prints each error.
+      queue.on('error', (error) => logger.debug({ err: error, queue: name }, 'queue connection error'));
       queues.set(name, queue);
     }
     return queue;
@@ -285,15 +287,21 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   const loop = (async () => {
+    // Failures in a row: an outage of Postgres or Redis is logged once, and so is its end.
+    let failures = 0;
     while (!stopping) {
       try {
         if (!(await ensureLeadership()) || stopping) continue;
         const relayed = await relayBatch();
+        if (failures > 0) logger.info({ failures }, 'outbox relay recovered: relaying again');
+        failures = 0;
         if (relayed > 0) logger.debug({ relayed }, 'relayed outbox rows');
         // A full batch means more rows are waiting: go again at once.
         if (relayed < batchSize) await sleeper.sleep(intervalMs);
       } catch (error) {
-        logger.error({ err: error }, 'outbox relay failed: retrying');
+        failures++;
+        if (failures === 1) logger.error({ err: error }, 'outbox relay failed: retrying every second until it succeeds');
+        else logger.debug({ err: error, failures }, 'outbox relay failed again');
         await sleeper.sleep(ERROR_BACKOFF_MS);
       }
     }
