@@ -89,7 +89,7 @@ describe('the response cache on a Redis Cluster', () => {
       expect(await invalidator.invalidateEntities([entityTag('Product', '42')])).toBe(1);
       expect((await store.lookup([key])).entries[0]).toBeNull();
       await invalidator.invalidateEntities([listTag('products')]);
-      await vi.waitFor(() => expect(received).toEqual([['Product:42', 'Product:?'], ['Query.products']]), { timeout: 5000, interval: 10 });
+      await vi.waitFor(() => expect(received).toEqual([['Product:42', 'Product:?'], ['Query.products']]), { timeout: 10_000, interval: 10 });
     } finally {
       await invalidator.close();
       await listener.close();

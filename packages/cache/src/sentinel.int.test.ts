@@ -64,7 +64,7 @@ describe('the response cache through Redis Sentinel', () => {
 
     expect((await store.invalidate([entityTag('Product', '1')])).purged).toBe(1);
     expect(await bodies([one, two])).toEqual([null, '2']);
-    await vi.waitFor(() => expect(received).toEqual([['Product:1', 'Product:?']]), { timeout: 5000, interval: 10 });
+    await vi.waitFor(() => expect(received).toEqual([['Product:1', 'Product:?']]), { timeout: 10_000, interval: 10 });
   });
 
   it('rides out a failover: once the sentinel promotes the replica, the same connections store, look up and purge there', { timeout: 90_000 }, async () => {
@@ -97,7 +97,7 @@ describe('the response cache through Redis Sentinel', () => {
       await vi.waitFor(async () => expect(listener.admits(await store.epoch())).toBe(true), { timeout: 20_000, interval: 50 });
       expect(await invalidator.invalidateEntities([entityTag('Product', '4')])).toBe(1);
       expect(await bodies([kept, after])).toEqual(['kept', null]);
-      await vi.waitFor(() => expect(received.at(-1)).toEqual(['Product:4', 'Product:?']), { timeout: 5000, interval: 10 });
+      await vi.waitFor(() => expect(received.at(-1)).toEqual(['Product:4', 'Product:?']), { timeout: 10_000, interval: 10 });
     } finally {
       await invalidator.close();
     }
