@@ -11,7 +11,7 @@ runMain(async () => {
   const journal = process.argv[2];
   if (!journal) throw new Error('usage: payment-provider.ts <journal file>');
   const config = loadConfig();
-  const logger = createLogger('payment-provider', config.logLevel);
+  const logger = createLogger('payment-provider', config);
   const store = openJournaledStore(journal);
   const server = createPaymentProviderServer(config, logger, store);
   const url = await server.listen(config.port);
