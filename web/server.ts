@@ -8,7 +8,7 @@ runMain(async () => {
   const logger = createLogger('web', config);
   await ensureBuilt(logger);
   const server = createWebServer(config, logger);
-  const url = await server.listen(config.port);
+  const url = await server.listen(config.port, config.host);
   logger.info({ url, gateway: config.gatewayUrl.href }, 'storefront ready');
   onShutdown(logger, () => server.close());
 });

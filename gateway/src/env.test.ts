@@ -18,6 +18,15 @@ describe('gateway configuration', () => {
     });
   });
 
+  it('listens on loopback unless HOST opens it; metrics on their own port, loopback unless METRICS_HOST opens it', () => {
+    expect(loadConfig({})).toMatchObject({ host: '127.0.0.1', metrics: { port: 5000, host: '127.0.0.1' } });
+    expect(loadConfig({ GATEWAY_PORT: '4100' }).metrics.port).toBe(5100);
+    expect(loadConfig({ GATEWAY_PORT: '0' }).metrics.port).toBe(0);
+    // Opening the public listener does not open the operator one.
+    expect(loadConfig({ HOST: '0.0.0.0' })).toMatchObject({ host: '0.0.0.0', metrics: { host: '127.0.0.1' } });
+    expect(loadConfig({ GATEWAY_METRICS_PORT: '9400', METRICS_HOST: '0.0.0.0' }).metrics).toEqual({ port: 9400, host: '0.0.0.0' });
+  });
+
   it('reads a CORS allow-list and the limits', () => {
     const config = loadConfig({ CORS_ORIGINS: 'https://shop.example, http://localhost:3000,', MAX_DEPTH: '4', MAX_COST: '100' });
     expect(config.corsOrigins).toEqual(['https://shop.example', 'http://localhost:3000']);

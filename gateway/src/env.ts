@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { baseEnv, ConfigError, DEFAULT_SESSION_KEY_PREFIX, gatewaySecretEnv, jwtEnv, parseEnv, portSchema, postgresEnv, redisEnv, toBaseConfig } from '@shopgraph/common';
+import { baseEnv, ConfigError, DEFAULT_SESSION_KEY_PREFIX, gatewaySecretEnv, jwtEnv, listenEnv, parseEnv, portSchema, postgresEnv, redisEnv, toBaseConfig } from '@shopgraph/common';
 import { z } from 'zod';
 import { protectionEnvSchema, protectionProblems, toProtectionConfig } from './protection/protection-env.js';
 import { responseCacheEnvSchema, toResponseCacheConfig } from './response-cache/response-cache-env.js';
@@ -24,7 +24,12 @@ const schema = z.object({
   ...gatewaySecretEnv.shape,
   ...redisEnv.shape,
   ...postgresEnv.shape,
+  ...listenEnv.shape,
   GATEWAY_PORT: portSchema.default(4000),
+  /** The operator listener's port, for `/metrics`: GATEWAY_PORT + 1000 unless set. */
+  GATEWAY_METRICS_PORT: portSchema.optional(),
+  /** Where the operator listener listens: loopback unless opened for a scraper (HOST does not open it). */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** The supergraph to serve; watched and hot-reloaded when it changes. */
   SUPERGRAPH_PATH: z.string().default(fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url))),
   CORS_ORIGINS: z.string().default('http://localhost:3000'),
@@ -105,6 +110,8 @@ function toGatewayConfig(
     redisUrl: env.REDIS_URL,
     production: env.NODE_ENV === 'production',
     port: env.GATEWAY_PORT,
+    host: env.HOST,
+    metrics: { port: env.GATEWAY_METRICS_PORT ?? (env.GATEWAY_PORT === 0 ? 0 : env.GATEWAY_PORT + 1000), host: env.METRICS_HOST },
     supergraphPath: env.SUPERGRAPH_PATH,
     apolloTelemetry: !env.APOLLO_TELEMETRY_DISABLED,
     /** By `subgraphEnvName`: the URL to call instead of the supergraph's. */

@@ -7,7 +7,8 @@ runMain(async () => {
   const logger = createLogger('gateway', config);
   for (const warning of config.warnings) logger.warn(warning);
   const server = await createGatewayServer(config, logger);
-  const url = await server.listen(config.port);
-  logger.info({ url, supergraph: config.supergraphPath }, 'gateway ready');
+  const url = await server.listen(config.port, config.host);
+  const metrics = await server.listenMetrics(config.metrics.port, config.metrics.host);
+  logger.info({ url, metrics, supergraph: config.supergraphPath }, 'gateway ready');
   onShutdown(logger, () => server.close());
 });

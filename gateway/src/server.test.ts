@@ -1,6 +1,9 @@
+import type { AddressInfo } from 'node:net';
 import { issueToken, type Viewer } from '@shopgraph/common';
 import { freePort, gatewayRequest, readCounter, TEST_JWT_SECRET } from '@shopgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from './env.js';
+import { createGatewayServer } from './server.js';
 import { startGateway, startTestGraph, type TestGraph } from './test-graph.js';
 
 const customer: Viewer = { id: 'user-1', role: 'CUSTOMER' };
@@ -183,7 +186,7 @@ describe('service endpoints', () => {
   });
 
   it('counts operations by name and errors by code on /metrics', async () => {
-    const metricsUrl = `${gateway.origin}/metrics`;
+    const metricsUrl = `${gateway.metricsOrigin}/metrics`;
     const errorsBefore = await readCounter(metricsUrl, 'shopgraph_gateway_errors_total');
     await gatewayRequest(gateway.url, 'query WhoAmI { whoami { id } }');
     await gatewayRequest(gateway.url, '{ fail(code: "NOT_FOUND") }');
@@ -193,6 +196,33 @@ describe('service endpoints', () => {
     expect(text).toMatch(/shopgraph_gateway_errors_total\{[^}]*code="NOT_FOUND"[^}]*\} [1-9]/);
     expect(text).toMatch(/shopgraph_gateway_errors_total\{[^}]*code="UNAUTHENTICATED"[^}]*\} [1-9]/);
     expect(await readCounter(metricsUrl, 'shopgraph_gateway_errors_total')).toBe(errorsBefore + 2);
+  });
+});
+
+describe('listeners', () => {
+  it('serves /metrics on the operator listener only: the public listener answers 404', async () => {
+    const onPublic = await fetch(`${gateway.origin}/metrics`);
+    expect(onPublic.status).toBe(404);
+    expect(await onPublic.text()).not.toMatch(/shopgraph_gateway|subgraph/);
+    const onOperator = await fetch(`${gateway.metricsOrigin}/metrics`);
+    expect(onOperator.status).toBe(200);
+    expect(await onOperator.text()).toMatch(/shopgraph_gateway_/);
+    // Nothing but metrics there.
+    expect((await fetch(`${gateway.metricsOrigin}/graphql`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('listens on 127.0.0.1 only, both listeners, as the process starts them from its configuration', async () => {
+    const config = loadConfig(graph.gatewayEnv({ GATEWAY_PORT: '0' }));
+    const server = await createGatewayServer(config);
+    try {
+      await server.listen(config.port, config.host);
+      const metricsUrl = await server.listenMetrics(config.metrics.port, config.metrics.host);
+      expect((server.httpServer.address() as AddressInfo).address).toBe('127.0.0.1');
+      expect(new URL(metricsUrl).hostname).toBe('127.0.0.1');
+      expect((await fetch(metricsUrl)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import {
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
-import { createAccessLogger, createLogger, createRedisClient, createServiceApp, ErrorCode, errorHandler, jsonBody, listen, reportRedisOutages, type Logger } from '@shopgraph/common';
+import { createAccessLogger, createLogger, createMetricsServer, createRedisClient, createServiceApp, ErrorCode, errorHandler, jsonBody, listen, reportRedisOutages, type Logger } from '@shopgraph/common';
 import type { RunningServer } from '@shopgraph/common/subgraph';
 import type { GatewayContext } from './context.js';
 import { SessionCheck } from './auth/session-check.js';
@@ -31,6 +31,11 @@ import { SignedDataSource } from './signed-data-source.js';
 import { subgraphsOf, supergraphFromFile } from './supergraph-file.js';
 import { Upstreams } from './upstream/upstreams.js';
 
+export interface GatewayServer extends RunningServer {
+  /** Serves `/metrics` on the operator listener: `port` (0 = any free port) on `host`; resolves with its URL. */
+  listenMetrics(port: number, host?: string): Promise<string>;
+}
+
 /** Largest request body the gateway reads; larger ones are answered 413. */
 const BODY_LIMIT = '1mb';
 
@@ -39,19 +44,22 @@ const credentialLimit = { fields: ['login', 'register'], perIp: { points: 30, du
 
 /**
  * Builds the gateway: the supergraph from `config.supergraphPath` (hot-reloaded), signed calls to
- * the subgraphs, bearer-token auth, operation limits, metrics and the service shell's `/health`,
- * `/ready` and `/metrics`. Tests build exactly this.
+ * the subgraphs, bearer-token auth, operation limits, and the service shell's `/health` and
+ * `/ready`; its `/metrics` on an operator listener of its own (`listenMetrics`), never on the public
+ * one. Tests build exactly this.
  */
 export async function createGatewayServer(
   config: GatewayConfig,
   logger: Logger = createLogger('gateway', config.logLevel),
-): Promise<RunningServer> {
+): Promise<GatewayServer> {
   // Rate limits, persisted queries and ended sessions; commands fail fast when Redis is away
   // (the first two degrade, bearer tokens are refused, /ready answers 503).
   const redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
   reportRedisOutages(redis, logger, 'rate limits, persisted queries, sessions');
   const readiness = new GatewayReadiness({ redis: () => redis.ping() });
-  const { app, registry } = createServiceApp({ service: 'gateway', logger, checks: readiness.checks });
+  const { app, registry } = createServiceApp({ service: 'gateway', logger, checks: readiness.checks, metricsRoute: false });
+  // The metrics name every subgraph URL: for operators, never for the public listener.
+  const metricsServer = createMetricsServer(registry);
   const metrics = useMetrics({ registry });
   // req.ip (rate limits, ip-hash) is the client's only through the proxies trusted here.
   app.set('trust proxy', config.protection.trustProxy);
@@ -76,7 +84,7 @@ export async function createGatewayServer(
       sessions,
       registry,
       logger,
-      accessLog: createAccessLogger('gateway', logger.level),
+      accessLog: createAccessLogger('gateway', { logLevel: logger.level, nodeEnv: config.nodeEnv }),
     });
   const httpServer = createServer(responseCache ? responseCache.front(app) : app);
   const armor = useArmor({ limits: config.limits, production: config.production });
@@ -163,10 +171,15 @@ export async function createGatewayServer(
       const bound = await listen(httpServer, port, host);
       return `http://${host && host !== '0.0.0.0' ? host : 'localhost'}:${bound}/graphql`;
     },
+    async listenMetrics(port, host) {
+      const bound = await listen(metricsServer, port, host);
+      return `http://${host && host !== '0.0.0.0' ? host : 'localhost'}:${bound}/metrics`;
+    },
     async close() {
       // Stops the gateway too (and with it the supergraph file watch); the drain plugin closes the HTTP server.
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      if (metricsServer.listening) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
       upstreams.close();
       rateLimits?.close();
       await responseCache?.close();

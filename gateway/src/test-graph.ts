@@ -202,7 +202,9 @@ export async function startGateway(env: Record<string, string>) {
   const server = await createGatewayServer(loadConfig(env));
   const url = await server.listen(0, '127.0.0.1');
   const origin = new URL(url).origin;
-  return { server, url, origin, close: () => server.close() };
+  /** The operator listener's origin: `${metricsOrigin}/metrics`. */
+  const metricsOrigin = new URL(await server.listenMetrics(0, '127.0.0.1')).origin;
+  return { server, url, origin, metricsOrigin, close: () => server.close() };
 }
 
 /** Serves an express app on a free port, for the plugins' own tests. */

@@ -6,7 +6,7 @@ runMain(async () => {
   const config = loadConfig();
   const logger = createLogger('payment-provider', config);
   const server = createPaymentProviderServer(config, logger);
-  const url = await server.listen(config.port);
+  const url = await server.listen(config.port, config.host);
   logger.info({ url, latencyMs: config.latencyMs }, 'payment-provider simulator ready');
   onShutdown(logger, () => server.close());
 });

@@ -9,7 +9,7 @@ import { gatewayProxy } from './proxy.js';
 export interface WebServer {
   server: Server;
   /** Resolves with the URL the storefront answers on. */
-  listen(port: number): Promise<string>;
+  listen(port: number, host?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -48,8 +48,8 @@ export function createWebServer(config: WebConfig, logger: Logger): WebServer {
   const server = createServer(app);
   return {
     server,
-    async listen(port) {
-      const bound = await listen(server, port);
+    async listen(port, host) {
+      const bound = await listen(server, port, host);
       return `http://localhost:${bound}`;
     },
     close: () =>

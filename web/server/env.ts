@@ -1,10 +1,11 @@
-import { baseEnv, parseEnv, portSchema } from '@shopgraph/common';
+import { baseEnv, listenEnv, parseEnv, portSchema } from '@shopgraph/common';
 import { z } from 'zod';
 import type { RuntimeConfig } from '../src/runtime-config.js';
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
 const schema = baseEnv.extend({
+  ...listenEnv.shape,
   WEB_PORT: portSchema.default(3000),
   /** The gateway `/graphql` is proxied to, so the browser talks to one origin and needs no CORS. */
   GATEWAY_URL: httpUrl.default('http://127.0.0.1:4000/graphql'),
@@ -25,6 +26,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     nodeEnv: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
     port: env.WEB_PORT,
+    host: env.HOST,
     gatewayUrl: new URL(env.GATEWAY_URL),
     runtime,
   };

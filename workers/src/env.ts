@@ -1,4 +1,4 @@
-import { adminEnv, baseEnv, parseEnv, portSchema, postgresEnv, postgresUrlSchema, redisEnv, toAdminConfig, toBaseConfig, type SubgraphName } from '@shopgraph/common';
+import { adminEnv, baseEnv, listenEnv, parseEnv, portSchema, postgresEnv, postgresUrlSchema, redisEnv, toAdminConfig, toBaseConfig, type SubgraphName } from '@shopgraph/common';
 import { defaultCacheKeyPrefix } from '@shopgraph/cache';
 import { DEFAULT_QUEUE_PREFIX, defaultConcurrency, isHashTaggedPrefix } from '@shopgraph/queues';
 import { z } from 'zod';
@@ -21,6 +21,7 @@ const schema = z.object({
   PRODUCTS_DATABASE_URL: postgresUrlSchema.optional(),
   ORDERS_DATABASE_URL: postgresUrlSchema.optional(),
   PAYMENTS_DATABASE_URL: postgresUrlSchema.optional(),
+  ...listenEnv.shape,
   DASHBOARD_PORT: portSchema.default(4010),
   PAYMENT_PROVIDER_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4005'),
   PAYMENT_PROVIDER_TIMEOUT_MS: milliseconds.default(10_000),
@@ -56,6 +57,7 @@ function toWorkersConfig(env: z.output<typeof schema>) {
     admin: toAdminConfig(env),
     databaseUrls,
     dashboardPort: env.DASHBOARD_PORT,
+    host: env.HOST,
     paymentProvider: { url: env.PAYMENT_PROVIDER_URL, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS },
     reservationTtlMs: env.RESERVATION_TTL_MS,
     queuePrefix: env.QUEUE_PREFIX,

@@ -21,7 +21,7 @@ export function runWorkersProcess(wiring: WorkersWiring): void {
     for (const warning of config.warnings) logger.warn(warning);
     await assertWorkersDependencies(config);
     const workers = await startWorkers(config, wiring, logger);
-    const url = await workers.listen(config.dashboardPort);
+    const url = await workers.listen(config.dashboardPort, config.host);
     logger.info({ dashboard: `${url}${DASHBOARD_PATH}` }, 'workers ready');
     onShutdown(logger, () => workers.close());
   });

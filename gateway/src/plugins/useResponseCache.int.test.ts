@@ -92,13 +92,13 @@ async function register(name: string) {
 
 /** Apollo Server executions of `operation` on a gateway (hits never reach Apollo Server). */
 const executions = async (gateway: typeof gatewayA, operation: string) => {
-  const text = await (await fetch(`${gateway.origin}/metrics`)).text();
+  const text = await (await fetch(`${gateway.metricsOrigin}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith('shopgraph_gateway_operation_duration_seconds_count{') && l.includes(`operation="${operation}"`));
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 };
 
 const pubsubInvalidations = (gateway: typeof gatewayA) =>
-  fetch(`${gateway.origin}/metrics`)
+  fetch(`${gateway.metricsOrigin}/metrics`)
     .then((response) => response.text())
     .then((text) => Number(/shopgraph_gateway_cache_invalidations_total\{[^}]*origin="pubsub"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0));
 
@@ -475,7 +475,7 @@ describe('without Redis', () => {
 
 describe('metrics', () => {
   it('counts hits by level, misses, stale answers, invalidations and purged entries on /metrics', async () => {
-    const metrics = async (gateway: typeof gatewayA) => (await fetch(`${gateway.origin}/metrics`)).text();
+    const metrics = async (gateway: typeof gatewayA) => (await fetch(`${gateway.metricsOrigin}/metrics`)).text();
     // L2 hits happen where the entry was stored by the other gateway: count both.
     const text = `${await metrics(gatewayA)}\n${await metrics(gatewayB)}`;
     for (const pattern of [

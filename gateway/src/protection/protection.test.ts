@@ -42,7 +42,7 @@ describe('rate limits through the gateway', () => {
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(await refused.json()).toMatchObject({ errors: [{ extensions: { code: 'RATE_LIMITED' } }] });
-      const metrics = await (await fetch(`${gateway.origin}/metrics`)).text();
+      const metrics = await (await fetch(`${gateway.metricsOrigin}/metrics`)).text();
       expect(metrics).toMatch(/shopgraph_gateway_rate_limited_total\{scope="ip"[^}]*\} 1/);
       expect(metrics).toMatch(/shopgraph_gateway_errors_total\{code="RATE_LIMITED"[^}]*\} 1/);
     } finally {

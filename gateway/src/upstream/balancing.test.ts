@@ -88,7 +88,7 @@ describe('replica balancing', () => {
       for (const [name, weight] of [['a', 3], ['b', 2], ['c', 1]] as const) {
         expect(Math.abs((counts[name] ?? 0) / 600 - weight / 6)).toBeLessThanOrEqual(0.05);
       }
-      const metricsUrl = `${gateway.origin}/metrics`;
+      const metricsUrl = `${gateway.metricsOrigin}/metrics`;
       for (const replica of [a, b, c]) {
         const counted = await sumMetric(metricsUrl, 'shopgraph_gateway_subgraph_requests_total', { subgraph: 'catalog', replica: replica.url });
         expect(counted).toBe(counts[replica.name]);
@@ -166,7 +166,7 @@ describe('replica balancing', () => {
 
   it('ejects a killed replica after consecutive failures, moves its traffic, and probes it back in after a restart', async () => {
     const gateway = await gatewayWith({ SUBGRAPH_EJECT_AFTER_FAILURES: '2', SUBGRAPH_EJECT_BASE_MS: '300' });
-    const metricsUrl = `${gateway.origin}/metrics`;
+    const metricsUrl = `${gateway.metricsOrigin}/metrics`;
     try {
       await c.kill();
       // Queries that meet the dead replica are retried on another: clients see no error.
@@ -191,7 +191,7 @@ describe('replica balancing', () => {
 
   it('active health checks take a dead replica out before any query reaches it, and put it back when it answers', async () => {
     const gateway = await gatewayWith({ SUBGRAPH_HEALTH_CHECK_INTERVAL_MS: '100', SUBGRAPH_EJECT_AFTER_FAILURES: '1000' });
-    const metricsUrl = `${gateway.origin}/metrics`;
+    const metricsUrl = `${gateway.metricsOrigin}/metrics`;
     const up = () => sumMetric(metricsUrl, 'shopgraph_gateway_subgraph_replica_up', { replica: c.url });
     try {
       await c.kill();

@@ -112,7 +112,7 @@ describe('retries', () => {
       SUBGRAPH_REPLICAS_CATALOG: replicaList([broken, b]),
       SUBGRAPH_BREAKER_FAILURES: '1000',
     });
-    const metricsUrl = `${gateway.origin}/metrics`;
+    const metricsUrl = `${gateway.metricsOrigin}/metrics`;
     try {
       const callsBefore = broken.hits + b.hits;
       const mutations = [];
@@ -150,7 +150,7 @@ describe('retries', () => {
         expect(await gatewayRequest(gateway.url, 'mutation { bump }')).toEqual({ status: 200, data: { bump: 'b' } });
       }
       expect(b.hits - callsBefore).toBe(6);
-      expect(await sumMetric(`${gateway.origin}/metrics`, 'shopgraph_gateway_subgraph_retries_total', { subgraph: 'catalog' })).toBeGreaterThan(0);
+      expect(await sumMetric(`${gateway.metricsOrigin}/metrics`, 'shopgraph_gateway_subgraph_retries_total', { subgraph: 'catalog' })).toBeGreaterThan(0);
     } finally {
       await gateway.close();
     }
@@ -164,7 +164,7 @@ describe('retries', () => {
       SUBGRAPH_RETRY_BUDGET_MIN_PER_SECOND: '0',
       SUBGRAPH_BREAKER_FAILURES: '1000',
     });
-    const metricsUrl = `${gateway.origin}/metrics`;
+    const metricsUrl = `${gateway.metricsOrigin}/metrics`;
     try {
       for (let index = 0; index < 50; index++) {
         const response = await gatewayRequest(gateway.url, '{ replica }');
@@ -186,7 +186,7 @@ describe('retries', () => {
 describe('in-flight deduplication', () => {
   it('sends identical concurrent queries of one viewer upstream once, and never shares across viewers', async () => {
     const gateway = await gatewayWith({ SUBGRAPH_TIMEOUT_MS: '60000' });
-    const deduplicated = () => sumMetric(`${gateway.origin}/metrics`, 'shopgraph_gateway_subgraph_deduplicated_total', { subgraph: 'catalog' });
+    const deduplicated = () => sumMetric(`${gateway.metricsOrigin}/metrics`, 'shopgraph_gateway_subgraph_deduplicated_total', { subgraph: 'catalog' });
     try {
       // The first call is held at the replica until all twenty have arrived at the gateway.
       const before = a.heldRuns;
@@ -218,7 +218,7 @@ describe('circuit breaker', () => {
       SUBGRAPH_BREAKER_FAILURES: '3',
       SUBGRAPH_BREAKER_OPEN_MS: '3000',
     });
-    const metricsUrl = `${gateway.origin}/metrics`;
+    const metricsUrl = `${gateway.metricsOrigin}/metrics`;
     const state = () => sumMetric(metricsUrl, 'shopgraph_gateway_subgraph_breaker_state', { replica: flaky.url });
     const ask = () => gatewayRequest(gateway.url, '{ replica }');
     try {

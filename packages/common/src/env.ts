@@ -41,6 +41,14 @@ export const baseEnv = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/**
+ * Processes that listen: on loopback only unless `HOST` opens them (the container image and
+ * compose set `HOST=0.0.0.0`).
+ */
+export const listenEnv = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+});
+
 /** Processes that connect to Postgres. */
 export const postgresEnv = z.object({
   DATABASE_URL: postgresUrlSchema.default('postgres://postgres@127.0.0.1:5432/shopgraph'),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
@@ -31,6 +31,11 @@ export interface ServiceAppOptions {
   logger: Logger;
   checks: Record<string, ReadinessCheck>;
   registry?: Registry;
+  /**
+   * `false` leaves `/metrics` off this app: a process whose listener is public serves its metrics
+   * on an operator listener of their own (`createMetricsServer`). Default: on.
+   */
+  metricsRoute?: boolean;
 }
 
 declare module 'node:http' {
@@ -53,7 +58,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * The HTTP shell every process shares: request ids, JSON access logs, `/health`, `/ready`
  * and `/metrics`. Routes of the service itself are added by the caller.
  */
-export function createServiceApp({ service, logger, checks, registry = new Registry() }: ServiceAppOptions): ServiceApp {
+export function createServiceApp({ service, logger, checks, registry = new Registry(), metricsRoute = true }: ServiceAppOptions): ServiceApp {
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
   const app = express();
@@ -98,10 +103,26 @@ export function createServiceApp({ service, logger, checks, registry = new Regis
     const ready = results.every(([, status]) => status === 'ok');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service, checks: Object.fromEntries(results) });
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(registry.contentType).send(await registry.metrics());
-  });
+  if (metricsRoute) {
+    app.get('/metrics', async (_req, res) => {
+      res.type(registry.contentType).send(await registry.metrics());
+    });
+  }
   return { app, registry };
+}
+
+/** An operator listener: `GET /metrics` from `registry`, 404 for anything else. */
+export function createMetricsServer(registry: Registry): Server {
+  return createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found.');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      () => res.writeHead(500, { 'content-type': 'text/plain' }).end('Metrics unavailable.'),
+    );
+  });
 }
 
 /** The access log line, with the response cache's answer when there was one. */

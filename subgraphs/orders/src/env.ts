@@ -1,4 +1,4 @@
-import { baseEnv, dataloaderEnv, gatewaySecretEnv, parseEnv, portSchema, postgresEnv, postgresUrlSchema, redisEnv, toBaseConfig } from '@shopgraph/common';
+import { baseEnv, dataloaderEnv, gatewaySecretEnv, listenEnv, parseEnv, portSchema, postgresEnv, postgresUrlSchema, redisEnv, toBaseConfig } from '@shopgraph/common';
 import { z } from 'zod';
 
 // Requests the gateway signed, a database of its own, Redis for the signatures' one-time ids.
@@ -8,6 +8,7 @@ const schema = z.object({
   ...postgresEnv.shape,
   ...redisEnv.shape,
   ...dataloaderEnv.shape,
+  ...listenEnv.shape,
   ORDERS_PORT: portSchema.default(4003),
   /** Lets orders live in their own database; defaults to DATABASE_URL. */
   ORDERS_DATABASE_URL: postgresUrlSchema.optional(),
@@ -22,6 +23,7 @@ function toOrdersConfig(env: z.output<typeof schema>) {
     redisUrl: env.REDIS_URL,
     dataloaderBatch: env.DATALOADER_BATCH,
     port: env.ORDERS_PORT,
+    host: env.HOST,
     databaseUrl: env.ORDERS_DATABASE_URL ?? env.DATABASE_URL,
   };
 }

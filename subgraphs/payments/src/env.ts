@@ -1,4 +1,4 @@
-import { baseEnv, dataloaderEnv, gatewaySecretEnv, parseEnv, portSchema, postgresEnv, postgresUrlSchema, redisEnv, toBaseConfig } from '@shopgraph/common';
+import { baseEnv, dataloaderEnv, gatewaySecretEnv, listenEnv, parseEnv, portSchema, postgresEnv, postgresUrlSchema, redisEnv, toBaseConfig } from '@shopgraph/common';
 import { z } from 'zod';
 
 // Requests the gateway signed, a database of its own, Redis for the signatures' one-time ids.
@@ -8,6 +8,7 @@ const schema = z.object({
   ...postgresEnv.shape,
   ...redisEnv.shape,
   ...dataloaderEnv.shape,
+  ...listenEnv.shape,
   PAYMENTS_PORT: portSchema.default(4004),
   /** Lets payments live in their own database; defaults to DATABASE_URL. */
   PAYMENTS_DATABASE_URL: postgresUrlSchema.optional(),
@@ -26,6 +27,7 @@ function toPaymentsConfig(env: z.output<typeof schema>) {
     redisUrl: env.REDIS_URL,
     dataloaderBatch: env.DATALOADER_BATCH,
     port: env.PAYMENTS_PORT,
+    host: env.HOST,
     databaseUrl: env.PAYMENTS_DATABASE_URL ?? env.DATABASE_URL,
     paymentProvider: { url: env.PAYMENT_PROVIDER_URL, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS },
   };

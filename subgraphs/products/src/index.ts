@@ -9,7 +9,7 @@ runMain(async () => {
   // Redis holds the nonces of the gateway's signatures: without it every request would be refused.
   await assertDependencies({ postgres: config.databaseUrl, redis: config.redisUrl });
   const server = await createProductsServer(config, logger);
-  const url = await server.listen(config.port);
+  const url = await server.listen(config.port, config.host);
   logger.info({ url }, 'products subgraph ready');
   onShutdown(logger, () => server.close());
 });

@@ -6,6 +6,7 @@ import {
   DEFAULT_SESSION_KEY_PREFIX,
   gatewaySecretEnv,
   jwtEnv,
+  listenEnv,
   parseEnv,
   portSchema,
   postgresEnv,
@@ -26,6 +27,7 @@ const schema = z.object({
   ...postgresEnv.shape,
   ...redisEnv.shape,
   ...dataloaderEnv.shape,
+  ...listenEnv.shape,
   USERS_PORT: portSchema.default(4002),
   /** Lets accounts live in their own database; defaults to DATABASE_URL. */
   USERS_DATABASE_URL: postgresUrlSchema.optional(),
@@ -46,6 +48,7 @@ function toUsersConfig(env: z.output<typeof schema>) {
     redisUrl: env.REDIS_URL,
     dataloaderBatch: env.DATALOADER_BATCH,
     port: env.USERS_PORT,
+    host: env.HOST,
     databaseUrl: env.USERS_DATABASE_URL ?? env.DATABASE_URL,
     sessions: { tokenTtlS: env.ACCESS_TOKEN_TTL_S, redisPrefix: env.SESSION_REDIS_PREFIX },
   };
