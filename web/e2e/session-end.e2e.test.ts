@@ -34,4 +34,23 @@ describe('a session that ends', () => {
     await page.getByText('to see your orders.').waitFor();
     expect(await storedToken(page)).toBeNull();
   });
+
+  it('"Log out" ends the session on the server too: a copy of the token is refused afterwards', async () => {
+    const page = await browser.page('logged-out');
+    await registerCustomer(page, webUrl);
+    const token = await storedToken(page);
+    expect(token).toEqual(expect.any(String));
+    const me = 'query { me { id } }';
+    expect((await gatewayRequest(inject('gatewayUrl'), me, {}, token!)).errors).toBeUndefined();
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('link', { name: 'Log in' }).first().waitFor();
+    expect(await storedToken(page)).toBeNull();
+
+    // The same token, kept by someone who copied it, stops working within SESSION_CHECK_CACHE_MS.
+    await waitFor(
+      async () => (await gatewayRequest(inject('gatewayUrl'), me, {}, token!)).errors?.[0]?.extensions?.code === 'UNAUTHENTICATED',
+      { timeoutMs: 20_000, intervalMs: 250, what: 'the gateway to refuse the logged-out token' },
+    );
+  });
 });

@@ -128,6 +128,13 @@ export const ME: TypedDocumentNode<{ me: Viewer | null }> = gql`
   }
 `;
 
+/** Ends this token's session on the server, so a copy of the token is refused too. */
+export const LOGOUT: TypedDocumentNode<{ logout: boolean }> = gql`
+  mutation Logout {
+    logout
+  }
+`;
+
 export const LOGIN: TypedDocumentNode<
   { login: { token: string; user: Viewer } },
   { email: string; password: string }

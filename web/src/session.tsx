@@ -1,6 +1,6 @@
 import { useApolloClient, useQuery } from '@apollo/client/react';
 import { createContext, useContext, useEffect, useMemo, useRef, useSyncExternalStore, type ReactNode } from 'react';
-import { ME, type Viewer } from './graph';
+import { LOGOUT, ME, type Viewer } from './graph';
 import { sessionStore } from './session-store';
 
 export interface Session {
@@ -39,9 +39,16 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       loading: Boolean(token) && loading,
       error: token ? error : undefined,
       logIn: (next) => sessionStore.set(next),
-      logOut: () => sessionStore.set(null),
+      // The server ends the session first (the request still carries the token); the token is
+      // dropped here whatever it answers, so a shop that cannot be reached still logs out locally.
+      logOut: () => {
+        client
+          .mutate({ mutation: LOGOUT })
+          .catch(() => undefined)
+          .finally(() => sessionStore.set(null));
+      },
     }),
-    [token, data, loading, error],
+    [client, token, data, loading, error],
   );
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>;
 }
