@@ -198,10 +198,12 @@ export class Stage {
   /** Another instance of our gateway, over `subgraphs`, with `settings` on top of the platform's env. */
   async startGateway(label: string, subgraphs: SubgraphSet, settings: Record<string, string> = {}) {
     const port = await freePort();
-    const env = { ...this.env, ...this.subgraphUrlEnv(subgraphs), ...settings, GATEWAY_PORT: String(port) };
+    // Its metrics are on its operator listener, not on the public one.
+    const metricsPort = await freePort();
+    const env = { ...this.env, ...this.subgraphUrlEnv(subgraphs), ...settings, GATEWAY_PORT: String(port), GATEWAY_METRICS_PORT: String(metricsPort) };
     const process = this.start(label, `${repoRoot}gateway`, 'src/index.ts', env);
     await waitUntil(process, answersHealth(`http://127.0.0.1:${port}/health`));
-    return { process, url: `http://127.0.0.1:${port}/graphql`, metricsUrl: `http://127.0.0.1:${port}/metrics` };
+    return { process, url: `http://127.0.0.1:${port}/graphql`, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
   }
 
   /** The peer: plain @apollo/gateway over the platform's subgraphs. */

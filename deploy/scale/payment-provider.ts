@@ -14,7 +14,7 @@ runMain(async () => {
   const logger = createLogger('payment-provider', config);
   const store = openJournaledStore(journal);
   const server = createPaymentProviderServer(config, logger, store);
-  const url = await server.listen(config.port);
+  const url = await server.listen(config.port, config.host);
   logger.info({ url, journal }, 'payment-provider simulator ready, its state journaled');
   onShutdown(logger, async () => {
     await server.close();

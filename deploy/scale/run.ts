@@ -75,7 +75,10 @@ const quantile = (values: number[], q: number) => {
 async function byReplica(gateways: string[], metric: string, where: (labels: Record<string, string>) => boolean = () => true) {
   const values = new Map<string, number>();
   for (const gateway of gateways) {
-    const text = await (await fetch(`${gateway}/metrics`)).text();
+    // On the gateway's operator listener: GATEWAY_PORT + 1000 unless set (gateway/src/env.ts).
+    const operator = new URL(gateway);
+    operator.port = String(Number(operator.port) + 1000);
+    const text = await (await fetch(`${operator.origin}/metrics`)).text();
     for (const match of text.matchAll(new RegExp(`^${metric}\\{([^}]*)\\} (\\d+)`, 'gm'))) {
       const labels = Object.fromEntries([...match[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
       if (where(labels)) values.set(labels.replica!, (values.get(labels.replica!) ?? 0) + Number(match[2]));
