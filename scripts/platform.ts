@@ -22,8 +22,12 @@ export const platformProcesses = [
 export type ProcessName = (typeof platformProcesses)[number]['name'];
 
 export interface RunningPlatform {
+  /** The process running each service now (a supervised platform replaces one that exited). */
   children: Map<ProcessName, ChildProcess>;
-  /** Resolves when every process answers GET /health, rejects if one exits first. */
+  /**
+   * Resolves when every process answers GET /health; rejects if one exits first (unless
+   * supervised: an exit there is restarted, and only the deadline fails the wait).
+   */
   healthy(timeoutMs?: number): Promise<void>;
   /** Asks every process to drain (closes its IPC channel), SIGKILL after `graceMs`; resolves when all have exited. */
   stop(graceMs?: number): Promise<void>;
@@ -32,6 +36,37 @@ export interface RunningPlatform {
   /** Resolves with the first process to exit on its own. */
   firstExit: Promise<{ name: ProcessName; code: number | null; signal: NodeJS.Signals | null }>;
 }
+
+/** An exit nobody asked for, and what the supervisor does about it. */
+export interface UnexpectedExit {
+  name: ProcessName;
+  pid: number | undefined;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Restarts of this service so far that came soon after the previous start (the backoff's exponent). */
+  restarts: number;
+  /** When the new process starts. */
+  restartInMs: number;
+}
+
+/**
+ * How `npm start` runs its processes, as an orchestrator would: a process that exits while the
+ * platform is not stopping is started again after a backoff (1 s, doubling to 30 s while it keeps
+ * exiting within a minute of its start); the others go on serving.
+ */
+export interface Supervision {
+  /** Every exit, expected or not, of every process (the first and the restarted ones). */
+  onExit?(name: ProcessName, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void;
+  /** An exit the platform did not ask for: a restart follows after `restartInMs`. */
+  onUnexpectedExit(exit: UnexpectedExit): void;
+  /** The process that replaced the one that exited. */
+  onRestarted?(name: ProcessName, child: ChildProcess): void;
+}
+
+const FIRST_RESTART_DELAY_MS = 1000;
+const MAX_RESTART_DELAY_MS = 30_000;
+/** A process that ran this long before exiting restarts after the first delay again. */
+const STABLE_RUN_MS = 60_000;
 
 /** The ports a platform run uses: each from `env` or the contract's default. */
 export function portsOf(env: NodeJS.ProcessEnv): Record<ProcessName, number> {
@@ -59,22 +94,51 @@ export function serviceUrlEnv(ports: Record<ProcessName, number>): Record<string
  * packages/common/src/main.ts), and it closes by itself when this process dies, however it dies,
  * so no child outlives the process that started it.
  */
-export function startPlatform(env: NodeJS.ProcessEnv, stdio: 'inherit' | 'ignore' | 'pipe' = 'inherit'): RunningPlatform {
+export interface PlatformOptions {
+  /** Restart processes that exit unexpectedly (`npm start`); without it, tests see every exit. */
+  supervision?: Supervision;
+  /** The processes to start, when not all of them (a test that needs no storefront). */
+  only?: readonly ProcessName[];
+}
+
+export function startPlatform(
+  env: NodeJS.ProcessEnv,
+  stdio: 'inherit' | 'ignore' | 'pipe' = 'inherit',
+  { supervision, only }: PlatformOptions = {},
+): RunningPlatform {
+  const specs = platformProcesses.filter((spec) => !only || only.includes(spec.name));
   const ports = portsOf(env);
   const childEnv = { ...serviceUrlEnv(ports), ...env };
   const children = new Map<ProcessName, ChildProcess>();
+  const restartTimers = new Set<NodeJS.Timeout>();
   let stopping = false;
   const exits: Promise<{ name: ProcessName; code: number | null; signal: NodeJS.Signals | null }>[] = [];
-  for (const spec of platformProcesses) {
+  const run = (spec: (typeof platformProcesses)[number], restarts: number): ChildProcess => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'entry' in spec ? spec.entry : 'src/index.ts'], {
       cwd: `${root}/${spec.dir}`,
       env: childEnv,
       stdio: [stdio, stdio, stdio, 'ipc'],
     });
+    const startedAt = Date.now();
     children.set(spec.name, child);
-    exits.push(
-      new Promise((resolve) => child.once('exit', (code, signal) => resolve({ name: spec.name, code, signal }))),
-    );
+    child.once('exit', (code, signal) => {
+      supervision?.onExit?.(spec.name, child, code, signal);
+      if (!supervision || stopping) return;
+      const backToBack = Date.now() - startedAt < STABLE_RUN_MS ? restarts : 0;
+      const restartInMs = Math.min(FIRST_RESTART_DELAY_MS * 2 ** backToBack, MAX_RESTART_DELAY_MS);
+      supervision.onUnexpectedExit({ name: spec.name, pid: child.pid, code, signal, restarts: backToBack, restartInMs });
+      const timer = setTimeout(() => {
+        restartTimers.delete(timer);
+        if (stopping) return;
+        supervision.onRestarted?.(spec.name, run(spec, backToBack + 1));
+      }, restartInMs);
+      restartTimers.add(timer);
+    });
+    return child;
+  };
+  for (const spec of specs) {
+    const child = run(spec, 0);
+    exits.push(new Promise((resolve) => child.once('exit', (code, signal) => resolve({ name: spec.name, code, signal }))));
   }
   const firstExit = Promise.race(exits);
 
@@ -83,11 +147,13 @@ export function startPlatform(env: NodeJS.ProcessEnv, stdio: 'inherit' | 'ignore
     firstExit,
     async healthy(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
-      const exited = firstExit.then(({ name, code }) => {
-        if (!stopping) throw new Error(`${name} exited with code ${code} before it was healthy`);
-      });
+      const exited = supervision
+        ? new Promise<never>(() => undefined)
+        : firstExit.then(({ name, code }) => {
+            if (!stopping) throw new Error(`${name} exited with code ${code} before it was healthy`);
+          });
       const allHealthy = Promise.all(
-        platformProcesses.map(async (spec) => {
+        specs.map(async (spec) => {
           for (;;) {
             try {
               const response = await fetch(`http://127.0.0.1:${ports[spec.name]}/health`);
@@ -104,6 +170,7 @@ export function startPlatform(env: NodeJS.ProcessEnv, stdio: 'inherit' | 'ignore
     },
     async stop(graceMs = 10_000) {
       stopping = true;
+      for (const timer of restartTimers) clearTimeout(timer);
       const alive = [...children.values()].filter(isRunning);
       // Not a signal: a child that already got the terminal's Ctrl-C keeps draining instead of
       // taking this for a second signal.
@@ -114,6 +181,7 @@ export function startPlatform(env: NodeJS.ProcessEnv, stdio: 'inherit' | 'ignore
     },
     async kill() {
       stopping = true;
+      for (const timer of restartTimers) clearTimeout(timer);
       const alive = [...children.values()].filter(isRunning);
       for (const child of alive) child.kill('SIGKILL');
       await Promise.all(alive.map(exitOf));

@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { removeQueueKeys, testQueuePrefix } from '@shopgraph/queues/testing';
-import { createTestDatabase, freePort, testEnv, testRedisUrl, type TestDatabase } from '@shopgraph/testing';
+import { createTestDatabase, freePort, testEnv, testRedisUrl, waitFor, type TestDatabase } from '@shopgraph/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { platformProcesses } from './platform.js';
 
@@ -21,6 +21,8 @@ interface NpmStart {
   closed: Promise<unknown>;
   /** start.ts's line saying the platform is up, with the pid of each process. */
   up: Line;
+  /** The port of each process, by its port variable (PAYMENT_PROVIDER_PORT …). */
+  ports: Record<string, string>;
 }
 
 const runs: { database: TestDatabase; queuePrefix: string; npm: ChildProcess }[] = [];
@@ -77,7 +79,7 @@ async function npmStart(): Promise<NpmStart> {
     });
   };
   const up = await line((entry) => entry.service === 'start' && String(entry.msg).startsWith('Shopgraph is up'));
-  return { npm, lines, line, exited, closed, up };
+  return { npm, lines, line, exited, closed, up, ports };
 }
 
 /** Every process below `pid` now: `ps` is what a person would look at. */
@@ -183,5 +185,31 @@ describe('npm start', () => {
     await allGone(pids);
     await closed;
     expect(exitsOf(lines)).toEqual(Object.fromEntries(services.map((name) => [name, { code: 0, signal: null }])));
+  });
+
+  it('restarts a process that dies unexpectedly, saying why, while the others keep serving; stops only on the signal', { timeout: DEADLINE_MS * 2 }, async () => {
+    const { npm, lines, line, exited, closed, up, ports } = await npmStart();
+    const pids = up.processes as Record<string, number>;
+    const victim = pids['payment-provider']!;
+    process.kill(victim, 'SIGKILL');
+
+    const why = await line((entry) => entry.service === 'start' && entry.process === 'payment-provider' && String(entry.msg).includes('stopped unexpectedly'));
+    expect(why).toMatchObject({ pid: victim, signal: 'SIGKILL', restartInMs: 1000 });
+    const restarted = await line((entry) => entry.service === 'start' && entry.process === 'payment-provider' && entry.msg === 'payment-provider restarted');
+    expect(restarted.pid).not.toBe(victim);
+    await waitFor(() => fetch(`http://127.0.0.1:${ports.PAYMENT_PROVIDER_PORT}/health`).then((response) => response.ok, () => false), {
+      timeoutMs: DEADLINE_MS,
+      what: 'the restarted payment provider to answer',
+    });
+    // Nobody else was touched: every other process is the one that started.
+    for (const name of services.filter((service) => service !== 'payment-provider')) expect(isAlive(pids[name]!)).toBe(true);
+    expect(isAlive(npm.pid!)).toBe(true);
+
+    const running = descendantsOf(npm.pid!);
+    npm.kill('SIGTERM');
+    await allGone([npm.pid!, ...running]);
+    expect(await exited).toEqual({ code: 0, signal: null });
+    await closed;
+    expect(lines).toContainEqual(expect.objectContaining({ service: 'start', process: 'payment-provider', pid: restarted.pid, code: 0, msg: 'payment-provider exited' }));
   });
 });

@@ -15,7 +15,8 @@ const SAME_REQUEST_MS = 1000;
 const PARENT_CHECK_MS = 500;
 
 /**
- * `npm start`: set up, then run every process in the foreground. SIGINT, SIGTERM or SIGHUP (to
+ * `npm start`: set up, then run every process in the foreground, restarting one that exits
+ * unexpectedly (scripts/platform.ts, `Supervision`). SIGINT, SIGTERM or SIGHUP (to
  * npm, which `exec`s this process, or to this process) drains every process, and so does the
  * death of npm; a second signal kills them all at once. The children stop with this process
  * however it ends: each watches its IPC channel to it (scripts/platform.ts).
@@ -23,10 +24,18 @@ const PARENT_CHECK_MS = 500;
 runMain(async () => {
   await setupPlatform();
   const logger = createLogger('start', loadSetupConfig());
-  const platform = startPlatform(process.env);
-  for (const [name, child] of platform.children) {
-    child.once('exit', (code, signal) => logger.info({ process: name, pid: child.pid, code, signal }, `${name} exited`));
-  }
+  // A process that exits unexpectedly is restarted with backoff; the others keep serving.
+  const platform = startPlatform(process.env, 'inherit', {
+    supervision: {
+      onExit: (name, child, code, signal) => logger.info({ process: name, pid: child.pid, code, signal }, `${name} exited`),
+      onUnexpectedExit: ({ name, pid, code, signal, restarts, restartInMs }) =>
+        logger.error(
+          { process: name, pid, code, signal, restarts, restartInMs },
+          `${name} stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}): restarting it in ${restartInMs / 1000} s`,
+        ),
+      onRestarted: (name, child) => logger.info({ process: name, pid: child.pid }, `${name} restarted`),
+    },
+  });
 
   let stopping: { signal: NodeJS.Signals | undefined; at: number; code: number } | undefined;
   const stop = (code: number, signal?: NodeJS.Signals) => {
@@ -51,12 +60,8 @@ runMain(async () => {
     stop(0);
   }, PARENT_CHECK_MS).unref();
 
-  platform.firstExit.then(({ name, code, signal }) => {
-    if (stopping) return;
-    logger.error({ process: name, code, signal }, `${name} stopped unexpectedly: stopping the platform`);
-    stop(1);
-  });
-  await platform.healthy();
+  // However long a loaded machine takes: a process that fails meanwhile is restarted, not fatal.
+  await platform.healthy(Number.POSITIVE_INFINITY);
   if (stopping) return;
   const ports = portsOf(process.env);
   logger.info(
