@@ -16,6 +16,7 @@ import { formatGatewayError } from './format-error.js';
 import { useArmor } from './plugins/useArmor.js';
 import { useAuth, viewerOf } from './plugins/useAuth.js';
 import { useClientErrors } from './plugins/useClientErrors.js';
+import { useUnavailableStatus } from './plugins/useUnavailableStatus.js';
 import { useCors } from './plugins/useCors.js';
 import { useCredentialLimit } from './plugins/useCredentialLimit.js';
 import { useMetrics } from './plugins/useMetrics.js';
@@ -129,6 +130,7 @@ export async function createGatewayServer(
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
       metrics.plugin,
       useClientErrors<GatewayContext>(),
+      useUnavailableStatus<GatewayContext>(),
       ...(rateLimit.enabled
         ? [useCredentialLimit({ redis, keyPrefix: `${rateLimit.redisPrefix}credentials:`, ...credentialLimit, onLimited: () => metrics.countError(RATE_LIMITED) })]
         : []),
