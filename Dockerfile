@@ -38,6 +38,8 @@ RUN npm run build --workspace @shopgraph/web
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
+# Every process listens on 127.0.0.1 unless HOST opens it: in a container, its port is reached from outside.
+ENV HOST=0.0.0.0
 WORKDIR /app
 # Root owns the files and the processes run as `node`: the code cannot rewrite itself.
 COPY --from=deps /app ./
