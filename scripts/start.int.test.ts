@@ -1,4 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { removeQueueKeys, testQueuePrefix } from '@shopgraph/queues/testing';
 import { createTestDatabase, freePort, testEnv, testRedisUrl, waitFor, type TestDatabase } from '@shopgraph/testing';
@@ -131,6 +133,18 @@ async function allGone(pids: number[]): Promise<void> {
   }
 }
 
+/** Whether a TCP connection to `host:port` is accepted. */
+function accepts(host: string, port: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port: Number(port) });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 /** The exit start.ts saw of each service. */
 const exitsOf = (lines: Line[]) =>
   Object.fromEntries(
@@ -140,8 +154,18 @@ const exitsOf = (lines: Line[]) =>
 const services = platformProcesses.map((spec) => spec.name);
 
 describe('npm start', () => {
-  it('drains and stops every process it started on SIGTERM to npm, and exits 0', { timeout: DEADLINE_MS * 2 }, async () => {
-    const { npm, lines, exited, closed } = await npmStart();
+  it('listens on 127.0.0.1 only; drains and stops every process it started on SIGTERM to npm, and exits 0', { timeout: DEADLINE_MS * 2 }, async () => {
+    const { npm, lines, exited, closed, ports } = await npmStart();
+    // Another address of this machine reaches none of them (HOST is not set).
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((address) => address && address.family === 'IPv4' && !address.internal);
+    expect(external, 'this machine has no address but loopback to try').toBeDefined();
+    for (const [name, port] of Object.entries(ports)) {
+      expect(await accepts('127.0.0.1', port), `${name} on 127.0.0.1`).toBe(true);
+      expect(await accepts(external!.address, port), `${name} on ${external!.address}`).toBe(false);
+    }
+
     const pids = descendantsOf(npm.pid!);
     // npm, start.ts, the eight services (and the esbuild each tsx loader runs)
     expect(pids.length).toBeGreaterThanOrEqual(1 + services.length);
