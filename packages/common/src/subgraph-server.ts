@@ -22,6 +22,14 @@ import type { Viewer } from './viewer.js';
 
 export type { GraphQLResolverMap };
 
+/**
+ * A subgraph's resolver map, typed where it is written by the subgraph's generated `Resolvers`
+ * (GraphQL Code Generator, `federation: true`; see subgraphs/products/codegen.ts). Their
+ * `__resolveReference(reference, context, info)` is what @apollo/subgraph calls, while its
+ * GraphQLResolverMap types every entry as a field resolver: the map is handed over as is.
+ */
+export type SubgraphResolvers = object;
+
 /** What every subgraph resolver context starts from. */
 export interface RequestBase {
   viewer: Viewer | null;
@@ -33,7 +41,7 @@ export interface SubgraphServerOptions<Context extends object> {
   /** The subgraph's name in the supergraph: the audience the gateway's signatures must name. */
   name: string;
   typeDefs: DocumentNode;
-  resolvers: GraphQLResolverMap<Context>;
+  resolvers: SubgraphResolvers;
   logger: Logger;
   gatewaySecret: string;
   /** Where the nonces of accepted signatures are remembered (shared by every replica). */
@@ -230,7 +238,7 @@ export interface ServeSubgraphOptions<Context extends RequestBase> {
   logger: Logger;
   typeDefs: DocumentNode;
   migrationsFolder: string;
-  resolvers: GraphQLResolverMap<Context>;
+  resolvers: SubgraphResolvers;
   /** The per-request context over the subgraph's own database. */
   context: (db: Db, base: RequestBase) => Context;
   /** Runs after the migrations and before serving, e.g. to ensure the admin. */

@@ -1,4 +1,4 @@
-import type { Context } from '../context.js';
+import type { MutationResolvers } from '../generated/resolvers.js';
 import {
   createProduct,
   deleteProduct,
@@ -6,11 +6,9 @@ import {
   updateProduct,
 } from '../services/product-service.js';
 
-export const Mutation = {
-  createProduct: (_: unknown, args: { input: unknown }, ctx: Context) => createProduct(ctx, args.input),
-  updateProduct: (_: unknown, args: { id: string; input: unknown }, ctx: Context) =>
-    updateProduct(ctx, args.id, args.input),
-  deleteProduct: (_: unknown, args: { id: string }, ctx: Context) => deleteProduct(ctx, args.id),
-  restockProduct: (_: unknown, args: { id: string; quantity: number }, ctx: Context) =>
-    restockProduct(ctx, args.id, args.quantity),
+export const Mutation: MutationResolvers = {
+  createProduct: (_, args, ctx) => createProduct(ctx, args.input),
+  updateProduct: (_, args, ctx) => updateProduct(ctx, args.id, args.input),
+  deleteProduct: (_, args, ctx) => deleteProduct(ctx, args.id),
+  restockProduct: (_, args, ctx) => restockProduct(ctx, args.id, args.quantity),
 };

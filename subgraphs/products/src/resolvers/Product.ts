@@ -1,9 +1,8 @@
-import type { Context } from '../context.js';
-import type { Product as ProductRow } from '../db/columns.js';
+import type { ProductResolvers } from '../generated/resolvers.js';
 
-export const Product = {
+export const Product: ProductResolvers = {
   /** Deleted products still resolve here: orders that hold them must show them. */
-  __resolveReference: (reference: { id: string }, ctx: Context) => ctx.loaders.productById.load(reference.id),
-  price: (product: ProductRow) => ({ amount: product.priceAmount, currency: product.priceCurrency }),
-  stock: (product: ProductRow) => product.onHand - product.reserved,
+  __resolveReference: (reference, ctx) => ctx.loaders.productById.load(reference.id),
+  price: (product) => ({ amount: product.priceAmount, currency: product.priceCurrency }),
+  stock: (product) => product.onHand - product.reserved,
 };

@@ -1,8 +1,7 @@
-import type { Context } from '../context.js';
+import type { QueryResolvers } from '../generated/resolvers.js';
 import { getProduct, listProducts } from '../services/product-service.js';
 
-export const Query = {
-  product: (_: unknown, args: { id: string }, ctx: Context) => getProduct(ctx, args.id),
-  products: (_: unknown, args: { first?: number; after?: string; search?: string }, ctx: Context) =>
-    listProducts(ctx, args),
+export const Query: QueryResolvers = {
+  product: (_, args, ctx) => getProduct(ctx, args.id),
+  products: (_, args, ctx) => listProducts(ctx, args),
 };

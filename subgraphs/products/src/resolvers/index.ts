@@ -1,6 +1,7 @@
 import { DateTime } from '@shopgraph/common';
+import type { Resolvers } from '../generated/resolvers.js';
 import { Mutation } from './Mutation.js';
 import { Product } from './Product.js';
 import { Query } from './Query.js';
 
-export const resolvers = { DateTime, Query, Mutation, Product };
+export const resolvers: Resolvers = { DateTime, Query, Mutation, Product };
