@@ -1,5 +1,5 @@
 import { createLogger, createRedisClient, type Logger } from '@shopgraph/common';
-import { serveSubgraph, subgraphFiles, type GraphQLResolverMap, type RunningServer } from '@shopgraph/common/subgraph';
+import { serveSubgraph, subgraphFiles, type RunningServer } from '@shopgraph/common/subgraph';
 import { createContext, type Context, type SessionServices } from './context.js';
 import type { UsersConfig } from './env.js';
 import { resolvers } from './resolvers/index.js';
@@ -31,7 +31,7 @@ export async function createUsersServer(
       logger,
       typeDefs,
       migrationsFolder,
-      resolvers: resolvers as GraphQLResolverMap<Context>,
+      resolvers,
       prepare: async (db) => {
         // Listening before ensureAdmin: the sessions of an admin it demotes or re-passwords end at once.
         const publisher = new SessionPublisher(db, store, logger);

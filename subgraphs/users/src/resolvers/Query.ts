@@ -1,7 +1,7 @@
-import type { Context } from '../context.js';
+import type { QueryResolvers } from '../generated/resolvers.js';
 import { getUser, getViewerUser } from '../services/user-service.js';
 
-export const Query = {
-  me: (_: unknown, _args: unknown, ctx: Context) => getViewerUser(ctx),
-  user: (_: unknown, args: { id: string }, ctx: Context) => getUser(ctx, args.id),
+export const Query: QueryResolvers = {
+  me: (_, _args, ctx) => getViewerUser(ctx),
+  user: (_, args, ctx) => getUser(ctx, args.id),
 };

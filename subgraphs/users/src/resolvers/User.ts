@@ -1,8 +1,7 @@
-import type { Context } from '../context.js';
-import type { UserRow } from '../db/schema.js';
+import type { UserResolvers } from '../generated/resolvers.js';
 import { userEmail } from '../services/user-service.js';
 
-export const User = {
-  __resolveReference: (reference: { id: string }, ctx: Context) => ctx.loaders.userById.load(reference.id),
-  email: (user: UserRow, _args: unknown, ctx: Context) => userEmail(ctx, user),
+export const User: UserResolvers = {
+  __resolveReference: (reference, ctx) => ctx.loaders.userById.load(reference.id),
+  email: (user, _args, ctx) => userEmail(ctx, user),
 };

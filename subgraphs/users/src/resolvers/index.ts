@@ -1,6 +1,7 @@
 import { DateTime } from '@shopgraph/common';
+import type { Resolvers } from '../generated/resolvers.js';
 import { Mutation } from './Mutation.js';
 import { Query } from './Query.js';
 import { User } from './User.js';
 
-export const resolvers = { DateTime, Query, Mutation, User };
+export const resolvers: Resolvers = { DateTime, Query, Mutation, User };
