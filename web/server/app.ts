@@ -16,13 +16,15 @@ export interface WebServer {
 /**
  * The storefront's HTTP server: the built app (any unknown path gets `index.html`, the app
  * routes in the browser), `/graphql` proxied to the gateway, `/config.json` for the browser,
- * and the shared `/health`, `/ready` (the gateway answers) and `/metrics`.
+ * and the shared `/health` and `/ready` (the gateway answers). No `/metrics`: this listener is
+ * public (the ingress serves it at `/`), and nobody scrapes the storefront.
  */
 export function createWebServer(config: WebConfig, logger: Logger): WebServer {
   const gatewayHealth = new URL('/health', config.gatewayUrl);
   const { app } = createServiceApp({
     service: 'web',
     logger,
+    metricsRoute: false,
     checks: {
       gateway: async () => {
         const response = await fetch(gatewayHealth);
