@@ -1,6 +1,6 @@
 import { stableId } from '@shopgraph/common';
 import { loadConfig as loadOrdersConfig } from '@shopgraph/orders/env';
-import { seedOrders } from '@shopgraph/orders/seed';
+import { priceDemoOrders, seedOrders } from '@shopgraph/orders/seed';
 import { loadConfig as loadPaymentsConfig } from '@shopgraph/payments/env';
 import { seedPayments } from '@shopgraph/payments/seed';
 import { testEnv } from '@shopgraph/testing';
@@ -42,7 +42,7 @@ beforeAll(async () => {
   }));
   const env = testEnv(inject('databaseUrl'));
   await seedOrders(loadOrdersConfig(env), orders, demoProducts);
-  await seedPayments(loadPaymentsConfig(env), payments, orders, demoProducts);
+  await seedPayments(loadPaymentsConfig(env), payments, priceDemoOrders(orders, demoProducts));
 });
 
 describe('a deep federated list', () => {

@@ -8,7 +8,7 @@ import { loadConfig as loadProductsConfig } from '@shopgraph/products/env';
 import { seedProducts } from '@shopgraph/products/seed';
 import { loadConfig as loadUsersConfig } from '@shopgraph/users/env';
 import { seedUsers } from '@shopgraph/users/seed';
-import { demoOrders, demoPayments, demoProducts, demoUsers } from './demo-data.js';
+import { demoOrders, demoOrdersToPay, demoPayments, demoProducts, demoUsers } from './demo-data.js';
 import { loadSetupConfig } from './setup-env.js';
 
 export interface SetupOptions {
@@ -60,7 +60,7 @@ export async function setupPlatform(env: NodeJS.ProcessEnv = process.env, option
   }
   await seedUsers(configs.users, demoUsers);
   await seedOrders(configs.orders, demoOrders, demoProducts);
-  await seedPayments(configs.payments, demoPayments, demoOrders, demoProducts);
+  await seedPayments(configs.payments, demoPayments, demoOrdersToPay);
   logger.info('platform ready to start: migrated, admin ensured, demo shop seeded');
 }
 

@@ -9,7 +9,7 @@ import { loadConfig as loadUsersConfig } from '@shopgraph/users/env';
 import { seedUsers } from '@shopgraph/users/seed';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { demoOrders, demoPayments, demoProducts, demoUsers } from '../../scripts/demo-data.js';
+import { demoOrders, demoOrdersToPay, demoPayments, demoProducts, demoUsers } from '../../scripts/demo-data.js';
 import { codeOf, gql } from '../helpers.js';
 import { runToExit } from './processes.js';
 
@@ -84,7 +84,7 @@ describe('the production platform', () => {
     await expect(seedProducts(loadProductsConfig(platform.env), demoProducts, demoOrders)).rejects.toThrow(refusal);
     await expect(seedUsers(loadUsersConfig(platform.env), demoUsers)).rejects.toThrow(refusal);
     await expect(seedOrders(loadOrdersConfig(platform.env), demoOrders, demoProducts)).rejects.toThrow(refusal);
-    await expect(seedPayments(loadPaymentsConfig(platform.env), demoPayments, demoOrders, demoProducts)).rejects.toThrow(refusal);
+    await expect(seedPayments(loadPaymentsConfig(platform.env), demoPayments, demoOrdersToPay)).rejects.toThrow(refusal);
     expect(await demoCustomersIn(platform.databaseUrl)).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 export * from './db.js';
+export * from './demo-shop.js';
 export * from './deps.js';
 export * from './env.js';
 export * from './errors.js';

@@ -3,12 +3,20 @@ import { stableId, type Viewer } from '@shopgraph/common';
 import type { RunningServer } from '@shopgraph/common/subgraph';
 import { createTestDatabase, readCounter, subgraphRequest, testEnv, type TestDatabase } from '@shopgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoOrders, demoProducts, demoUsers, type DemoOrder } from '../../../scripts/demo-data.js';
+import { demoOrders, type CatalogEntry, type DemoOrder } from './demo-data.js';
 import { loadConfig, type OrdersConfig } from './env.js';
 import { seedOrders } from './seed.js';
 import { createOrdersServer } from './server.js';
 
-const [alice, bob] = demoUsers as [(typeof demoUsers)[number], (typeof demoUsers)[number]];
+const alice = { id: stableId('user:alice') };
+const bob = { id: stableId('user:bob') };
+/** A catalog of the products the demo orders hold (the products subgraph's own is not this one's to import). */
+const catalog: CatalogEntry[] = [...new Set(demoOrders.flatMap((order) => order.items.map((item) => item.productId)))].map((id, i) => ({
+  id,
+  name: `Product ${i + 1}`,
+  price: { amount: 1000 + 10 * i, currency: 'EUR' },
+}));
+const product = (sku: string) => catalog.find((entry) => entry.id === stableId(`product:${sku}`))!;
 const asCustomer = (user: { id: string }): Viewer => ({ id: user.id, role: 'CUSTOMER' });
 const admin: Viewer = { id: stableId('user:test-admin'), role: 'ADMIN' };
 const aliceViewer = asCustomer(alice);
@@ -58,8 +66,8 @@ const bulkOrders = (userId: string, count: number): DemoOrder[] =>
     status: 'PAID',
     statusReason: null,
     items: [
-      { productId: demoProducts[i % demoProducts.length]!.id, quantity: 1 + (i % 3) },
-      { productId: demoProducts[(i + 1) % demoProducts.length]!.id, quantity: 1 },
+      { productId: catalog[i % catalog.length]!.id, quantity: 1 + (i % 3) },
+      { productId: catalog[(i + 1) % catalog.length]!.id, quantity: 1 },
     ],
     placedMinutesAgo: 10_000 + i,
   }));
@@ -67,7 +75,7 @@ const bulkOrders = (userId: string, count: number): DemoOrder[] =>
 beforeAll(async () => {
   database = await createTestDatabase();
   config = loadConfig(testEnv(database.url));
-  await seedOrders(config, demoOrders, demoProducts);
+  await seedOrders(config, demoOrders, catalog);
   server = await createOrdersServer(config);
   url = await server.listen(0, '127.0.0.1');
 });
@@ -81,8 +89,8 @@ describe('the demo seed', () => {
   it('prices every order but PENDING ones from the catalog snapshot', async () => {
     const paid = await gql(ORDER, { id: byId('alice-paid').id }, aliceViewer);
     expect(paid.errors).toBeUndefined();
-    const mug = demoProducts.find((p) => p.sku === 'MUG-BLUE')!;
-    const beans = demoProducts.find((p) => p.sku === 'BEANS-ETH')!;
+    const mug = product('MUG-BLUE');
+    const beans = product('BEANS-ETH');
     expect(paid.data!.order).toMatchObject({
       status: 'PAID',
       total: { amount: 2 * mug.price.amount + beans.price.amount, currency: 'EUR' },
@@ -107,7 +115,7 @@ describe('the demo seed', () => {
   });
 
   it('changes nothing when it runs again', async () => {
-    await seedOrders(config, demoOrders, demoProducts);
+    await seedOrders(config, demoOrders, catalog);
     const all = await gql(LIST, { first: 100 }, admin);
     expect(all.data!.orders.totalCount).toBe(demoOrders.length);
   });
@@ -233,7 +241,7 @@ describe('statements per request', () => {
   const shoppers = Array.from({ length: 30 }, () => asCustomer({ id: randomUUID() }));
 
   beforeAll(async () => {
-    await seedOrders(config, [heavy, ...shoppers].flatMap((user) => bulkOrders(user.id, user === heavy ? 60 : 3)), demoProducts);
+    await seedOrders(config, [heavy, ...shoppers].flatMap((user) => bulkOrders(user.id, user === heavy ? 60 : 3)), catalog);
   });
 
   it('lists 50 orders with their items in as many statements as 5', async () => {

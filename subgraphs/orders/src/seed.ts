@@ -1,11 +1,13 @@
-import { createDb, createLogger, prepareSubgraphDatabase } from '@shopgraph/common';
-import { refuseDemoDataInProduction, type DemoOrder, type DemoProduct } from '../../../scripts/demo-data.js';
+import { createDb, createLogger, prepareSubgraphDatabase, refuseDemoDataInProduction } from '@shopgraph/common';
 import type { OrdersConfig } from './env.js';
-import { orderItems, orders } from './db/schema.js';
+import { orderItems, orders, type OrderStatus } from './db/schema.js';
+import type { CatalogEntry, DemoOrder } from './demo-data.js';
 import { migrationsFolder } from './server.js';
 
+export { demoOrders, type CatalogEntry, type DemoOrder } from './demo-data.js';
+
 /** Prices the order's lines from the catalog, as the inventory worker does when it reserves stock. */
-function priceLines(order: DemoOrder, catalog: Map<string, DemoProduct>) {
+function priceLines(order: DemoOrder, catalog: Map<string, CatalogEntry>) {
   const lines = order.items.map((item) => {
     const product = catalog.get(item.productId);
     if (!product) throw new Error(`Demo order ${order.id} holds product ${item.productId}, which the demo catalog lacks.`);
@@ -19,12 +21,26 @@ function priceLines(order: DemoOrder, catalog: Map<string, DemoProduct>) {
   return { lines, total: { amount, currency } };
 }
 
+/** A demo order as priced from `catalog`: what the payments seed needs to know of it. */
+export interface PricedDemoOrder {
+  id: string;
+  userId: string;
+  status: OrderStatus;
+  total: { amount: number; currency: string };
+}
+
+/** The demo orders with the totals their lines come to at the catalog's prices. */
+export function priceDemoOrders(demoOrders: DemoOrder[], products: CatalogEntry[]): PricedDemoOrder[] {
+  const catalog = new Map(products.map((product) => [product.id, product]));
+  return demoOrders.map((order) => ({ id: order.id, userId: order.userId, status: order.status, total: priceLines(order, catalog).total }));
+}
+
 /**
  * Seeds the demo orders with their ids, so payments can refer to them. Every order but a PENDING
  * one is priced: its items carry name and unit price snapshots and it has a total. Orders that
  * already exist are left alone, so seeding again changes nothing.
  */
-export async function seedOrders(config: OrdersConfig, demoOrders: DemoOrder[], products: DemoProduct[]): Promise<void> {
+export async function seedOrders(config: OrdersConfig, demoOrders: DemoOrder[], products: CatalogEntry[]): Promise<void> {
   refuseDemoDataInProduction(config.nodeEnv);
   const logger = createLogger('orders-seed', config.logLevel);
   const db = createDb({ url: config.databaseUrl, subgraph: 'orders', logger, max: 1 });

@@ -4,17 +4,38 @@ import type { RunningServer } from '@shopgraph/common/subgraph';
 import { createTestDatabase, readCounter, subgraphRequest, testEnv, type TestDatabase } from '@shopgraph/testing';
 import { count, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoOrders, demoPayments, demoProducts, demoUsers } from '../../../scripts/demo-data.js';
 import { payableOrders, payments } from './db/schema.js';
+import { demoPayments, type DemoOrderToPay } from './demo-data.js';
 import { loadConfig, type PaymentsConfig } from './env.js';
 import { seedPayments } from './seed.js';
 import { createPaymentsServer } from './server.js';
 
-const [alice, bob, carol] = demoUsers.map((user): Viewer => ({ id: user.id, role: 'CUSTOMER' })) as [Viewer, Viewer, Viewer];
+const customer = (key: string): Viewer => ({ id: stableId(`user:${key}`), role: 'CUSTOMER' });
+const [alice, bob, carol] = [customer('alice'), customer('bob'), customer('carol')];
 const admin: Viewer = { id: '00000000-0000-4000-8000-000000000001', role: 'ADMIN' };
 
 const paymentId = (key: string) => stableId(`payment:${key}`);
 const orderId = (key: string) => stableId(`order:${key}`);
+
+/** The demo orders as the orders subgraph prices them (its demo data is not this one's to import). */
+const orderToPay = (key: string, owner: Viewer, status: DemoOrderToPay['status'], amount: number): DemoOrderToPay => ({
+  id: orderId(key),
+  userId: owner.id,
+  status,
+  total: { amount, currency: 'EUR' },
+});
+const ordersToPay: DemoOrderToPay[] = [
+  orderToPay('alice-paid', alice, 'PAID', 4430),
+  orderToPay('alice-awaiting', alice, 'AWAITING_PAYMENT', 6900),
+  orderToPay('alice-pending', alice, 'PENDING', 4800),
+  orderToPay('alice-rejected', alice, 'REJECTED', 64000),
+  orderToPay('alice-expired', alice, 'EXPIRED', 4500),
+  orderToPay('alice-cancelled', alice, 'CANCELLED', 2200),
+  orderToPay('bob-paid', bob, 'PAID', 22300),
+  orderToPay('bob-declined', bob, 'AWAITING_PAYMENT', 16800),
+  orderToPay('carol-refunded', carol, 'CANCELLED', 9900),
+  orderToPay('carol-processing', carol, 'AWAITING_PAYMENT', 8500),
+];
 
 const PAYMENT = `query($id: ID!) {
   payment(id: $id) { id order { id } amount { amount currency } status failureReason createdAt updatedAt }
@@ -35,7 +56,7 @@ beforeAll(async () => {
   config = loadConfig(testEnv(database.url));
   server = await createPaymentsServer(config);
   url = await server.listen(0, '127.0.0.1');
-  await seedPayments(config, demoPayments, demoOrders, demoProducts);
+  await seedPayments(config, demoPayments, ordersToPay);
   // The test's own connection, as the payments role: attempts the checkout flow would record.
   db = createDb({ url: database.url, subgraph: 'payments', logger: createLogger('payments-test', 'silent'), max: 2 });
 });
@@ -180,7 +201,7 @@ describe('seedPayments', () => {
     const demoIds = demoPayments.map((payment) => payment.id);
     const countRows = async () => (await db.select({ total: count() }).from(payments))[0]!.total;
     const before = await countRows();
-    await seedPayments(config, demoPayments, demoOrders, demoProducts);
+    await seedPayments(config, demoPayments, ordersToPay);
     expect(await countRows()).toBe(before);
     const demoRows = await db.select({ id: payments.id }).from(payments).where(inArray(payments.id, demoIds));
     expect(demoRows).toHaveLength(demoPayments.length);
@@ -199,6 +220,6 @@ describe('seedPayments', () => {
     expect(byKey('carol-refunded')).toMatchObject({ status: 'CLOSED' });
     expect(byKey('alice-pending')).toBeUndefined();
     expect(byKey('alice-rejected')).toBeUndefined();
-    expect(rows).toHaveLength(demoOrders.filter((order) => !['PENDING', 'REJECTED'].includes(order.status)).length);
+    expect(rows).toHaveLength(ordersToPay.filter((order) => !['PENDING', 'REJECTED'].includes(order.status)).length);
   });
 });

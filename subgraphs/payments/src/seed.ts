@@ -1,26 +1,17 @@
-import { createDb, createLogger, prepareSubgraphDatabase } from '@shopgraph/common';
-import { refuseDemoDataInProduction, type DemoOrder, type DemoOrderStatus, type DemoPayment, type DemoProduct } from '../../../scripts/demo-data.js';
+import { createDb, createLogger, prepareSubgraphDatabase, refuseDemoDataInProduction } from '@shopgraph/common';
+import type { OrderStatusValue } from '@shopgraph/queues';
+import type { DemoOrderToPay, DemoPayment } from './demo-data.js';
 import type { PaymentsConfig } from './env.js';
 import { payableOrders, payments, type PayableOrderStatus } from './db/schema.js';
 import { migrationsFolder } from './server.js';
 
-/** What the demo order costs: the demo catalog's prices times the quantities. */
-function orderTotal(order: DemoOrder, catalog: Map<string, DemoProduct>): { amount: number; currency: string } {
-  const lines = order.items.map((item) => {
-    const product = catalog.get(item.productId);
-    if (!product) throw new Error(`Demo order ${order.id} holds product ${item.productId}, which is not in the demo catalog.`);
-    return { amount: product.price.amount * item.quantity, currency: product.price.currency };
-  });
-  const currencies = new Set(lines.map((line) => line.currency));
-  if (currencies.size !== 1) throw new Error(`Demo order ${order.id} must be priced in exactly one currency.`);
-  return { amount: lines.reduce((sum, line) => sum + line.amount, 0), currency: lines[0]!.currency };
-}
+export { demoPayments, type DemoOrderToPay, type DemoPayment } from './demo-data.js';
 
 /**
  * What payments would know of a demo order had it gone through checkout: only orders that
  * reached AWAITING_PAYMENT were ever payable (PENDING and REJECTED ones were not).
  */
-const payableStatusOf: Partial<Record<DemoOrderStatus, PayableOrderStatus>> = {
+const payableStatusOf: Partial<Record<OrderStatusValue, PayableOrderStatus>> = {
   AWAITING_PAYMENT: 'AWAITING_PAYMENT',
   PAID: 'PAID',
   CANCELLED: 'CLOSED',
@@ -35,18 +26,16 @@ const payableStatusOf: Partial<Record<DemoOrderStatus, PayableOrderStatus>> = {
 export async function seedPayments(
   config: PaymentsConfig,
   demoPayments: DemoPayment[],
-  demoOrders: DemoOrder[],
-  demoProducts: DemoProduct[],
+  demoOrders: DemoOrderToPay[],
 ): Promise<void> {
   refuseDemoDataInProduction(config.nodeEnv);
   const logger = createLogger('payments-seed', config.logLevel);
   const db = createDb({ url: config.databaseUrl, subgraph: 'payments', logger, max: 1 });
   try {
     await prepareSubgraphDatabase(config.databaseUrl, db, 'payments', migrationsFolder);
-    const catalog = new Map(demoProducts.map((product) => [product.id, product]));
     const payable = demoOrders.flatMap((order) => {
       const status = payableStatusOf[order.status];
-      return status ? [{ orderId: order.id, userId: order.userId, ...orderTotal(order, catalog), version: 1, status }] : [];
+      return status ? [{ orderId: order.id, userId: order.userId, ...order.total, version: 1, status }] : [];
     });
     // An insert of no rows is an error in drizzle; a shop without demo data is still migrated.
     if (payable.length > 0) {
@@ -64,7 +53,7 @@ export async function seedPayments(
         id: payment.id,
         orderId: payment.orderId,
         userId: payment.userId,
-        ...orderTotal(order, catalog),
+        ...order.total,
         status: payment.status,
         failureReason: payment.failureReason,
         cardLast4: payment.cardLast4,

@@ -1,17 +1,27 @@
-import { createDb, createLogger, prepareSubgraphDatabase } from '@shopgraph/common';
+import { createDb, createLogger, prepareSubgraphDatabase, refuseDemoDataInProduction } from '@shopgraph/common';
+import type { OrderStatusValue } from '@shopgraph/queues';
 import { sql } from 'drizzle-orm';
-import { refuseDemoDataInProduction, type DemoOrder, type DemoProduct } from '../../../scripts/demo-data.js';
+import type { DemoProduct } from './demo-data.js';
 import type { ProductsConfig } from './env.js';
 import { products } from './db/schema.js';
 import { migrationsFolder } from './server.js';
 import { commitReservation, reserveStock } from './services/inventory-service.js';
+
+export { demoProducts, type DemoProduct } from './demo-data.js';
+
+/** What the products seed reads of a demo order (the orders subgraph's): the units it holds or bought. */
+export interface DemoOrderHolding {
+  id: string;
+  status: OrderStatusValue;
+  items: { productId: string; quantity: number }[];
+}
 
 /**
  * Seeds the demo catalog into an empty catalog (a shop with its own products is left alone).
  * Demo orders awaiting payment hold their units; paid ones have taken them off the shelf.
  * Resolves true when the demo catalog is in place, so the other seeds know they may refer to it.
  */
-export async function seedProducts(config: ProductsConfig, catalog: DemoProduct[], orders: DemoOrder[]): Promise<boolean> {
+export async function seedProducts(config: ProductsConfig, catalog: DemoProduct[], orders: DemoOrderHolding[]): Promise<boolean> {
   refuseDemoDataInProduction(config.nodeEnv);
   const logger = createLogger('products-seed', config.logLevel);
   const db = createDb({ url: config.databaseUrl, subgraph: 'products', logger, max: 1 });

@@ -1,9 +1,11 @@
-import { createDb, createLogger, prepareSubgraphDatabase } from '@shopgraph/common';
-import { refuseDemoDataInProduction, type DemoUser } from '../../../scripts/demo-data.js';
+import { createDb, createLogger, prepareSubgraphDatabase, refuseDemoDataInProduction } from '@shopgraph/common';
+import type { DemoUser } from './demo-data.js';
 import type { UsersConfig } from './env.js';
 import { users } from './db/schema.js';
 import { migrationsFolder } from './server.js';
 import { hashPassword } from './services/password.js';
+
+export { demoUsers, type DemoUser } from './demo-data.js';
 
 /**
  * Seeds the demo customers with their ids, so orders and payments can refer to them. Accounts
