@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { Db } from '@shopgraph/common';
-import { removeKeysWithPrefix } from '@shopgraph/testing';
+import { freePort, removeKeysWithPrefix } from '@shopgraph/testing';
 import { generateDrizzleJson, generateMigration } from 'drizzle-kit/api';
 import { Redis } from 'ioredis';
 import type { OutboxTable } from './outbox.js';
@@ -23,17 +22,6 @@ export async function createOutboxForTest(db: Db, outbox: OutboxTable): Promise<
   for (const statement of await generateMigration(generateDrizzleJson({}), generateDrizzleJson({ outbox }))) {
     await db.$client.query(statement);
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A Redis of a test's own: one it may crash, restart or misconfigure without disturbing others. */
