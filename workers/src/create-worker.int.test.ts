@@ -20,7 +20,7 @@ let registry: Registry;
 let metrics: JobMetrics;
 let worker: Worker | undefined;
 
-function startReservationsWorker(processors: ProcessorsOf<'reservations'>, onExhausted?: ExhaustedHooksOf<'reservations'>) {
+function startReservationsWorker(processors: ProcessorsOf<'reservations'>, onExhausted?: ExhaustedHooksOf<'reservations'>, dependenciesDown?: () => Promise<boolean>) {
   worker = createWorker('reservations', processors, {
     connection: workerConnection,
     prefix,
@@ -29,6 +29,7 @@ function startReservationsWorker(processors: ProcessorsOf<'reservations'>, onExh
     metrics,
     concurrency: 2,
     ...(onExhausted ? { onExhausted } : {}),
+    ...(dependenciesDown ? { dependenciesDown } : {}),
   });
   return worker;
 }
@@ -198,5 +199,33 @@ describe('createWorker', () => {
       data: { queue: 'reservations', name: 'charge-payment', jobId, payload, failedReason: 'queue reservations has no job named charge-payment', attemptsMade: 1 },
     });
     expect(await deadLetter!.getState()).toBe('waiting');
+  });
+
+  it('runs a job that fails while its dependencies are down again without spending an attempt, however long the outage', async () => {
+    // Down for the first three runs, more than the job's one attempt allows; up from the fourth.
+    const outageRuns = 3;
+    let runs = 0;
+    const exhausted: unknown[] = [];
+    startReservationsWorker(
+      {
+        'reserve-stock': async () => {
+          runs++;
+          if (runs <= outageRuns) throw new Error('Connection terminated unexpectedly');
+          return { reserved: true };
+        },
+        'release-stock': async () => undefined,
+      },
+      { 'reserve-stock': async (payload) => void exhausted.push(payload) },
+      async () => runs <= outageRuns,
+    );
+    const orderId = randomUUID();
+    const jobId = jobIds.reserveStock(orderId, 1);
+    await queues.reservations.add('reserve-stock', { orderId, version: 1 }, { attempts: 1, jobId });
+    const job = await settled(jobId);
+    expect(await queues.reservations.getJobState(jobId)).toBe('completed');
+    expect(job.returnvalue).toEqual({ reserved: true });
+    expect(runs).toBe(outageRuns + 1);
+    expect(exhausted).toEqual([]);
+    expect(await queues['dead-letters'].getJob(jobIds.deadLetter('reservations', jobId))).toBeUndefined();
   });
 });

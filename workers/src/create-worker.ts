@@ -8,7 +8,7 @@ import {
   type PayloadOf,
   type WorkQueueName,
 } from '@shopgraph/queues';
-import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { z } from 'zod';
 import type { JobMetrics } from './job-metrics.js';
 
@@ -37,7 +37,16 @@ export interface CreateWorkerOptions<Q extends WorkQueueName> {
   stalledIntervalMs?: number;
   lockDurationMs?: number;
   onExhausted?: ExhaustedHooksOf<Q>;
+  /**
+   * Asked when a job fails: true when the process's own dependencies (Postgres, Redis) do not
+   * answer. The job then waits `OUTAGE_RETRY_MS` and runs again without spending an attempt, so
+   * an outage longer than the job's backoff never dead-letters it.
+   */
+  dependenciesDown?: () => Promise<boolean>;
 }
+
+/** How long a job that failed during an outage waits before it runs again. */
+export const OUTAGE_RETRY_MS = 1000;
 
 const describeIssues = (error: z.ZodError) => error.issues.map((issue) => `${issue.path.join('.') || 'payload'}: ${issue.message}`).join('; ');
 
@@ -83,7 +92,19 @@ export function createWorker<Q extends WorkQueueName>(queueName: Q, processors: 
     }
   }
 
-  async function run(job: Job): Promise<unknown> {
+  /** Puts the job back for later without spending an attempt; false when that fails too (Redis away: it stalls and runs again). */
+  async function postpone(job: Job, token: string | undefined, logger: Logger, error: Error): Promise<boolean> {
+    if (!token || error instanceof UnrecoverableError || !(await options.dependenciesDown?.())) return false;
+    try {
+      await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS, token);
+    } catch {
+      return false;
+    }
+    logger.debug({ err: error }, 'job failed while a dependency is away: it runs again without spending an attempt');
+    return true;
+  }
+
+  async function run(job: Job, token?: string): Promise<unknown> {
     const logger = options.logger.child({ queue: queueName, job: job.name, jobId: job.id, attempt: job.attemptsMade + 1 });
     const started = performance.now();
     let payload: PayloadOf<Q, JobNameOf<Q>> | undefined;
@@ -101,6 +122,10 @@ export function createWorker<Q extends WorkQueueName>(queueName: Q, processors: 
       return result;
     } catch (thrown) {
       const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+      if (await postpone(job, token, logger, error)) {
+        metrics.attemptFinished(queueName, job.name, 'retrying', (performance.now() - started) / 1000);
+        throw new DelayedError();
+      }
       const last = isLastAttempt(job, error);
       metrics.attemptFinished(queueName, job.name, last ? 'exhausted' : 'retrying', (performance.now() - started) / 1000);
       if (last) await exhaust(job, error, payload, logger);

@@ -1,7 +1,6 @@
 import { createCacheInvalidator, entityTag } from '@shopgraph/cache';
 import { createServer, type Server } from 'node:http';
 import {
-  checkPostgres,
   checkRedis,
   createDb,
   createLogger,
@@ -30,7 +29,7 @@ import type { Worker } from 'bullmq';
 import { createWorker, type ExhaustedHooksOf, type ProcessorsOf } from './create-worker.js';
 import { dashboardLoginLimits, mountDashboard } from './dashboard.js';
 import { createLoginThrottle } from './dashboard-login-throttle.js';
-import { databaseUrlsOf, type WorkerSubgraph, type WorkersConfig } from './env.js';
+import { workerSubgraphs, type WorkerSubgraph, type WorkersConfig } from './env.js';
 import { createJobMetrics } from './job-metrics.js';
 import { registerQueueMetrics } from './queue-metrics.js';
 
@@ -103,16 +102,15 @@ export async function startWorkers(
     return db;
   };
 
-  const { app, registry } = createServiceApp({
-    service: 'workers',
-    logger,
-    checks: {
-      redis: () => checkRedis(config.redisUrl),
-      postgres: async () => {
-        await Promise.all(databaseUrlsOf(config).map((url) => checkPostgres(url)));
-      },
+  const checks = {
+    redis: () => checkRedis(config.redisUrl),
+    // Through the pools the processors use: their database may refuse connections while the server answers.
+    postgres: async () => {
+      await Promise.all(workerSubgraphs.map((subgraph) => dbOf(subgraph).$client.query('select 1')));
     },
-  });
+  };
+  const dependencyChecks = () => Promise.all(Object.values(checks).map((check) => check()));
+  const { app, registry } = createServiceApp({ service: 'workers', logger, checks });
   registerQueueMetrics(registry, queues, logger);
   // Failed dashboard logins, shared by every replica; commands fail fast when Redis is away.
   const throttleRedis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
@@ -147,6 +145,7 @@ export async function startWorkers(
         concurrency: config.concurrency[queueName],
         stalledIntervalMs: config.stalledIntervalMs,
         lockDurationMs: config.jobLockMs,
+        dependenciesDown: () => dependencyChecks().then(() => false, () => true),
         ...(queueWiring.onExhausted ? { onExhausted: queueWiring.onExhausted } : {}),
       }),
     );
