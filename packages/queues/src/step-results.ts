@@ -13,6 +13,7 @@ export type ReservationResult =
   | { ok: true; lines: { productId: string; quantity: number; name: string; unitPrice: MoneyValue }[] }
   | { ok: false; reason: string };
 
+/** The orders subgraph's OrderStatus (its schema.graphql); subgraphs/orders/src/db/order-statuses.test.ts checks it. */
 export type OrderStatusValue = 'PENDING' | 'AWAITING_PAYMENT' | 'PAID' | 'CANCELLED' | 'REJECTED' | 'EXPIRED';
 
 /** An order as the workers need it after a step: enough to inform payments. */

@@ -1,5 +1,5 @@
 import { createLogger, type Logger } from '@shopgraph/common';
-import { serveSubgraph, subgraphFiles, type GraphQLResolverMap, type RunningServer } from '@shopgraph/common/subgraph';
+import { serveSubgraph, subgraphFiles, type RunningServer } from '@shopgraph/common/subgraph';
 import { createContext, type Context } from './context.js';
 import type { OrdersConfig } from './env.js';
 import { resolvers } from './resolvers/index.js';
@@ -17,7 +17,7 @@ export function createOrdersServer(
     logger,
     typeDefs,
     migrationsFolder,
-    resolvers: resolvers as GraphQLResolverMap<Context>,
+    resolvers,
     context: (db, base) => createContext(db, base, config.dataloaderBatch),
   });
 }

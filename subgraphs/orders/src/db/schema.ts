@@ -1,10 +1,15 @@
 import { sql } from 'drizzle-orm';
 import { bigserial, check, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { outboxTable } from '@shopgraph/queues';
+import type { OrderStatus } from '../generated/resolvers.js';
 
-/** The contract's order lifecycle; the database refuses any other status. */
-export const orderStatuses = ['PENDING', 'AWAITING_PAYMENT', 'PAID', 'CANCELLED', 'REJECTED', 'EXPIRED'] as const;
-export type OrderStatus = (typeof orderStatuses)[number];
+export type { OrderStatus };
+
+/**
+ * The values of schema.graphql's OrderStatus (its generated type), which the database column
+ * holds and checks; order-statuses.test.ts fails when one is missing here.
+ */
+export const orderStatuses = ['PENDING', 'AWAITING_PAYMENT', 'PAID', 'CANCELLED', 'REJECTED', 'EXPIRED'] as const satisfies readonly OrderStatus[];
 
 // Millisecond precision: timestamps round-trip through JS Dates and keyset cursors exactly.
 const timestamps = {

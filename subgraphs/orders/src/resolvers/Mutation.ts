@@ -1,9 +1,8 @@
-import type { Context } from '../context.js';
-import { cancelOrder, placeOrder, updateOrderItem, type UpdateOrderItemArgs } from '../services/order-commands.js';
+import type { MutationResolvers } from '../generated/resolvers.js';
+import { cancelOrder, placeOrder, updateOrderItem } from '../services/order-commands.js';
 
-export const Mutation = {
-  placeOrder: (_: unknown, args: { input: unknown; idempotencyKey?: string | null }, ctx: Context) =>
-    placeOrder(ctx, args.input, args.idempotencyKey),
-  updateOrderItem: (_: unknown, args: UpdateOrderItemArgs, ctx: Context) => updateOrderItem(ctx, args),
-  cancelOrder: (_: unknown, args: { id: string }, ctx: Context) => cancelOrder(ctx, args.id),
+export const Mutation: MutationResolvers = {
+  placeOrder: (_, args, ctx) => placeOrder(ctx, args.input, args.idempotencyKey),
+  updateOrderItem: (_, args, ctx) => updateOrderItem(ctx, args),
+  cancelOrder: (_, args, ctx) => cancelOrder(ctx, args.id),
 };

@@ -1,7 +1,7 @@
-import type { OrderItemRow } from '../db/schema.js';
+import type { OrderItemResolvers } from '../generated/resolvers.js';
 import { toMoney } from '../services/order-service.js';
 
-export const OrderItem = {
-  product: (item: OrderItemRow) => ({ __typename: 'Product', id: item.productId }),
-  unitPrice: (item: OrderItemRow) => toMoney(item.unitPriceAmount, item.unitPriceCurrency),
+export const OrderItem: OrderItemResolvers = {
+  product: (item) => ({ __typename: 'Product', id: item.productId }),
+  unitPrice: (item) => toMoney(item.unitPriceAmount, item.unitPriceCurrency),
 };

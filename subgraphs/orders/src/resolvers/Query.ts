@@ -1,7 +1,7 @@
-import type { Context } from '../context.js';
+import type { QueryResolvers } from '../generated/resolvers.js';
 import { getOrder, listOrders } from '../services/order-service.js';
 
-export const Query = {
-  order: (_: unknown, args: { id: string }, ctx: Context) => getOrder(ctx, args.id),
-  orders: (_: unknown, args: { first?: number; after?: string }, ctx: Context) => listOrders(ctx, args),
+export const Query: QueryResolvers = {
+  order: (_, args, ctx) => getOrder(ctx, args.id),
+  orders: (_, args, ctx) => listOrders(ctx, args),
 };
