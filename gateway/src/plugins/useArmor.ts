@@ -1,8 +1,8 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import type { OperationLimits } from '../env.js';
 
 export interface ArmorOptions {
-  limits: Omit<OperationLimits, 'maxTokens'>;
+  /** The largest operation accepted: nesting depth, aliases, directives and estimated cost. */
+  limits: { maxDepth: number; maxAliases: number; maxDirectives: number; maxCost: number };
   /** Field suggestions ("Did you mean …?") map the schema for a stranger: hidden in production. */
   production: boolean;
 }
