@@ -56,9 +56,19 @@ export class TransientProviderError extends Error {
   }
 }
 
+/**
+ * The provider refused the API key (401): PAYMENT_PROVIDER_KEY is wrong where this process runs.
+ * Neither the customer's fault nor transient: nothing is charged or refunded until it is fixed.
+ */
+export class ProviderAuthenticationError extends Error {
+  override name = 'ProviderAuthenticationError';
+}
+
 export interface HttpPaymentProviderOptions {
   /** Per request; a timeout is a transient error. */
   timeoutMs: number;
+  /** The provider's secret API key, sent on every request as `Authorization: Bearer <apiKey>`. */
+  apiKey: string;
 }
 
 interface ProviderErrorBody {
@@ -73,19 +83,25 @@ interface Answer {
 const isTransient = (status: number) => status >= 500 || status === 429 || status === 408;
 
 /** The adapter for the simulator's HTTP API (`POST /v1/tokens`, `/v1/charges`, `/v1/refunds`). */
-export function createHttpPaymentProvider(baseUrl: string, { timeoutMs }: HttpPaymentProviderOptions): PaymentProvider {
+export function createHttpPaymentProvider(baseUrl: string, { timeoutMs, apiKey }: HttpPaymentProviderOptions): PaymentProvider {
+  const authorization = `Bearer ${apiKey}`;
+
   async function post(path: string, body: object, idempotencyKey?: string): Promise<Answer> {
     let response: Response;
     try {
       response = await fetch(new URL(path, baseUrl), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) },
+        headers: { authorization, 'content-type': 'application/json', ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       // The message names the path only: the body may hold a card number.
       throw new TransientProviderError(`payment provider unreachable on ${path}: ${(error as Error).name}`, undefined, { cause: error });
+    }
+    if (response.status === 401) {
+      await response.body?.cancel();
+      throw new ProviderAuthenticationError(`payment provider refused the API key (PAYMENT_PROVIDER_KEY) on ${path}`);
     }
     if (isTransient(response.status)) {
       await response.body?.cancel();

@@ -3,7 +3,8 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { passesLuhn } from './cards.js';
-import { createHttpPaymentProvider, TransientProviderError, type PaymentProvider } from './client.js';
+import { DEV_PAYMENT_PROVIDER_KEY } from '@shopgraph/common';
+import { createHttpPaymentProvider, ProviderAuthenticationError, TransientProviderError, type PaymentProvider } from './client.js';
 import { loadConfig } from './env.js';
 import { createPaymentProviderServer, type RunningProvider } from './server.js';
 
@@ -26,21 +27,35 @@ const logger = pino(
   }),
 );
 
+/** The simulator's secret key in this file: random, as an operator's would be. */
+const API_KEY = `sk_test_${randomUUID().replaceAll('-', '')}`;
+const authorization = `Bearer ${API_KEY}`;
+
 let server: RunningProvider;
 let baseUrl: string;
 let provider: PaymentProvider;
 
-const post = async (path: string, body: unknown, idempotencyKey?: string) => {
+/** `auth` is the Authorization header to send (null: none). */
+const post = async (path: string, body: unknown, idempotencyKey?: string, auth: string | null = authorization) => {
   const response = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(auth === null ? {} : { authorization: auth }),
+      ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+    },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: response.status, replayed: response.headers.get('idempotent-replayed') === 'true', body: (await response.json()) as any };
 };
 
+const listCharges = async (query = '', auth: string | null = authorization) => {
+  const response = await fetch(`${baseUrl}/v1/charges${query}`, { headers: auth === null ? {} : { authorization: auth } });
+  return { status: response.status, body: (await response.json()) as any };
+};
+
 const chargesFor = async (idempotencyKey: string) =>
-  ((await (await fetch(`${baseUrl}/v1/charges?idempotency_key=${encodeURIComponent(idempotencyKey)}`)).json()) as { data: unknown[] }).data;
+  ((await listCharges(`?idempotency_key=${encodeURIComponent(idempotencyKey)}`)).body as { data: unknown[] }).data;
 
 async function tokenFor(card: string): Promise<string> {
   const result = await provider.tokenize(card);
@@ -50,9 +65,9 @@ async function tokenFor(card: string): Promise<string> {
 
 beforeAll(async () => {
   // Latency keeps each charge in flight long enough for parallel duplicates to overlap.
-  server = createPaymentProviderServer({ ...loadConfig({ NODE_ENV: 'test' }), latencyMs: 20 }, logger);
+  server = createPaymentProviderServer({ ...loadConfig({ NODE_ENV: 'test', PAYMENT_PROVIDER_KEY: API_KEY }), latencyMs: 20 }, logger);
   baseUrl = await server.listen(0, '127.0.0.1');
-  provider = createHttpPaymentProvider(baseUrl, { timeoutMs: 5000 });
+  provider = createHttpPaymentProvider(baseUrl, { timeoutMs: 5000, apiKey: API_KEY });
 });
 
 afterAll(async () => {
@@ -64,6 +79,80 @@ describe('configuration', () => {
     expect(loadConfig({})).toMatchObject({ port: 4005, latencyMs: 30 });
     expect(loadConfig({ PAYMENT_PROVIDER_PORT: '0', PAYMENT_PROVIDER_LATENCY_MS: '0' })).toMatchObject({ port: 0, latencyMs: 0 });
     expect(() => loadConfig({ PAYMENT_PROVIDER_LATENCY_MS: '-1' })).toThrow(/PAYMENT_PROVIDER_LATENCY_MS/);
+  });
+
+  it('requires the published development key outside production only, with a warning', () => {
+    expect(loadConfig({})).toMatchObject({
+      apiKey: DEV_PAYMENT_PROVIDER_KEY,
+      warnings: ['PAYMENT_PROVIDER_KEY is the development key: set your own before anyone else can reach this platform.'],
+    });
+    expect(loadConfig({ NODE_ENV: 'production', PAYMENT_PROVIDER_KEY: API_KEY })).toMatchObject({ apiKey: API_KEY, warnings: [] });
+  });
+
+  it.each([
+    ['no key', {}, 'required when NODE_ENV=production'],
+    ['the development key', { PAYMENT_PROVIDER_KEY: DEV_PAYMENT_PROVIDER_KEY }, "a development secret published in Shopgraph's source"],
+    ['a short key', { PAYMENT_PROVIDER_KEY: 'sk_live_0123456789' }, 'must be at least 32 characters'],
+  ])('refuses to start in production with %s, in one line', (_case, env, problem) => {
+    expect(() => loadConfig({ NODE_ENV: 'production', ...env })).toThrow(new RegExp(`^Invalid configuration:\\n {2}- PAYMENT_PROVIDER_KEY: ${problem}[^\\n]*$`));
+  });
+});
+
+describe('the API key', () => {
+  const refused: [string, string | null, 'api_key_missing' | 'invalid_api_key'][] = [
+    ['no Authorization header', null, 'api_key_missing'],
+    ['a wrong key of the same length', `Bearer sk_test_${'0'.repeat(API_KEY.length - 'sk_test_'.length)}`, 'invalid_api_key'],
+    ['a key of another length', `Bearer ${API_KEY}x`, 'invalid_api_key'],
+    ['a prefix of the key', `Bearer ${API_KEY.slice(0, -1)}`, 'invalid_api_key'],
+    ['the development key', `Bearer ${DEV_PAYMENT_PROVIDER_KEY}`, 'invalid_api_key'],
+    ['the key in basic auth', `Basic ${Buffer.from(`${API_KEY}:`).toString('base64')}`, 'api_key_missing'],
+    ['an empty bearer', 'Bearer ', 'api_key_missing'],
+  ];
+
+  it.each(refused)('refuses %s on every route with 401 in the provider\'s error shape', async (_case, auth, code) => {
+    const token = await tokenFor(CARDS.succeeds);
+    const key = randomUUID();
+    const charged = await provider.charge({ token, amount: 2500, currency: 'EUR', idempotencyKey: key });
+    if (charged.status !== 'succeeded') throw new Error('charge failed');
+    const answers = {
+      tokens: await post('/v1/tokens', { card: CARDS.succeeds }, undefined, auth),
+      charges: await post('/v1/charges', { token, amount: 100, currency: 'EUR' }, randomUUID(), auth),
+      list: await listCharges('', auth),
+      listByKey: await listCharges(`?idempotency_key=${key}`, auth),
+      refunds: await post('/v1/refunds', { charge: charged.chargeId }, randomUUID(), auth),
+      unknownRoute: await post('/v1/customers', {}, undefined, auth),
+    };
+    for (const [route, answer] of Object.entries(answers)) {
+      expect(answer.status, route).toBe(401);
+      expect(answer.body, route).toEqual({
+        error: { type: 'invalid_request_error', code, message: expect.any(String) },
+      });
+    }
+    // Nothing was charged or refunded: the one charge of the key stands, unrefunded.
+    expect(await chargesFor(key)).toEqual([expect.objectContaining({ refunded: false })]);
+  });
+
+  it('answers the right key, in any case of the scheme, and keeps /health, /ready and /metrics open', async () => {
+    expect((await post('/v1/tokens', { card: CARDS.succeeds }, undefined, `bearer ${API_KEY}`)).status).toBe(200);
+    expect((await listCharges()).status).toBe(200);
+    for (const path of ['/health', '/ready', '/metrics']) expect((await fetch(`${baseUrl}${path}`)).status, path).toBe(200);
+  });
+
+  // The Authorization header itself is redacted from every log line by createLogger (packages/common/src/logger.ts).
+  it('never echoes the key it refused', async () => {
+    const answer = await post('/v1/tokens', { card: CARDS.succeeds }, undefined, 'Bearer sk_live_attacker_guess_0123456789abcdef');
+    expect(answer.status).toBe(401);
+    expect(JSON.stringify(answer.body)).not.toContain('attacker_guess');
+  });
+
+  it('is a ProviderAuthenticationError through the adapter, neither a declined card nor a transient error', async () => {
+    const wrongKey = createHttpPaymentProvider(baseUrl, { timeoutMs: 5000, apiKey: DEV_PAYMENT_PROVIDER_KEY });
+    await expect(wrongKey.tokenize(CARDS.succeeds)).rejects.toBeInstanceOf(ProviderAuthenticationError);
+    const token = await tokenFor(CARDS.succeeds);
+    const key = randomUUID();
+    await expect(wrongKey.charge({ token, amount: 100, currency: 'EUR', idempotencyKey: key })).rejects.toBeInstanceOf(ProviderAuthenticationError);
+    await expect(wrongKey.refund({ chargeId: 'ch_any', idempotencyKey: randomUUID() })).rejects.toBeInstanceOf(ProviderAuthenticationError);
+    expect(await chargesFor(key)).toEqual([]);
   });
 });
 
@@ -217,7 +306,7 @@ describe('the process shell', () => {
   });
 
   it('treats an unreachable provider as a transient error', async () => {
-    const unreachable = createHttpPaymentProvider('http://127.0.0.1:9', { timeoutMs: 1000 });
+    const unreachable = createHttpPaymentProvider('http://127.0.0.1:9', { timeoutMs: 1000, apiKey: API_KEY });
     await expect(unreachable.charge({ token: 'tok_x', amount: 1, currency: 'EUR', idempotencyKey: 'k' })).rejects.toBeInstanceOf(
       TransientProviderError,
     );

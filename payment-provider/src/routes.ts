@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
+import { requireApiKey } from './api-key.js';
 import type { Simulator } from './simulator.js';
 
 const tokenRequest = z.object({ card: z.string().max(64) });
@@ -18,8 +19,11 @@ const invalidRequest = (res: Response, message: string) =>
 /** The error message of a zod failure, naming fields but never echoing their values (a card). */
 const describe = (error: z.ZodError) => error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
 
-/** The Stripe-like `/v1` API over a simulator. Request bodies are never logged: they hold card numbers. */
-export function providerRoutes(simulator: Simulator, registry: Registry): Router {
+/**
+ * The Stripe-like `/v1` API over a simulator, every route behind the secret `apiKey`
+ * (`requireApiKey`). Request bodies are never logged: they hold card numbers.
+ */
+export function providerRoutes(simulator: Simulator, registry: Registry, apiKey: string): Router {
   const charges = new Counter({
     name: 'payment_provider_charge_requests_total',
     help: 'Charge requests by HTTP status, and whether the answer was a stored replay',
@@ -27,6 +31,8 @@ export function providerRoutes(simulator: Simulator, registry: Registry): Router
     registers: [registry],
   });
   const router = express.Router();
+  // Before the body is read: a caller without the key gets nothing parsed, stored or answered.
+  router.use(requireApiKey(apiKey));
   router.use(express.json({ limit: '16kb' }));
 
   router.post('/tokens', async (req, res) => {

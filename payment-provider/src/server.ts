@@ -22,7 +22,8 @@ export function createPaymentProviderServer(
   store: ProviderStore = createMemoryStore(),
 ): RunningProvider {
   const { app, registry } = createServiceApp({ service: 'payment-provider', logger, checks: {} });
-  app.use('/v1', providerRoutes(createSimulator(store, { latencyMs: config.latencyMs }), registry));
+  // /health, /ready and /metrics stay open; the API under /v1 requires the key.
+  app.use('/v1', providerRoutes(createSimulator(store, { latencyMs: config.latencyMs }), registry, config.apiKey));
   const httpServer = createServer(app);
   return {
     httpServer,

@@ -13,7 +13,7 @@ import type { WorkersWiring } from './server.js';
 export const checkoutWiring: WorkersWiring = {
   outboxSubgraphs: ['orders', 'payments'],
   processors(ctx) {
-    const provider = createHttpPaymentProvider(ctx.config.paymentProvider.url, { timeoutMs: ctx.config.paymentProvider.timeoutMs });
+    const provider = createHttpPaymentProvider(ctx.config.paymentProvider.url, ctx.config.paymentProvider);
     return {
       reservations: reservationProcessors(ctx),
       payments: paymentProcessors(ctx, provider),

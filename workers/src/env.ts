@@ -1,4 +1,4 @@
-import { adminEnv, baseEnv, listenEnv, parseEnv, portSchema, postgresEnv, postgresUrlSchema, redisEnv, toAdminConfig, toBaseConfig, type SubgraphName } from '@shopgraph/common';
+import { adminEnv, baseEnv, listenEnv, parseEnv, paymentProviderKeyEnv, portSchema, postgresEnv, postgresUrlSchema, redisEnv, toAdminConfig, toBaseConfig, type SubgraphName } from '@shopgraph/common';
 import { defaultCacheKeyPrefix } from '@shopgraph/cache';
 import { DEFAULT_QUEUE_PREFIX, defaultConcurrency, isHashTaggedPrefix } from '@shopgraph/queues';
 import { z } from 'zod';
@@ -10,13 +10,15 @@ const concurrency = z.coerce.number().int().min(1).max(1000);
 export const workerSubgraphs = ['products', 'orders', 'payments'] as const satisfies readonly SubgraphName[];
 export type WorkerSubgraph = (typeof workerSubgraphs)[number];
 
-// The subgraphs' databases, Redis for the queues, the admin for the dashboard's basic auth; the
-// workers neither verify tokens nor call the subgraphs, so they need neither secret.
+// The subgraphs' databases, Redis for the queues, the admin for the dashboard's basic auth, the
+// payment provider's API key for charges and refunds; the workers neither verify tokens nor call
+// the subgraphs, so they need neither of those secrets.
 const schema = z.object({
   ...baseEnv.shape,
   ...postgresEnv.shape,
   ...redisEnv.shape,
   ...adminEnv.shape,
+  ...paymentProviderKeyEnv.shape,
   /** Where each subgraph's schema lives, as its own process reads it; each defaults to DATABASE_URL. */
   PRODUCTS_DATABASE_URL: postgresUrlSchema.optional(),
   ORDERS_DATABASE_URL: postgresUrlSchema.optional(),
@@ -58,7 +60,7 @@ function toWorkersConfig(env: z.output<typeof schema>) {
     databaseUrls,
     dashboardPort: env.DASHBOARD_PORT,
     host: env.HOST,
-    paymentProvider: { url: env.PAYMENT_PROVIDER_URL, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS },
+    paymentProvider: { url: env.PAYMENT_PROVIDER_URL, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS, apiKey: env.PAYMENT_PROVIDER_KEY },
     reservationTtlMs: env.RESERVATION_TTL_MS,
     queuePrefix: env.QUEUE_PREFIX,
     // The gateway derives its default from the platform DATABASE_URL; so must we, or purges miss.

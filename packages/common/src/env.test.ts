@@ -8,9 +8,11 @@ import {
   DEV_ADMIN_PASSWORD,
   DEV_GATEWAY_SECRET,
   DEV_JWT_SECRET,
+  DEV_PAYMENT_PROVIDER_KEY,
   gatewaySecretEnv,
   jwtEnv,
   parseEnv,
+  paymentProviderKeyEnv,
   toAdminConfig,
   toBaseConfig,
   weakPasswordProblem,
@@ -121,6 +123,34 @@ describe('outside production', () => {
 
   it('lower-cases the admin email', () => {
     expect(toAdminConfig(parseEnv(adminEnv, { ADMIN_EMAIL: 'Boss@Example.com' })).email).toBe('boss@example.com');
+  });
+});
+
+describe('the payment provider key (the simulator, payments and the workers)', () => {
+  const providerKey = z.object({ ...baseEnv.shape, ...paymentProviderKeyEnv.shape });
+  const key = 'sk_live_' + 'e'.repeat(32);
+
+  it('is the published development key outside production, with a warning', () => {
+    const env = parseEnv(providerKey, {});
+    expect(env.PAYMENT_PROVIDER_KEY).toBe(DEV_PAYMENT_PROVIDER_KEY);
+    expect(toBaseConfig(env).warnings).toEqual([
+      'PAYMENT_PROVIDER_KEY is the development key: set your own before anyone else can reach this platform.',
+    ]);
+    expect(toBaseConfig(parseEnv(providerKey, { PAYMENT_PROVIDER_KEY: key })).warnings).toEqual([]);
+  });
+
+  it.each([
+    ['missing', undefined, 'required when NODE_ENV=production (generate one: openssl rand -hex 32)'],
+    ['the development key', DEV_PAYMENT_PROVIDER_KEY, "a development secret published in Shopgraph's source, refused when NODE_ENV=production (generate one: openssl rand -hex 32)"],
+    ["the Kubernetes dev overlay's key", 'dev-only-payment-provider-key-change-me-0123456789abcdef', "a development secret published in Shopgraph's source, refused when NODE_ENV=production (generate one: openssl rand -hex 32)"],
+    ['short', 'sk_live_short', 'must be at least 32 characters'],
+  ])('is refused in production when %s, in one line', (_case, value, problem) => {
+    expect(problemsOf(() => parseEnv(providerKey, { NODE_ENV: 'production', PAYMENT_PROVIDER_KEY: value }))).toEqual([`  - PAYMENT_PROVIDER_KEY: ${problem}`]);
+  });
+
+  it('is accepted in production when real, and asked of no process that does not call the provider', () => {
+    expect(parseEnv(providerKey, { NODE_ENV: 'production', PAYMENT_PROVIDER_KEY: key }).PAYMENT_PROVIDER_KEY).toBe(key);
+    expect(parseEnv(everySecret, production({}))).not.toHaveProperty('PAYMENT_PROVIDER_KEY');
   });
 });
 

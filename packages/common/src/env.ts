@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEV_ADMIN_PASSWORD, DEV_GATEWAY_SECRET, DEV_JWT_SECRET, isPublishedSecret, weakPasswordProblem } from './known-secrets.js';
+import { DEV_ADMIN_PASSWORD, DEV_GATEWAY_SECRET, DEV_JWT_SECRET, DEV_PAYMENT_PROVIDER_KEY, isPublishedSecret, weakPasswordProblem } from './known-secrets.js';
 import { hasHashTag, isRedisClusterUrl, redisUrlProblem } from './redis.js';
 
 export * from './known-secrets.js';
@@ -69,6 +69,15 @@ export const gatewaySecretEnv = z.object({
   GATEWAY_SECRET: secretSchema.default(DEV_GATEWAY_SECRET),
 });
 
+/**
+ * The payment provider's secret API key: the simulator requires it on every API request, payments
+ * and the workers (who call the provider) send it as `Authorization: Bearer <key>`. The
+ * development key outside production only.
+ */
+export const paymentProviderKeyEnv = z.object({
+  PAYMENT_PROVIDER_KEY: secretSchema.default(DEV_PAYMENT_PROVIDER_KEY),
+});
+
 /** The admin account (the users subgraph ensures it; the queue dashboard asks for it). */
 export const adminEnv = z.object({
   ADMIN_EMAIL: z.email().default('admin@shopgraph.local'),
@@ -121,7 +130,7 @@ function clusterKeyProblems(shape: Record<string, unknown>, source: Record<strin
   });
 }
 
-const SECRETS = ['JWT_SECRET', 'GATEWAY_SECRET'] as const;
+const SECRETS = ['JWT_SECRET', 'GATEWAY_SECRET', 'PAYMENT_PROVIDER_KEY'] as const;
 
 /**
  * Under NODE_ENV=production, for the settings `shape` reads: a secret must be set and must not be
@@ -139,7 +148,7 @@ function productionProblems(shape: Record<string, unknown>, source: Record<strin
       problems.push([name, "a development secret published in Shopgraph's source, refused when NODE_ENV=production (generate one: openssl rand -hex 32)"]);
     }
   }
-  if (SECRETS.every((name) => name in shape) && source.JWT_SECRET !== undefined && source.JWT_SECRET === source.GATEWAY_SECRET) {
+  if (['JWT_SECRET', 'GATEWAY_SECRET'].every((name) => name in shape) && source.JWT_SECRET !== undefined && source.JWT_SECRET === source.GATEWAY_SECRET) {
     problems.push(['GATEWAY_SECRET', 'must differ from JWT_SECRET']);
   }
   if ('ADMIN_PASSWORD' in shape) {
@@ -166,6 +175,9 @@ export function toBaseConfig(env: z.output<typeof baseEnv> & Record<string, unkn
   const warnings: string[] = [];
   if (env.JWT_SECRET === DEV_JWT_SECRET) warnings.push('JWT_SECRET is the development secret: set your own before anyone else can reach this platform.');
   if (env.GATEWAY_SECRET === DEV_GATEWAY_SECRET) warnings.push('GATEWAY_SECRET is the development secret: set your own before anyone else can reach this platform.');
+  if (env.PAYMENT_PROVIDER_KEY === DEV_PAYMENT_PROVIDER_KEY) {
+    warnings.push('PAYMENT_PROVIDER_KEY is the development key: set your own before anyone else can reach this platform.');
+  }
   if (env.ADMIN_PASSWORD === DEV_ADMIN_PASSWORD) warnings.push('ADMIN_PASSWORD is the default: change it before anyone else can reach this platform.');
   return { nodeEnv: env.NODE_ENV, logLevel: env.LOG_LEVEL, warnings };
 }

@@ -7,6 +7,11 @@
 export const DEV_JWT_SECRET = 'shopgraph-development-jwt-secret-do-not-use-in-production';
 /** Signs gateway → subgraph requests when GATEWAY_SECRET is unset outside production. */
 export const DEV_GATEWAY_SECRET = 'shopgraph-development-gateway-secret-do-not-use-in-production';
+/**
+ * The payment provider's secret API key (`Authorization: Bearer …`) when PAYMENT_PROVIDER_KEY is
+ * unset outside production: the simulator requires it and payments and the workers send it.
+ */
+export const DEV_PAYMENT_PROVIDER_KEY = 'sk_test_shopgraph_development_payment_provider_key_do_not_use';
 /** The admin's password when ADMIN_PASSWORD is unset outside production. */
 export const DEV_ADMIN_PASSWORD = 'admin-password';
 /** The password of the demo customers (scripts/demo-data.ts), seeded only outside production. */
@@ -19,9 +24,11 @@ export const MIN_PRODUCTION_PASSWORD_LENGTH = 12;
 const PUBLISHED_SECRETS = new Set([
   DEV_JWT_SECRET,
   DEV_GATEWAY_SECRET,
+  DEV_PAYMENT_PROVIDER_KEY,
   // deploy/k8s/overlays/dev/kustomization.yaml
   'dev-only-jwt-secret-change-me-0123456789abcdef',
   'dev-only-gateway-secret-change-me-0123456789abcdef',
+  'dev-only-payment-provider-key-change-me-0123456789abcdef',
 ]);
 
 /** Passwords the repository publishes. */

@@ -4,6 +4,8 @@ import { testCachePrefix } from './database.js';
 /** Secret the tests share with the servers they start. */
 export const TEST_GATEWAY_SECRET = 'test-gateway-secret-with-at-least-32-chars';
 export const TEST_JWT_SECRET = 'test-jwt-secret-with-at-least-32-characters';
+/** The payment-provider simulator's API key in tests: the simulators they start require it, payments and the workers send it. */
+export const TEST_PAYMENT_PROVIDER_KEY = 'sk_test_shopgraph-tests-payment-provider-key';
 
 export interface GraphQLResponse<Data = Record<string, any>> {
   status: number;
@@ -77,6 +79,7 @@ export function testEnv(databaseUrl: string, extra: Record<string, string> = {})
     REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
     JWT_SECRET: TEST_JWT_SECRET,
     GATEWAY_SECRET: TEST_GATEWAY_SECRET,
+    PAYMENT_PROVIDER_KEY: TEST_PAYMENT_PROVIDER_KEY,
     CACHE_KEY_PREFIX: testCachePrefix(databaseUrl),
     ...extra,
   };

@@ -1,7 +1,8 @@
-import { baseEnv, dataloaderEnv, gatewaySecretEnv, listenEnv, parseEnv, portSchema, postgresEnv, postgresUrlSchema, redisEnv, toBaseConfig } from '@shopgraph/common';
+import { baseEnv, dataloaderEnv, gatewaySecretEnv, listenEnv, parseEnv, paymentProviderKeyEnv, portSchema, postgresEnv, postgresUrlSchema, redisEnv, toBaseConfig } from '@shopgraph/common';
 import { z } from 'zod';
 
-// Requests the gateway signed, a database of its own, Redis for the signatures' one-time ids.
+// Requests the gateway signed, a database of its own, Redis for the signatures' one-time ids, the
+// payment provider's API key for tokenizing cards.
 const schema = z.object({
   ...baseEnv.shape,
   ...gatewaySecretEnv.shape,
@@ -9,6 +10,7 @@ const schema = z.object({
   ...redisEnv.shape,
   ...dataloaderEnv.shape,
   ...listenEnv.shape,
+  ...paymentProviderKeyEnv.shape,
   PAYMENTS_PORT: portSchema.default(4004),
   /** Lets payments live in their own database; defaults to DATABASE_URL. */
   PAYMENTS_DATABASE_URL: postgresUrlSchema.optional(),
@@ -29,7 +31,7 @@ function toPaymentsConfig(env: z.output<typeof schema>) {
     port: env.PAYMENTS_PORT,
     host: env.HOST,
     databaseUrl: env.PAYMENTS_DATABASE_URL ?? env.DATABASE_URL,
-    paymentProvider: { url: env.PAYMENT_PROVIDER_URL, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS },
+    paymentProvider: { url: env.PAYMENT_PROVIDER_URL, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS, apiKey: env.PAYMENT_PROVIDER_KEY },
   };
 }
 

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { createDb, createLogger, type Db, type Viewer } from '@shopgraph/common';
 import type { RunningServer } from '@shopgraph/common/subgraph';
 import { createHttpPaymentProvider, type PaymentProvider } from '@shopgraph/payment-provider';
-import { createTestDatabase, startHoldingProxy, subgraphRequest, testEnv, type HoldingProxy, type TestDatabase } from '@shopgraph/testing';
+import { createTestDatabase, startHoldingProxy, subgraphRequest, TEST_PAYMENT_PROVIDER_KEY, testEnv, type HoldingProxy, type TestDatabase } from '@shopgraph/testing';
 import { eq, sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,9 +81,9 @@ const outboxOf = (paymentId: string) => db.select().from(outbox).where(sql`${out
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  providerServer = createPaymentProviderServer({ ...loadProviderConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), latencyMs: 0 });
+  providerServer = createPaymentProviderServer({ ...loadProviderConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PAYMENT_PROVIDER_KEY: TEST_PAYMENT_PROVIDER_KEY }), latencyMs: 0 });
   const providerUrl = await providerServer.listen(0, '127.0.0.1');
-  provider = createHttpPaymentProvider(providerUrl, { timeoutMs: 5000 });
+  provider = createHttpPaymentProvider(providerUrl, { timeoutMs: 5000, apiKey: TEST_PAYMENT_PROVIDER_KEY });
   providerProxy = await startHoldingProxy(providerUrl);
   const config = loadConfig(testEnv(database.url, { PAYMENT_PROVIDER_URL: providerProxy.url }));
   server = await createPaymentsServer(config, logger);

@@ -14,7 +14,7 @@ export const { typeDefs, migrationsFolder } = subgraphFiles(import.meta.url);
 export function createPaymentsServer(
   config: PaymentsConfig,
   logger: Logger = createLogger('payments', config.logLevel),
-  provider: PaymentProvider = createHttpPaymentProvider(config.paymentProvider.url, { timeoutMs: config.paymentProvider.timeoutMs }),
+  provider: PaymentProvider = createHttpPaymentProvider(config.paymentProvider.url, config.paymentProvider),
 ): Promise<RunningServer> {
   return serveSubgraph<Context>({
     name: 'payments',

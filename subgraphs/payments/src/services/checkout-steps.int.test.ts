@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createDb, createLogger, isUniqueViolation, prepareSubgraphDatabase, type Db } from '@shopgraph/common';
 import { createHttpPaymentProvider, TransientProviderError, type PaymentProvider } from '@shopgraph/payment-provider';
-import { createTestDatabase, deferred, type TestDatabase } from '@shopgraph/testing';
+import { createTestDatabase, deferred, TEST_PAYMENT_PROVIDER_KEY, type TestDatabase } from '@shopgraph/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig as loadProviderConfig } from '../../../../payment-provider/src/env.js';
@@ -34,9 +34,9 @@ beforeAll(async () => {
   database = await createTestDatabase();
   db = createDb({ url: database.url, subgraph: 'payments', logger: createLogger('test', 'silent'), max: 10 });
   await prepareSubgraphDatabase(database.url, db, 'payments', migrationsFolder);
-  providerServer = createPaymentProviderServer({ ...loadProviderConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), latencyMs: 0 });
+  providerServer = createPaymentProviderServer({ ...loadProviderConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PAYMENT_PROVIDER_KEY: TEST_PAYMENT_PROVIDER_KEY }), latencyMs: 0 });
   providerUrl = await providerServer.listen(0, '127.0.0.1');
-  provider = createHttpPaymentProvider(providerUrl, { timeoutMs: 5000 });
+  provider = createHttpPaymentProvider(providerUrl, { timeoutMs: 5000, apiKey: TEST_PAYMENT_PROVIDER_KEY });
 });
 
 afterAll(async () => {
@@ -52,9 +52,12 @@ interface ProviderCharge {
 }
 
 /** The charges the provider made under a key: what the card was really charged. */
-const chargesAt = async (idempotencyKey: string) =>
-  ((await (await fetch(`${providerUrl}/v1/charges?idempotency_key=${encodeURIComponent(idempotencyKey)}`)).json()) as { data: ProviderCharge[] })
-    .data;
+const chargesAt = async (idempotencyKey: string) => {
+  const response = await fetch(`${providerUrl}/v1/charges?idempotency_key=${encodeURIComponent(idempotencyKey)}`, {
+    headers: { authorization: `Bearer ${TEST_PAYMENT_PROVIDER_KEY}` },
+  });
+  return ((await response.json()) as { data: ProviderCharge[] }).data;
+};
 
 const paymentRow = async (id: string) => (await db.select().from(payments).where(eq(payments.id, id)))[0]!;
 const payableRow = async (orderId: string) => (await db.select().from(payableOrders).where(eq(payableOrders.orderId, orderId)))[0];
