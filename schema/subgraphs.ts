@@ -21,5 +21,5 @@ export const subgraphs: readonly SubgraphSource[] = [
 /** The committed composition output the gateway serves by default. */
 export const supergraphPath = fileURLToPath(new URL('./supergraph.graphql', import.meta.url));
 
-/** The public graph clients rely on: a copy of `shared/contract/api.graphql`, kept with the repository. */
+/** The public graph clients rely on (the outside contract), kept with the repository. */
 export const contractPath = fileURLToPath(new URL('./contract.graphql', import.meta.url));

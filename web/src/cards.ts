@@ -1,4 +1,4 @@
-/** The payment-provider simulator's test cards (shared/contract/api.graphql, PaymentMethodInput). */
+/** The payment-provider simulator's test cards (schema/contract.graphql, PaymentMethodInput). */
 export const TEST_CARDS = [
   { number: '4242424242424242', outcome: 'Succeeds' },
   { number: '4000000000000002', outcome: 'Declined (card_declined)' },

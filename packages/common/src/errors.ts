@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { z } from 'zod';
 
-/** The error codes of the contract (`shared/contract/README.md`), plus the ones the platform adds. */
+/** The error codes of the contract (README.md, "Errors carry `extensions.code`"), plus the ones the platform adds. */
 export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   UNAUTHENTICATED: 'UNAUTHENTICATED',

@@ -6,8 +6,9 @@ import { orderStatusHistory, orders, type OrderRow, type OrderStatus } from '../
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /**
- * The order lifecycle of the contract (shared/contract/README.md), as the only source of truth:
- * every status change goes through `transitionOrder`, which refuses anything not listed here.
+ * The order lifecycle of the contract (OrderStatus in schema/contract.graphql; docs/checkout.md),
+ * as the only source of truth: every status change goes through `transitionOrder`, which refuses
+ * anything not listed here.
  * PENDING → PENDING and AWAITING_PAYMENT → PENDING are item changes (a new version).
  */
 export const allowedTransitions: Record<OrderStatus, readonly OrderStatus[]> = {
