@@ -1,5 +1,5 @@
 import { createLogger, type Logger } from '@shopgraph/common';
-import { serveSubgraph, subgraphFiles, type GraphQLResolverMap, type RunningServer } from '@shopgraph/common/subgraph';
+import { serveSubgraph, subgraphFiles, type RunningServer } from '@shopgraph/common/subgraph';
 import { createHttpPaymentProvider, type PaymentProvider } from '@shopgraph/payment-provider';
 import { createContext, type Context } from './context.js';
 import type { PaymentsConfig } from './env.js';
@@ -22,7 +22,7 @@ export function createPaymentsServer(
     logger,
     typeDefs,
     migrationsFolder,
-    resolvers: resolvers as GraphQLResolverMap<Context>,
+    resolvers,
     context: (db, base) => createContext(db, provider, base, config.dataloaderBatch),
   });
 }

@@ -1,13 +1,7 @@
-import type { Context } from '../context.js';
+import type { MutationResolvers } from '../generated/resolvers.js';
 import { payOrder } from '../services/pay-order.js';
 
-interface PayOrderArgs {
-  orderId: string;
-  idempotencyKey: string;
-  method: { card: string };
-}
-
-export const Mutation = {
-  payOrder: (_: unknown, args: PayOrderArgs, ctx: Context) =>
+export const Mutation: MutationResolvers = {
+  payOrder: (_, args, ctx) =>
     payOrder(ctx, { orderId: args.orderId, idempotencyKey: args.idempotencyKey, card: args.method.card }),
 };

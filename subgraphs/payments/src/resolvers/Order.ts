@@ -1,12 +1,8 @@
-import type { Context } from '../context.js';
+import type { OrderResolvers } from '../generated/resolvers.js';
 import { getLatestPayment } from '../services/payment-service.js';
 
-interface OrderReference {
-  id: string;
-}
-
-export const Order = {
+export const Order: OrderResolvers = {
   /** Orders are not stored here: the key is all this subgraph knows, and all it needs. */
-  __resolveReference: (reference: OrderReference) => reference,
-  payment: (order: OrderReference, _: unknown, ctx: Context) => getLatestPayment(ctx, order.id),
+  __resolveReference: (reference) => reference,
+  payment: (order, _, ctx) => getLatestPayment(ctx, order.id),
 };

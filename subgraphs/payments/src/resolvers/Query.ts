@@ -1,6 +1,6 @@
-import type { Context } from '../context.js';
+import type { QueryResolvers } from '../generated/resolvers.js';
 import { getPayment } from '../services/payment-service.js';
 
-export const Query = {
-  payment: (_: unknown, args: { id: string }, ctx: Context) => getPayment(ctx, args.id),
+export const Query: QueryResolvers = {
+  payment: (_, args, ctx) => getPayment(ctx, args.id),
 };
