@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderStatusHistory, orders, outbox } from '../db/schema.js';
 import { loadConfig } from '../env.js';
 import { createOrdersServer } from '../server.js';
-import { applyReservationResult, expireOrder, markOrderPaid } from './checkout-steps.js';
+import { applyReservationResult, expireOrder, markOrderPaid } from './checkout-transitions.js';
 
 const customer = (): Viewer => ({ id: randomUUID(), role: 'CUSTOMER' });
 const admin: Viewer = { id: stableId('user:test-admin'), role: 'ADMIN' };

@@ -13,7 +13,7 @@ import {
   failOrder,
   markOrderPaid,
   orderForReservation,
-} from './checkout-steps.js';
+} from './checkout-transitions.js';
 import { cancelOrder, placeOrder, updateOrderItem } from './order-commands.js';
 
 let database: TestDatabase;

@@ -6,10 +6,10 @@ import { toMoney } from './order-service.js';
 import { lockOrder, transitionOrder, type Tx } from './order-state.js';
 
 /**
- * The orders steps of checkout (docs/checkout.md, "Step signatures"), called by the workers'
- * processors with the orders `Db`. Each is one transaction on the locked order, goes through
- * the one state machine, and is idempotent: delivered twice, the second call changes nothing
- * and answers as the first did.
+ * The status changes checkout's workers make to an order (docs/checkout.md, "Step signatures"):
+ * reservation results, payment, expiry, failure. Called by the processors with the orders `Db`.
+ * Each is one transaction on the locked order, goes through the one state machine, and is
+ * idempotent: delivered twice, the second call changes nothing and answers as the first did.
  */
 
 export interface OrderToReserve {
