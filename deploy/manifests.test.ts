@@ -137,6 +137,7 @@ const defaultsAllowed: Record<string, Record<string, string>> = {
     ORDERS_DATABASE_URL: 'dev has one database for every subgraph',
     PAYMENTS_DATABASE_URL: 'dev has one database for every subgraph',
     PAYMENT_PROVIDER_TIMEOUT_MS: 'the seed charges nothing',
+    PAYMENT_PROVIDER_KEY: 'the seed charges nothing',
   },
 };
 
