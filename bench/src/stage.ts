@@ -116,6 +116,7 @@ export class Stage {
       REDIS_URL: redisUrl,
       JWT_SECRET: randomBytes(32).toString('hex'),
       GATEWAY_SECRET: randomBytes(32).toString('hex'),
+      PAYMENT_PROVIDER_KEY: randomBytes(32).toString('hex'),
       ADMIN_EMAIL: 'admin@bench.shopgraph.local',
       ADMIN_PASSWORD: randomBytes(16).toString('hex'),
       // Its own queues, rate-limit counts and persisted queries: a platform someone runs beside

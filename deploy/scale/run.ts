@@ -148,6 +148,7 @@ async function main(): Promise<void> {
     REDIS_URL: testRedisUrl,
     JWT_SECRET: `scale-jwt-${randomBytes(16).toString('hex')}`,
     GATEWAY_SECRET: `scale-gateway-${randomBytes(16).toString('hex')}`,
+    PAYMENT_PROVIDER_KEY: `scale-provider-${randomBytes(16).toString('hex')}`,
     ADMIN_EMAIL: admin.email,
     ADMIN_PASSWORD: admin.password,
     QUEUE_PREFIX: queuePrefix,
@@ -379,7 +380,7 @@ async function main(): Promise<void> {
     // ---- Figures ----
     const orders = (await sql.query<{ id: string; status: string; idempotency_key: string }>(`select id, status, idempotency_key from orders.orders`)).rows;
     const payments = (await sql.query<{ id: string; order_id: string; status: string; amount: number }>(`select id, order_id, status, amount from payments.payments`)).rows;
-    const charges = ((await (await fetch(`http://127.0.0.1:${providerPort}/v1/charges`)).json()) as {
+    const charges = ((await (await fetch(`http://127.0.0.1:${providerPort}/v1/charges`, { headers: { authorization: `Bearer ${base.PAYMENT_PROVIDER_KEY}` } })).json()) as {
       data: { idempotency_key: string; amount: number; refunded: boolean; created: string }[];
     }).data;
     const expiredOrders = new Set(orders.filter((o) => o.status === 'EXPIRED').map((o) => o.id));

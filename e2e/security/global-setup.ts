@@ -23,7 +23,7 @@ export interface SecurityPlatform {
   queuePrefix: string;
   admin: { email: string; password: string };
   /** The run's real secrets: attack tests forge or replay with them as one who stole them would. */
-  secrets: { jwtSecret: string; gatewaySecret: string };
+  secrets: { jwtSecret: string; gatewaySecret: string; paymentProviderKey: string };
 }
 
 declare module 'vitest' {
@@ -48,7 +48,7 @@ export default async function startSecurityPlatform(project: TestProject) {
   const ports = {} as Record<ProcessName, number>;
   for (const spec of platformProcesses) ports[spec.name] = await freePort();
   const admin = { email: 'security-admin@e2e.shopgraph.local', password: `Adm1n-${randomBytes(12).toString('base64url')}` };
-  const secrets = { jwtSecret: randomSecret(), gatewaySecret: randomSecret() };
+  const secrets = { jwtSecret: randomSecret(), gatewaySecret: randomSecret(), paymentProviderKey: `sk_live_${randomSecret()}` };
   const env: Record<string, string> = {
     NODE_ENV: 'production',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -56,6 +56,7 @@ export default async function startSecurityPlatform(project: TestProject) {
     REDIS_URL: testRedisUrl,
     JWT_SECRET: secrets.jwtSecret,
     GATEWAY_SECRET: secrets.gatewaySecret,
+    PAYMENT_PROVIDER_KEY: secrets.paymentProviderKey,
     ADMIN_EMAIL: admin.email,
     ADMIN_PASSWORD: admin.password,
     // Every Redis key of this run under a prefix of its own, removed afterwards.
