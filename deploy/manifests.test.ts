@@ -123,6 +123,12 @@ const defaultsAllowed: Record<string, Record<string, string>> = {
     CACHE_L1_POLICY: 'response cache tuning: the README defaults; set in gateway-config to change',
     CACHE_L1_MAX_ENTRIES: 'response cache tuning, as CACHE_L1_POLICY',
     CACHE_SWR_SECONDS: 'response cache tuning, as CACHE_L1_POLICY',
+    SESSION_REDIS_PREFIX: 'key prefix in Redis, as RATE_LIMIT_REDIS_PREFIX; the users subgraph uses the same default',
+    SESSION_CHECK_CACHE_MS: 'how long a gateway trusts a session answer: the README default (2 s)',
+  },
+  'subgraphs/users/src/index.ts': {
+    ACCESS_TOKEN_TTL_S: 'token lifetime: the README default (15 minutes)',
+    SESSION_REDIS_PREFIX: 'key prefix in Redis: the gateway uses the same default',
   },
   'web/server.ts': {
     DASHBOARD_PORT: 'only builds the default DASHBOARD_URL, which web-config sets',
@@ -138,6 +144,8 @@ const defaultsAllowed: Record<string, Record<string, string>> = {
     PAYMENTS_DATABASE_URL: 'dev has one database for every subgraph',
     PAYMENT_PROVIDER_TIMEOUT_MS: 'the seed charges nothing',
     PAYMENT_PROVIDER_KEY: 'the seed charges nothing',
+    ACCESS_TOKEN_TTL_S: 'the seed issues no token',
+    SESSION_REDIS_PREFIX: 'the seed ends no session',
   },
 };
 
@@ -343,6 +351,24 @@ describe.each(overlays)('the %s overlay', (overlay) => {
       if (!readAnywhere.has(key)) problems.push(`${key} is allowed to default but no process reads it`);
     }
     expect(problems).toEqual([]);
+  });
+
+  it('trusts X-Forwarded-For from loopback and the ingress only, never a whole private range', () => {
+    const trusted = appContainers(overlay)
+      .map(({ container }) => resolveEnv(container, rendered[overlay], externalSecrets(overlay)).values.TRUST_PROXY)
+      .filter((value): value is string => value !== undefined);
+    expect(trusted.length).toBeGreaterThan(0);
+    for (const value of trusted) {
+      for (const entry of value.split(',').map((part) => part.trim())) {
+        // proxy-addr's presets other than loopback name ranges any pod could send from.
+        if (!entry.includes('/')) {
+          expect(entry).toBe('loopback');
+          continue;
+        }
+        // A subnet as narrow as an ingress controller's: /24 or smaller.
+        expect(Number(entry.split('/')[1]), `${entry} in TRUST_PROXY`).toBeGreaterThanOrEqual(24);
+      }
+    }
   });
 
   it('sets no ConfigMap key that none of the processes reading the ConfigMap reads', async () => {
