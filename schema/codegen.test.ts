@@ -6,10 +6,14 @@ import { codegenWorkspaces, generate } from './codegen.js';
 const root = join(import.meta.dirname, '..');
 
 describe('generated GraphQL types', () => {
-  it('has a codegen config in every subgraph', () => {
-    expect(codegenWorkspaces().map((dir) => relative(root, dir))).toEqual(
-      expect.arrayContaining(['subgraphs/products']),
-    );
+  it('covers every subgraph and the storefront', () => {
+    expect(codegenWorkspaces().map((dir) => relative(root, dir))).toEqual([
+      'subgraphs/orders',
+      'subgraphs/payments',
+      'subgraphs/products',
+      'subgraphs/users',
+      'web',
+    ]);
   });
 
   it.each(codegenWorkspaces().map((dir) => [relative(root, dir), dir]))(
