@@ -1,4 +1,4 @@
-import type { Logger, RedisClient } from '@shopgraph/common';
+import { reportRedisOutages, type Logger, type RedisClient } from '@shopgraph/common';
 import { parseInvalidationMessage, type ResponseStore } from './store.js';
 
 export interface InvalidationListenerOptions {
@@ -37,7 +37,7 @@ export class InvalidationListener {
     subscriber.on('message', (_channel: string, message: string) => this.receive(message));
     subscriber.on('ready', () => void this.sync());
     subscriber.on('close', () => this.lose());
-    subscriber.on('error', (error: Error) => options.logger.warn({ err: error }, 'response cache: invalidation subscriber error'));
+    reportRedisOutages(subscriber, options.logger, 'response cache invalidations');
     if (subscriber.status === 'ready') void this.sync();
   }
 
