@@ -38,10 +38,22 @@ describe('the admin view', () => {
     await card.getByText('7 in stock').waitFor();
     await browser.shot(customer, 'admin-product-found');
 
-    // Removed again, so the catalog is the seeded one for the other end-to-end files.
+    // The same form edits it: a new price, refused first in a currency that is no code.
     await admin.getByRole('searchbox', { name: 'Search the catalog' }).fill(word);
     await admin.getByRole('button', { name: 'Search', exact: true }).click();
     const row = admin.getByRole('row', { name });
+    await row.getByRole('button', { name: 'Edit' }).click();
+    const edit = row.getByRole('form', { name: `Edit ${name}` });
+    await edit.getByLabel('Price').fill('39.90');
+    await edit.getByLabel('Currency').fill('E1');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.getByText('“E1” is not a currency code').waitFor();
+    await edit.getByLabel('Currency').fill('EUR');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'detached' });
+    await row.getByText('€39.90').waitFor();
+
+    // Removed again, so the catalog is the seeded one for the other end-to-end files.
     await row.getByRole('button', { name: 'Delete' }).click();
     await row.getByRole('button', { name: 'Yes, delete' }).click();
     await row.waitFor({ state: 'detached' });

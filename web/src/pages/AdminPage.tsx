@@ -1,10 +1,11 @@
 import { NetworkStatus } from '@apollo/client';
 import type { ApolloCache } from '@apollo/client/cache';
 import { useMutation, useQuery } from '@apollo/client/react';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Link } from 'react-router';
 import { ErrorNotice, Loading, Notice } from '../components/feedback';
 import { LoadMore } from '../components/LoadMore';
+import { ProductForm, type NewProductExtras, type ProductFields } from '../components/ProductForm';
 import { StockLevel } from '../components/ProductCard';
 import { Price } from '../components/status';
 import {
@@ -16,7 +17,7 @@ import {
   type Product,
   type ProductInput,
 } from '../graph';
-import { parseMoneyInput, toMoneyInput } from '../money';
+import { toMoneyInput } from '../money';
 import { useRuntimeConfig } from '../runtime-config';
 import { useSession } from '../session';
 
@@ -62,89 +63,38 @@ function DashboardLink() {
   );
 }
 
-interface PriceFields {
-  price: string;
-  currency: string;
-}
-
-/** The product input from the form's text, or a sentence saying what is wrong. */
-function toProductInput(fields: { name: string; description: string } & PriceFields): ProductInput | string {
-  const currency = fields.currency.trim().toUpperCase();
-  let amount: number | null;
-  try {
-    amount = parseMoneyInput(fields.price, currency);
-  } catch {
-    return `“${fields.currency}” is not a currency code (try EUR or USD).`;
-  }
-  if (amount === null) return `“${fields.price}” is not a price: use digits, like 14.90.`;
-  return { name: fields.name.trim(), description: fields.description.trim() || null, price: { amount, currency } };
-}
+/** A new product's form starts empty, in euros, with nothing on hand. */
+const EMPTY: ProductFields = { sku: '', name: '', description: '', price: '', currency: 'EUR', stock: '0' };
 
 function NewProduct() {
-  const empty = { sku: '', name: '', description: '', price: '', currency: 'EUR', stock: '0' };
-  const [fields, setFields] = useState(empty);
-  const [problem, setProblem] = useState<string>();
   const [created, setCreated] = useState<Product>();
   const [create, { loading, error, reset }] = useMutation(CREATE_PRODUCT, { update: dropProductLists });
-  const set = (name: keyof typeof empty) => (event: { target: { value: string } }) =>
-    setFields((current) => ({ ...current, [name]: event.target.value }));
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  const save = async (input: ProductInput, { sku, stock }: NewProductExtras) => {
     setCreated(undefined);
     reset();
-    const input = toProductInput(fields);
-    setProblem(typeof input === 'string' ? input : undefined);
-    if (typeof input === 'string') return;
-    const result = await create({
-      variables: { input: { ...input, sku: fields.sku.trim(), stock: Number(fields.stock) } },
-    }).catch(() => undefined);
-    if (result?.data) {
-      setCreated(result.data.createProduct);
-      setFields(empty);
-    }
+    const result = await create({ variables: { input: { ...input, sku, stock } } }).catch(() => undefined);
+    if (result?.data) setCreated(result.data.createProduct);
+    return Boolean(result?.data);
   };
-
   return (
-    <form className="panel form form-grid" aria-label="New product" onSubmit={(event) => void submit(event)}>
-      <h2>New product</h2>
-      <label className="field">
-        SKU
-        <input required value={fields.sku} onChange={set('sku')} maxLength={64} />
-      </label>
-      <label className="field">
-        Name
-        <input required value={fields.name} onChange={set('name')} maxLength={200} />
-      </label>
-      <label className="field field-wide">
-        Description
-        <textarea value={fields.description} onChange={set('description')} maxLength={5000} rows={2} />
-      </label>
-      <label className="field">
-        Price
-        <input required inputMode="decimal" placeholder="14.90" value={fields.price} onChange={set('price')} />
-      </label>
-      <label className="field">
-        Currency
-        <input required value={fields.currency} onChange={set('currency')} maxLength={3} />
-      </label>
-      <label className="field">
-        Initial stock
-        <input required type="number" min={0} value={fields.stock} onChange={set('stock')} />
-      </label>
-      <div className="field-wide">
-        {problem && <Notice kind="error">{problem}</Notice>}
-        {error && <ErrorNotice error={error} />}
-        {created && (
+    <ProductForm
+      label="New product"
+      title="New product"
+      className="panel form form-grid"
+      initial={EMPTY}
+      isNew
+      submitLabel={['Create product', 'Creating…']}
+      loading={loading}
+      error={error}
+      save={save}
+      status={
+        created && (
           <Notice kind="success">
             Created <Link to={`/products/${created.id}`}>{created.name}</Link> ({created.sku}).
           </Notice>
-        )}
-        <button type="submit" className="button" disabled={loading}>
-          {loading ? 'Creating…' : 'Create product'}
-        </button>
-      </div>
-    </form>
+        )
+      }
+    />
   );
 }
 
@@ -270,58 +220,34 @@ function Restock({ product }: { product: Product }) {
 }
 
 function EditProduct({ product, done }: { product: Product; done: () => void }) {
-  const [fields, setFields] = useState({
-    name: product.name,
-    description: product.description ?? '',
-    price: toMoneyInput(product.price),
-    currency: product.price.currency,
-  });
-  const [problem, setProblem] = useState<string>();
   const [update, { loading, error, reset }] = useMutation(UPDATE_PRODUCT);
-  const set = (name: keyof typeof fields) => (event: { target: { value: string } }) =>
-    setFields((current) => ({ ...current, [name]: event.target.value }));
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  const save = async (input: ProductInput) => {
     reset();
-    const input = toProductInput(fields);
-    setProblem(typeof input === 'string' ? input : undefined);
-    if (typeof input === 'string') return;
     const result = await update({ variables: { id: product.id, input } }).catch(() => undefined);
     if (result?.data) done();
+    return Boolean(result?.data);
   };
-
   return (
-    <form className="form edit-form" aria-label={`Edit ${product.name}`} onSubmit={(event) => void submit(event)}>
-      <label className="field">
-        Name
-        <input required value={fields.name} onChange={set('name')} maxLength={200} />
-      </label>
-      <label className="field">
-        Description
-        <textarea value={fields.description} onChange={set('description')} rows={2} maxLength={5000} />
-      </label>
-      <div className="field-row">
-        <label className="field">
-          Price
-          <input required inputMode="decimal" value={fields.price} onChange={set('price')} />
-        </label>
-        <label className="field">
-          Currency
-          <input required value={fields.currency} onChange={set('currency')} maxLength={3} />
-        </label>
-      </div>
-      {problem && <Notice kind="error">{problem}</Notice>}
-      {error && <ErrorNotice error={error} />}
-      <div className="actions">
-        <button type="submit" className="button button-small" disabled={loading}>
-          {loading ? 'Saving…' : 'Save'}
-        </button>
-        <button type="button" className="button button-small button-secondary" onClick={done}>
+    <ProductForm
+      label={`Edit ${product.name}`}
+      className="form edit-form"
+      initial={{
+        ...EMPTY,
+        name: product.name,
+        description: product.description ?? '',
+        price: toMoneyInput(product.price),
+        currency: product.price.currency,
+      }}
+      submitLabel={['Save', 'Saving…']}
+      loading={loading}
+      error={error}
+      save={save}
+      actions={
+        <button type="button" className="button button-secondary" onClick={done}>
           Cancel
         </button>
-      </div>
-    </form>
+      }
+    />
   );
 }
 
