@@ -12,7 +12,7 @@ import { createPaymentProviderServer, type RunningProvider } from '../../../paym
 import { outbox, payments } from './db/schema.js';
 import { loadConfig } from './env.js';
 import { createPaymentsServer } from './server.js';
-import { chargePayment, closePayableOrder, markPayableOrderPaid, recordPayableOrder } from './services/checkout-steps.js';
+import { chargePayment, closePayableOrder, markPayableOrderPaid, recordPayableOrder } from './services/charges.js';
 
 const CARDS = {
   succeeds: '4242424242424242',

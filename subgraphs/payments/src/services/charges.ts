@@ -5,10 +5,12 @@ import type { ChargeOutcome, MoneyValue } from '@shopgraph/queues';
 import { payableOrders, payments, type Payment } from '../db/schema.js';
 
 /**
- * The payments steps of checkout (docs/checkout.md), run by the workers with payments' own `Db`.
- * Each is idempotent: a repeated delivery changes nothing and answers the same. Provider calls
- * happen outside any transaction (no row lock or pooled connection waits on the network); the
- * result is then written by one statement guarded by the status it expects.
+ * What checkout's workers do in payments (docs/checkout.md): keep the record of what each order
+ * may be paid for, charge a payment with the provider, refund a paid order, fail a stuck
+ * payment. Run by the processors with payments' own `Db`. Each is idempotent: a repeated
+ * delivery changes nothing and answers the same. Provider calls happen outside any transaction
+ * (no row lock or pooled connection waits on the network); the result is then written by one
+ * statement guarded by the status it expects.
  */
 
 export interface PayableOrderRecord {

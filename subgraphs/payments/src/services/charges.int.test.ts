@@ -15,7 +15,7 @@ import {
   markPayableOrderPaid,
   recordPayableOrder,
   refundOrderPayment,
-} from './checkout-steps.js';
+} from './charges.js';
 
 const CARDS = {
   succeeds: '4242424242424242',
