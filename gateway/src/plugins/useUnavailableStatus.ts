@@ -1,9 +1,12 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ErrorCode } from '@shopgraph/common';
-import { SUBGRAPH_TIMEOUT, SUBGRAPH_UNAVAILABLE } from '../upstream/errors.js';
+import { SUBGRAPH_UNAVAILABLE } from '../upstream/errors.js';
 
-/** Codes that say "not now" rather than "not this": the same request may succeed shortly. */
-export const UNAVAILABLE_CODES: ReadonlySet<unknown> = new Set([ErrorCode.SERVICE_UNAVAILABLE, SUBGRAPH_UNAVAILABLE, SUBGRAPH_TIMEOUT]);
+/**
+ * Codes that say "not now" rather than "not this": the same request may succeed shortly. A
+ * SUBGRAPH_TIMEOUT is left out: the call may still be running, and a retry could meet it.
+ */
+export const UNAVAILABLE_CODES: ReadonlySet<unknown> = new Set([ErrorCode.SERVICE_UNAVAILABLE, SUBGRAPH_UNAVAILABLE]);
 
 /** What `retry-after` tells a client whose whole operation failed that way. */
 export const UNAVAILABLE_RETRY_AFTER_S = 1;
