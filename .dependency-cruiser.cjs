@@ -137,6 +137,8 @@ module.exports = {
     tsConfig: { fileName: 'tsconfig.base.json' },
     enhancedResolveOptions: {
       exportsFields: ['exports'],
+      // Type-only packages (@graphql-typed-document-node/core, which generated web/src/gql/ imports) name their typings only.
+      mainFields: ['main', 'typings'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
       extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json'],
     },
