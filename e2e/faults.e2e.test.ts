@@ -40,6 +40,8 @@ interface Answer {
   /** `extensions.code` of each error; empty when it succeeded. */
   codes: string[];
   data?: Record<string, any> | null;
+  /** How the gateway's response cache answered (`x-cache`), when it did. */
+  cache?: string;
 }
 
 interface Checkout {
@@ -82,7 +84,14 @@ async function send(op: string, query: string, variables: Record<string, unknown
     } catch {
       body = { errors: [{ extensions: { code: `NOT JSON: ${text.slice(0, 80)}` } }] };
     }
-    answer = { op, startedAt, status: response.status, codes: (body.errors ?? []).map((e) => e.extensions?.code ?? 'NO CODE'), data: body.data };
+    answer = {
+      op,
+      startedAt,
+      status: response.status,
+      codes: (body.errors ?? []).map((e) => e.extensions?.code ?? 'NO CODE'),
+      data: body.data,
+      ...(response.headers.has('x-cache') ? { cache: response.headers.get('x-cache')! } : {}),
+    };
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
     answer = { op, startedAt, status: 0, codes: [(error as Error).name === 'TimeoutError' ? 'HUNG' : `NO ANSWER (${cause ?? (error as Error).message})`] };
@@ -138,6 +147,14 @@ async function customer(name: string, token: string, productId: string, running:
   }
 }
 
+/** A visitor reading the catalog, anonymously: what the response cache can answer during a fault. */
+async function browser(running: () => boolean): Promise<void> {
+  while (running()) {
+    await send('Catalog', 'query Catalog { products(first: 5) { edges { node { id name } } } }', {});
+    await sleep(100);
+  }
+}
+
 const readyStatus = (name: ProcessName) =>
   fetch(url(name, '/ready'), { signal: AbortSignal.timeout(5000) }).then(
     (response) => response.status,
@@ -178,6 +195,11 @@ function errorsBetween(from: number, to: number): Record<string, number> {
   return seen;
 }
 
+function catalogReadsBetween(from: number, to: number): FaultReport['catalogReads'] {
+  const reads = answers.filter((a) => a.op === 'Catalog' && a.startedAt >= from && a.startedAt <= to);
+  return { answered: reads.filter((a) => succeeded(a)).length, cacheHits: reads.filter((a) => succeeded(a) && a.cache !== undefined && a.cache !== 'MISS').length, sent: reads.length };
+}
+
 interface FaultReport {
   fault: string;
   /** How long the dependency was kept away: until clients failed and every process said so. */
@@ -188,6 +210,8 @@ interface FaultReport {
   stuck: number;
   doubleCharges: number;
   errors: Record<string, number>;
+  /** Catalog reads during the fault: answered with data (from the response cache), and all. */
+  catalogReads: { answered: number; cacheHits: number; sent: number };
   readyAgainMs: Record<string, number>;
 }
 
@@ -262,7 +286,7 @@ describe('Postgres and Redis going away under checkout traffic', () => {
     );
 
     let running = true;
-    const traffic = Promise.all(tokens.map((token, n) => customer(`customer${n}`, token, productId, () => running)));
+    const traffic = Promise.all([...tokens.map((token, n) => customer(`customer${n}`, token, productId, () => running)), browser(() => running)]);
     await untilPaidAfter(0, CUSTOMERS);
 
     // (a) Postgres: every session of the database ended (57P01), new ones refused until the
@@ -345,10 +369,12 @@ describe('Postgres and Redis going away under checkout traffic', () => {
         stuck: touched.filter((c) => statusOf(c.orderId) !== 'PAID').length,
         doubleCharges: touched.filter((c) => doubleCharged.has(c.orderId!)).length,
         errors: errorsBetween(start, end + Math.max(...Object.values(ready))),
+        catalogReads: catalogReadsBetween(start, end),
         readyAgainMs: ready,
       };
       console.log(`fault report: ${JSON.stringify(report)}`);
     }
+    console.log(`catalog reads before the first fault: ${JSON.stringify(catalogReadsBetween(0, pgStart))}`);
 
     // Every process is the one that started: none died, none was restarted.
     for (const name of SERVICES) {
