@@ -1,17 +1,22 @@
 import { jobIds } from '@shopgraph/queues';
+import { createTestDatabase, type TestDatabase } from '@shopgraph/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkoutWiring } from './checkout-wiring.js';
 import { CARDS, newCustomer, startCheckoutHarness, type CheckoutHarness } from './fixtures/checkout-harness.js';
 import { RESERVATION_FAILED_REASON } from './processors/reservations.js';
 
-// Jobs that can never succeed: the workers are pointed at a products database or a payment
-// provider that does not answer, and run every attempt their job options allow.
-const NOWHERE_DATABASE = 'postgres://postgres@127.0.0.1:1/nowhere';
+// Jobs that can never succeed, running every attempt their job options allow: the workers are
+// pointed at a products database that answers but holds no products schema (a deployment gone
+// wrong, which no retry mends), or at a payment provider that does not answer. (A database that
+// does not answer at all is an outage: its jobs wait without spending attempts, as
+// create-worker.int.test.ts shows.)
 const NOWHERE_PROVIDER = 'http://127.0.0.1:1';
 let h: CheckoutHarness;
+let emptyDatabase: TestDatabase;
 
 beforeAll(async () => {
   h = await startCheckoutHarness();
+  emptyDatabase = await createTestDatabase('sg_no_products');
 });
 
 afterEach(async () => {
@@ -20,11 +25,12 @@ afterEach(async () => {
 
 afterAll(async () => {
   await h?.close();
+  await emptyDatabase?.drop();
 });
 
 describe('jobs that exhaust their attempts', () => {
   it('reserve-stock: the order is REJECTED with a reason instead of hanging in PENDING, and the job is dead-lettered', { timeout: 90_000 }, async () => {
-    await h.startWorkers(checkoutWiring, { PRODUCTS_DATABASE_URL: NOWHERE_DATABASE });
+    await h.startWorkers(checkoutWiring, { PRODUCTS_DATABASE_URL: emptyDatabase.url });
     const productId = await h.createProduct(5);
     const customer = newCustomer();
     const placed = await h.placeOrder(customer, [{ productId, quantity: 1 }]);
