@@ -1,3 +1,4 @@
+import { waitFor } from '@shopgraph/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { demoProducts } from '../scripts/demo-data.js';
 import { codeOf, dataOf, gql, loginAdmin, registerCustomer } from './helpers.js';
@@ -6,13 +7,17 @@ const ORDER = `id status statusReason total { amount currency } items { quantity
 
 /** Polls `read` until `done` holds (the checkout is asynchronous), or fails after `timeoutMs`. */
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  let last: T | undefined;
+  const { value } = await waitFor(
+    async () => {
+      last = await read();
+      return done(last) ? { value: last } : undefined;
+    },
+    { timeoutMs, intervalMs: 25, what: 'the checkout to move on' },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; last value: ${JSON.stringify(last)}`);
+  });
+  return value;
 }
 
 const created: string[] = [];

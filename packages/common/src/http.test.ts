@@ -1,3 +1,4 @@
+import { EventEmitter, once } from 'node:events';
 import { createServer } from 'node:http';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,7 +10,13 @@ afterEach(() => servers.splice(0).forEach((server) => server.close()));
 /** A service shell logging at `level` into memory, with a route answered as a cache hit; its base URL and the lines. */
 async function serviceLoggingAt(level: string) {
   const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const written = new EventEmitter();
+  const logger = pino({ level }, {
+    write: (line: string) => {
+      lines.push(JSON.parse(line) as Record<string, unknown>);
+      written.emit('line');
+    },
+  });
   const { app } = createServiceApp({ service: 'svc', logger, checks: {} });
   app.get('/answer', (_req, res) => {
     res.setHeader('x-cache', 'HIT-L2');
@@ -18,18 +25,15 @@ async function serviceLoggingAt(level: string) {
   const server = createServer(app);
   servers.push(server);
   const port = await listen(server, 0, '127.0.0.1');
-  return { url: `http://127.0.0.1:${port}`, lines };
+  return { url: `http://127.0.0.1:${port}`, lines, written };
 }
 
 /** The access log line of the request with `requestId`, once written (it follows the response). */
-async function accessLine(lines: Record<string, unknown>[], requestId: string) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const line = lines.find((entry) => entry.msg === 'request completed' && (entry.req as { id?: string }).id === requestId);
-    if (line) return line;
-    if (Date.now() > deadline) throw new Error(`no access log line for ${requestId}: ${JSON.stringify(lines)}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+async function accessLine({ lines, written }: { lines: Record<string, unknown>[]; written: EventEmitter }, requestId: string) {
+  const find = () => lines.find((entry) => entry.msg === 'request completed' && (entry.req as { id?: string }).id === requestId);
+  // Each line written is an event: wait for the next one until the line sought is among them.
+  while (!find()) await once(written, 'line', { signal: AbortSignal.timeout(10_000) });
+  return find()!;
 }
 
 const browserHeaders = {
@@ -43,9 +47,9 @@ const browserHeaders = {
 
 describe('createServiceApp access log', () => {
   it('says what an operator needs: method, path, status, time, request id and cache status, no headers', async () => {
-    const { url, lines } = await serviceLoggingAt('info');
-    await fetch(`${url}/answer?page=2`, { headers: browserHeaders });
-    const line = await accessLine(lines, 'req-1');
+    const logged = await serviceLoggingAt('info');
+    await fetch(`${logged.url}/answer?page=2`, { headers: browserHeaders });
+    const line = await accessLine(logged, 'req-1');
     expect(line).toMatchObject({ req: { id: 'req-1', method: 'GET', url: '/answer?page=2' }, res: { statusCode: 200 }, cache: 'HIT-L2' });
     expect(line.responseTime).toEqual(expect.any(Number));
     expect(Object.keys(line.req as object)).toEqual(['id', 'method', 'url']);
@@ -54,17 +58,17 @@ describe('createServiceApp access log', () => {
   });
 
   it('leaves the cache status out when nothing cached the answer', async () => {
-    const { url, lines } = await serviceLoggingAt('info');
-    await fetch(`${url}/nowhere`, { headers: { 'x-request-id': 'req-2' } });
-    const line = await accessLine(lines, 'req-2');
+    const logged = await serviceLoggingAt('info');
+    await fetch(`${logged.url}/nowhere`, { headers: { 'x-request-id': 'req-2' } });
+    const line = await accessLine(logged, 'req-2');
     expect(line).toMatchObject({ res: { statusCode: 404 } });
     expect(line).not.toHaveProperty('cache');
   });
 
   it('adds the request and response headers at debug level', async () => {
-    const { url, lines } = await serviceLoggingAt('debug');
-    await fetch(`${url}/answer`, { headers: browserHeaders });
-    const line = await accessLine(lines, 'req-1');
+    const logged = await serviceLoggingAt('debug');
+    await fetch(`${logged.url}/answer`, { headers: browserHeaders });
+    const line = await accessLine(logged, 'req-1');
     expect(line).toMatchObject({
       req: { headers: { 'user-agent': browserHeaders['user-agent'], 'accept-language': 'en-GB,en;q=0.9,fr;q=0.8' } },
       res: { statusCode: 200, headers: { 'x-cache': 'HIT-L2' } },

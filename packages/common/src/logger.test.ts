@@ -47,7 +47,7 @@ describe('createAccessLogger', () => {
       createLogger('svc').info({ req: { id: 'app' } }, 'started');
       const access = createAccessLogger('svc');
       for (let i = 0; i < 300; i++) access.info({ req: { id: 'r' + i, method: 'POST', url: '/graphql' }, res: { statusCode: 200 } }, 'request completed');
-      setTimeout(() => process.exit(0), 20);
+      setImmediate(() => process.exit(0));
     `));
     expect(lines).toHaveLength(301);
     const [app, ...access] = lines;
