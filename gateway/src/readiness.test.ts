@@ -2,7 +2,7 @@ import express from 'express';
 import { freePort } from '@shopgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayReadiness } from './readiness.js';
-import { serveApp } from './test-graph.js';
+import { serveApp } from '../test/test-graph.js';
 
 let replica: Awaited<ReturnType<typeof serveApp>>;
 let nobody: string;

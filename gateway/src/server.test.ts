@@ -4,7 +4,7 @@ import { freePort, gatewayRequest, readCounter, TEST_JWT_SECRET } from '@shopgra
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './env.js';
 import { createGatewayServer } from './server.js';
-import { startGateway, startTestGraph, type TestGraph } from './test-graph.js';
+import { startGateway, startTestGraph, type TestGraph } from '../test/test-graph.js';
 
 const customer: Viewer = { id: 'user-1', role: 'CUSTOMER' };
 const LEAKS = /stacktrace|ECONNREFUSED|10\.1\.2\.3|select \*|internal_ledger|127\.0\.0\.1|legacy-inventory|serviceName/i;

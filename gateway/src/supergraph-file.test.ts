@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './env.js';
 import { createGatewayServer } from './server.js';
-import { startGateway, startTestGraph, type TestGraph } from './test-graph.js';
+import { startGateway, startTestGraph, type TestGraph } from '../test/test-graph.js';
 
 let graph: TestGraph;
 

@@ -1,6 +1,6 @@
 import { gatewayRequest } from '@shopgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, startTestGraph, type TestGraph } from '../test-graph.js';
+import { startGateway, startTestGraph, type TestGraph } from '../../test/test-graph.js';
 
 let graph: TestGraph;
 

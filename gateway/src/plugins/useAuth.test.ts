@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionCheck } from '../auth/session-check.js';
-import { serveApp } from '../test-graph.js';
+import { serveApp } from '../../test/test-graph.js';
 import { useAuth, viewerOf } from './useAuth.js';
 
 const redis = new Redis(testRedisUrl);

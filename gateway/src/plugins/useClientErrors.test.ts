@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, startTestGraph, type TestGraph } from '../test-graph.js';
+import { startGateway, startTestGraph, type TestGraph } from '../../test/test-graph.js';
 
 let graph: TestGraph;
 let gateway: Awaited<ReturnType<typeof startGateway>>;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ConfigError } from '@shopgraph/common';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveApp } from '../test-graph.js';
+import { serveApp } from '../../test/test-graph.js';
 import { loadPersistedOperations, usePersistedOperations } from './usePersistedOperations.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionCheck } from '../auth/session-check.js';
-import { serveApp } from '../test-graph.js';
+import { serveApp } from '../../test/test-graph.js';
 import { useAuth } from './useAuth.js';
 import { useRateLimit, type RateLimitOptions, type RateLimitScope } from './useRateLimit.js';
 

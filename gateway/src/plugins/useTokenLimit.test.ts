@@ -1,6 +1,6 @@
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveApp } from '../test-graph.js';
+import { serveApp } from '../../test/test-graph.js';
 import { useTokenLimit } from './useTokenLimit.js';
 
 let server: Awaited<ReturnType<typeof serveApp>>;

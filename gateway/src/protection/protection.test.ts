@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { testRedisUrl, waitFor } from '@shopgraph/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, startTestGraph, type TestGraph } from '../test-graph.js';
+import { startGateway, startTestGraph, type TestGraph } from '../../test/test-graph.js';
 
 /** Protection as a client meets it: through a gateway built from env, on real subgraphs and Redis. */
 

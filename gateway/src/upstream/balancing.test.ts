@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway } from '../test-graph.js';
+import { startGateway } from '../../test/test-graph.js';
 import {
   eventually,
   replicaList,
@@ -10,7 +10,7 @@ import {
   upstreamGatewayEnv,
   writeSupergraph,
   type TestReplica,
-} from './test-replicas.js';
+} from '../../test/test-replicas.js';
 
 let a: TestReplica;
 let b: TestReplica;

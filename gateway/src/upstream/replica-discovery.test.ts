@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../env.js';
 import { ReplicaDiscovery } from './replica-discovery.js';
-import { eventually, startCatalogReplica, type TestReplica } from './test-replicas.js';
+import { eventually, startCatalogReplica, type TestReplica } from '../../test/test-replicas.js';
 import { createUpstreamMetrics } from './upstream-metrics.js';
 import { SubgraphUpstream } from './upstream.js';
 

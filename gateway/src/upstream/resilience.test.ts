@@ -1,7 +1,7 @@
 import { issueToken } from '@shopgraph/common';
 import { freePort, gatewayRequest, TEST_JWT_SECRET, type GraphQLResponse } from '@shopgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway } from '../test-graph.js';
+import { startGateway } from '../../test/test-graph.js';
 import {
   eventually,
   replicaList,
@@ -13,7 +13,7 @@ import {
   writeSupergraph,
   type FailingReplica,
   type TestReplica,
-} from './test-replicas.js';
+} from '../../test/test-replicas.js';
 
 /** What must never reach a client: where the subgraphs run, stacks, low-level causes. */
 const LEAKS = /127\.0\.0\.1|localhost|https?:|stacktrace|serviceName|ECONNREFUSED|fetch failed/i;

@@ -2,7 +2,7 @@ import { createLogger } from '@shopgraph/common';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, subgraphEnvName, subgraphUrlFor } from '../env.js';
-import { eventually } from './test-replicas.js';
+import { eventually } from '../../test/test-replicas.js';
 import { Upstreams } from './upstreams.js';
 
 let upstreams: Upstreams | undefined;

@@ -21,7 +21,7 @@ import { createUsersServer } from './server.js';
 /*
  * The users subgraph's side of ending sessions: what its tokens carry, what logout and
  * logoutEverywhere write to Redis, and how a change made by SQL reaches Redis (the trigger, the
- * publisher, the republication at start). The gateway's side: gateway/src/auth/sessions.int.test.ts.
+ * publisher, the republication at start). The gateway's side: e2e/gateway-sessions.e2e.test.ts.
  */
 
 const sessionPrefix = `sgtest:users-sessions:${randomBytes(4).toString('hex')}:`;

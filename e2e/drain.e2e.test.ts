@@ -7,7 +7,7 @@ import { createProductsServer } from '@shopgraph/products';
 import { loadConfig as loadProductsConfig } from '@shopgraph/products/env';
 import { createTestDatabase, gatewayRequest, testEnv, waitFor, type GraphQLResponse, type TestDatabase } from '@shopgraph/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway } from './test-graph.js';
+import { startGateway } from '../gateway/test/test-graph.js';
 
 /*
  * SIGTERM to a gateway or subgraph process, as a process manager sends it: the request in flight
@@ -17,8 +17,8 @@ import { startGateway } from './test-graph.js';
  */
 
 const entry = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-const GATEWAY_ENTRY = entry('./index.ts');
-const PRODUCTS_ENTRY = entry('../../subgraphs/products/src/index.ts');
+const GATEWAY_ENTRY = entry('../gateway/src/index.ts');
+const PRODUCTS_ENTRY = entry('../subgraphs/products/src/index.ts');
 /** Nobody listens there: the subgraphs these tests do not use. */
 const NOWHERE = 'http://127.0.0.1:9/graphql';
 const COUNT_PRODUCTS = '{ products(first: 1) { totalCount } }';

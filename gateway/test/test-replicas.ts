@@ -6,7 +6,7 @@ import { createLogger, listen } from '@shopgraph/common';
 import { createSubgraphServer, type RequestBase, type RunningServer } from '@shopgraph/common/subgraph';
 import { createTestNonceStore, TEST_GATEWAY_SECRET, TEST_JWT_SECRET } from '@shopgraph/testing';
 import { parse } from 'graphql';
-import { composeSupergraph, UNREACHABLE_URL } from '../test-graph.js';
+import { composeSupergraph, UNREACHABLE_URL } from './test-graph.js';
 
 /**
  * Real subgraphs for the upstream tests: "catalog" runs as several replicas, each answering

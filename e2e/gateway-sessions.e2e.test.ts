@@ -9,7 +9,7 @@ import { loadConfig as loadUsersConfig } from '@shopgraph/users/env';
 import { createUsersServer } from '@shopgraph/users';
 import { createTestDatabase, gatewayRequest, removeKeysWithPrefix, testEnv, testRedisUrl, waitFor, type TestDatabase } from '@shopgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway } from '../test-graph.js';
+import { startGateway } from '../gateway/test/test-graph.js';
 
 /*
  * Ending sessions through real gateways: the products, users and orders subgraphs on a fresh

@@ -15,8 +15,8 @@ import { createUsersServer } from '@shopgraph/users';
 import { createTestDatabase, readCounter, testEnv, testRedisUrl, type TestDatabase } from '@shopgraph/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startGateway } from '../test-graph.js';
-import { CACHE_STATUS_HEADER } from './useResponseCache.js';
+import { startGateway } from '../gateway/test/test-graph.js';
+import { CACHE_STATUS_HEADER } from '../gateway/src/plugins/useResponseCache.js';
 
 /*
  * The response cache through real gateways: the products, users and orders subgraphs on a fresh

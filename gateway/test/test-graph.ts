@@ -12,8 +12,8 @@ import { createSubgraphServer, requireGatewaySignature, type RequestBase, type R
 import { createTestNonceStore, TEST_GATEWAY_SECRET, TEST_JWT_SECRET } from '@shopgraph/testing';
 import type { Express } from 'express';
 import { GraphQLError, GraphQLScalarType, parse, type DocumentNode } from 'graphql';
-import { loadConfig } from './env.js';
-import { createGatewayServer } from './server.js';
+import { loadConfig } from '../src/env.js';
+import { createGatewayServer } from '../src/server.js';
 
 /**
  * A small real graph for the gateway's tests: two subgraphs on ephemeral ports, both refusing
