@@ -16,7 +16,7 @@ const RETRY_MS = 1000;
  * while no users subgraph ran, or while Redis was away, still ends the sessions it should.
  */
 export class SessionPublisher {
-  private listener: PoolClient | undefined;
+  private listener: { client: PoolClient; release(reason: Error | boolean): void } | undefined;
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -42,33 +42,43 @@ export class SessionPublisher {
     clearTimeout(this.retry);
     const listener = this.listener;
     this.listener = undefined;
-    if (listener) {
-      await listener.query(`unlisten ${SESSION_ENDS_CHANNEL}`).catch(() => undefined);
-      listener.release();
-    }
+    // A connection that listened is closed rather than handed to the pool's next query.
+    listener?.release(true);
   }
 
   private async listen(): Promise<void> {
     const client = await this.db.$client.connect();
-    client.on('notification', (message) => this.onNotification(message));
-    client.on('error', (error) => {
+    let released = false;
+    const onNotification = (message: Notification) => this.onNotification(message);
+    const onError = (error: Error) => {
       // The connection is gone: a new one, and whatever was announced meanwhile published again.
-      if (this.listener === client) this.listener = undefined;
-      client.release(error);
+      if (this.listener?.client === client) this.listener = undefined;
+      release(error);
       this.failed(error);
-    });
+    };
+    // Once, whoever asks first (an error, close(), a failed LISTEN): the pool throws on a second
+    // release, and an error on a connection already given back is the pool's to handle.
+    const release = (reason: Error | boolean) => {
+      if (released) return;
+      released = true;
+      client.off('notification', onNotification);
+      client.off('error', onError);
+      client.release(reason);
+    };
+    client.on('notification', onNotification);
+    client.on('error', onError);
     try {
       await client.query(`listen ${SESSION_ENDS_CHANNEL}`);
     } catch (error) {
-      client.release(error as Error);
+      release(error as Error);
       throw error;
     }
     // Closed while connecting (a retry): the pool must get its connection back to end.
     if (this.closed) {
-      client.release(true);
+      release(true);
       return;
     }
-    this.listener = client;
+    this.listener = { client, release };
   }
 
   private onNotification({ channel, payload }: Notification): void {
