@@ -39,6 +39,7 @@ export class GatewayBalancer {
   private readonly ready = new Map<string, boolean>();
   private next = 0;
   private probing: NodeJS.Timeout | undefined;
+  private probingStopped = false;
   readonly records: RequestRecord[] = [];
   /** Requests sent to each gateway, by the time they were sent. */
   readonly sent: { gateway: string; at: number }[] = [];
@@ -61,12 +62,15 @@ export class GatewayBalancer {
           }
         }),
       );
-      this.probing = setTimeout(probe, 250);
+      // A round still running when probing stopped must not schedule another: it would keep the run alive.
+      if (!this.probingStopped) this.probing = setTimeout(probe, 250);
     };
+    this.probingStopped = false;
     void probe();
   }
 
   stopProbing(): void {
+    this.probingStopped = true;
     clearTimeout(this.probing);
   }
 
