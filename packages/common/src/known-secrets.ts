@@ -14,7 +14,7 @@ export const DEV_GATEWAY_SECRET = 'shopgraph-development-gateway-secret-do-not-u
 export const DEV_PAYMENT_PROVIDER_KEY = 'sk_test_shopgraph_development_payment_provider_key_do_not_use';
 /** The admin's password when ADMIN_PASSWORD is unset outside production. */
 export const DEV_ADMIN_PASSWORD = 'admin-password';
-/** The password of the demo customers (scripts/demo-data.ts), seeded only outside production. */
+/** The password of the demo customers (subgraphs/users/src/demo-data.ts), seeded only outside production. */
 export const DEMO_PASSWORD = 'demo-password';
 
 /** The shortest admin password production accepts. */
