@@ -30,6 +30,8 @@ const REQUEST_DEADLINE_MS = 30_000;
  * clients and every process have met it.
  */
 const OUTAGE_MS = 30_000;
+/** A client's pause between two tries, as a careful client backs off: traffic pacing, not a race. */
+const CLIENT_PAUSE_MS = 100;
 /** For failing only, never for passing: generous on a loaded two-core machine. */
 const SETTLE_DEADLINE_MS = 120_000;
 
@@ -107,7 +109,7 @@ async function untilAnswered(op: string, query: string, variables: Record<string
   for (;;) {
     const answer = await send(op, query, variables, token);
     if (succeeded(answer)) return answer.data!;
-    await sleep(100);
+    await sleep(CLIENT_PAUSE_MS);
   }
 }
 
@@ -151,7 +153,7 @@ async function customer(name: string, token: string, productId: string, running:
 async function browser(running: () => boolean): Promise<void> {
   while (running()) {
     await send('Catalog', 'query Catalog { products(first: 5) { edges { node { id name } } } }', {});
-    await sleep(100);
+    await sleep(CLIENT_PAUSE_MS);
   }
 }
 

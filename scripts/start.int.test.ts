@@ -124,13 +124,9 @@ function killIfAlive(pid: number): void {
 
 /** Polls until none of `pids` runs; rejects with the survivors at the deadline. */
 async function allGone(pids: number[]): Promise<void> {
-  const deadline = Date.now() + DEADLINE_MS;
-  for (;;) {
-    const survivors = pids.filter(isAlive);
-    if (survivors.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`still running: ${survivors.join(', ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await waitFor(() => pids.filter(isAlive).length === 0, { timeoutMs: DEADLINE_MS, intervalMs: 200, what: 'every process to be gone' }).catch((error: Error) => {
+    throw new Error(`${error.message}: still running: ${pids.filter(isAlive).join(', ')}`);
+  });
 }
 
 /** Whether a TCP connection to `host:port` is accepted. */
