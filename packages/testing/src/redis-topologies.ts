@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort } from './ports.js';
+import { waitFor } from './handshakes.js';
 
 /*
  * Redis as production runs it beyond one node, on this machine: a Cluster of three masters, or a
@@ -221,10 +222,17 @@ export async function startRedisCluster(masters = 3, options: RedisClusterOption
       return master.port;
     };
     const failOver = async (masterPort: number, timeoutMs = 30_000) => {
-      const nodes = await clusterNodes(masterPort);
-      const master = nodes.find((node) => node.port === masterPort && node.role === 'master');
-      const replica = nodes.find((node) => node.role === 'replica' && node.masterId === master?.id);
-      if (!master || !replica) throw new Error(`Port ${masterPort} is no master with a replica (start the cluster with { replicas: 1 })`);
+      // The master learns of its replica through the cluster's gossip, which may trail the
+      // replica's own sync: ask until the master's view names it.
+      const { master, replica } = await waitFor(
+        async () => {
+          const nodes = await clusterNodes(masterPort);
+          const master = nodes.find((node) => node.port === masterPort && node.role === 'master');
+          const replica = nodes.find((node) => node.role === 'replica' && node.masterId === master?.id);
+          return master && replica ? { master, replica } : undefined;
+        },
+        { timeoutMs, intervalMs: 100, what: `${masterPort} to know a replica of its own (start the cluster with { replicas: 1 })` },
+      );
       const answer = await command(replica.port, ['cluster', 'failover']);
       if (answer !== 'OK') throw new Error(`CLUSTER FAILOVER on ${replica.port} answered ${String(answer)}`);
       await until(`every node to see ${replica.port} promoted over ${masterPort}`, timeoutMs, async () => {
