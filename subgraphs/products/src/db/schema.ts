@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, customType, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, customType, index, integer, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
@@ -31,14 +31,41 @@ export const products = pgTable(
   },
   (t) => [
     uniqueIndex('products_sku_live_key').on(t.sku).where(sql`${t.deletedAt} is null`),
-    index('products_catalog_order_idx').on(t.createdAt.desc(), t.id.desc()).where(sql`${t.deletedAt} is null`),
-    index('products_search_idx').using('gin', t.searchVector),
+    // Keyset pagination, newest first. NULLS FIRST is what the query's plain `desc` means (drizzle-kit
+    // writes NULLS LAST otherwise, an order the planner cannot read this index in); the columns
+    // are NOT NULL, so the order is the same either way.
+    index('products_catalog_order_idx')
+      .on(t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst())
+      .where(sql`${t.deletedAt} is null`),
+    // fastupdate off: a new product goes straight into the index. With the pending list on, rows
+    // wait there until a vacuum (autovacuum may be off, or late) and the planner, which prices the
+    // whole list into every index search, prefers a sequential scan of the catalog.
+    index('products_search_idx').using('gin', t.searchVector).with({ fastupdate: false }),
     check('products_stock_check', sql`${t.reserved} >= 0 and ${t.reserved} <= ${t.onHand}`),
     check('products_price_check', sql`${t.priceAmount} >= 0`),
   ],
 );
 
 export type ProductRow = typeof products.$inferSelect;
+
+/** What `rowCounts` counts: the live products, the catalog's unfiltered totalCount. */
+export const LIVE_PRODUCTS = 'live_products';
+
+/**
+ * Row counts kept by the triggers of drizzle/0003_live_product_count.sql, in the transaction
+ * that changes the rows, so a count is exact without scanning the table. A count is the sum of
+ * its slots: each connection adds to its own slot (pg_backend_pid() % 16), so concurrent
+ * writers rarely wait on one another's row lock.
+ */
+export const rowCounts = pgTable(
+  'row_counts',
+  {
+    name: text('name').notNull(),
+    slot: smallint('slot').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.slot] })],
+);
 
 export const reservationStatuses = ['HELD', 'COMMITTED', 'RELEASED', 'REJECTED', 'RESTORED'] as const;
 export type ReservationStatus = (typeof reservationStatuses)[number];

@@ -14,7 +14,7 @@ import {
 import { z } from 'zod';
 import type { Context } from '../context.js';
 import { productColumns, type Product } from '../db/columns.js';
-import { products } from '../db/schema.js';
+import { LIVE_PRODUCTS, products, rowCounts } from '../db/schema.js';
 
 const MAX_UNITS = 1_000_000_000;
 
@@ -50,6 +50,23 @@ function searchFilter(search: string | null | undefined): SQL | undefined {
   return sql`${products.searchVector} @@ (websearch_to_tsquery('english', ${search}) || websearch_to_tsquery('simple', ${search}))`;
 }
 
+/**
+ * How many live products match `search` (all of them without one), exactly and without scanning the
+ * catalog: the whole catalog's count is kept by triggers (drizzle/0003_live_product_count.sql); a
+ * search counts its matches through the full-text index.
+ */
+async function countProducts(ctx: Context, search: string | null | undefined): Promise<number> {
+  if (!search) {
+    const [kept] = await ctx.db
+      .select({ total: sql<number>`coalesce(sum(${rowCounts.count}), 0)::int` })
+      .from(rowCounts)
+      .where(eq(rowCounts.name, LIVE_PRODUCTS));
+    return kept?.total ?? 0;
+  }
+  const [counted] = await ctx.db.select({ total: count() }).from(products).where(and(live, searchFilter(search)));
+  return counted?.total ?? 0;
+}
+
 /** The catalog, newest first, keyset-paginated; totalCount is counted only if asked for. */
 export async function listProducts(
   ctx: Context,
@@ -70,7 +87,7 @@ export async function listProducts(
   for (const row of rows) ctx.loaders.productById.prime(row.id, row);
   return {
     ...toConnection(rows, first),
-    totalCount: async () => (await ctx.db.select({ total: count() }).from(products).where(filter))[0]?.total ?? 0,
+    totalCount: () => countProducts(ctx, search),
   };
 }
 
