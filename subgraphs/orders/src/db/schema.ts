@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, check, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, check, index, integer, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { outboxTable } from '@shopgraph/queues';
 import type { OrderStatus } from '../generated/resolvers.js';
 
@@ -48,9 +48,11 @@ export const orders = pgTable(
   },
   (t) => [
     uniqueIndex('orders_idempotency_key').on(t.userId, t.idempotencyKey),
-    // Keyset pagination, newest first: a user's orders, and every order for an admin.
-    index('orders_user_recent_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
-    index('orders_recent_idx').on(t.createdAt.desc(), t.id.desc()),
+    // Keyset pagination, newest first: a user's orders, and every order for an admin. NULLS FIRST
+    // is what the queries' plain `desc` means (drizzle-kit writes NULLS LAST otherwise, an order
+    // the planner cannot read these indexes in); the columns are NOT NULL, so it changes no order.
+    index('orders_user_recent_idx').on(t.userId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('orders_recent_idx').on(t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     check('orders_status_check', sql`${t.status} in (${sql.raw(orderStatuses.map((s) => `'${s}'`).join(', '))})`),
     check('orders_total_check', sql`(${t.totalAmount} is null) = (${t.totalCurrency} is null) and ${t.totalAmount} >= 0`),
     check('orders_version_check', sql`${t.version} >= 1`),
@@ -104,6 +106,25 @@ export const orderStatusHistory = pgTable(
     // version), so a transition applied twice is refused by the database as well.
     uniqueIndex('order_status_history_once').on(t.orderId, t.version, t.toStatus),
   ],
+);
+
+/** What `rowCounts` counts: every order, an admin's totalCount. */
+export const ALL_ORDERS = 'orders';
+
+/**
+ * Row counts kept by the triggers of drizzle/0003_order_count.sql, in the transaction that
+ * inserts or deletes the rows, so a count is exact without scanning the table. A count is the
+ * sum of its slots: each connection adds to its own slot (pg_backend_pid() % 16), so concurrent
+ * checkouts rarely wait on one another's row lock.
+ */
+export const rowCounts = pgTable(
+  'row_counts',
+  {
+    name: text('name').notNull(),
+    slot: smallint('slot').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.slot] })],
 );
 
 /** Jobs born in this subgraph's transactions, relayed to BullMQ by the workers. */
