@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { restartPlan, type RestartPlan } from './restart-backoff.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -38,21 +39,17 @@ export interface RunningPlatform {
 }
 
 /** An exit nobody asked for, and what the supervisor does about it. */
-export interface UnexpectedExit {
+export interface UnexpectedExit extends RestartPlan {
   name: ProcessName;
   pid: number | undefined;
   code: number | null;
   signal: NodeJS.Signals | null;
-  /** Restarts of this service so far that came soon after the previous start (the backoff's exponent). */
-  restarts: number;
-  /** When the new process starts. */
-  restartInMs: number;
 }
 
 /**
  * How `npm start` runs its processes, as an orchestrator would: a process that exits while the
- * platform is not stopping is started again after a backoff (1 s, doubling to 30 s while it keeps
- * exiting within a minute of its start); the others go on serving.
+ * platform is not stopping is started again after a backoff (scripts/restart-backoff.ts); the
+ * others go on serving.
  */
 export interface Supervision {
   /** Every exit, expected or not, of every process (the first and the restarted ones). */
@@ -62,11 +59,6 @@ export interface Supervision {
   /** The process that replaced the one that exited. */
   onRestarted?(name: ProcessName, child: ChildProcess): void;
 }
-
-const FIRST_RESTART_DELAY_MS = 1000;
-const MAX_RESTART_DELAY_MS = 30_000;
-/** A process that ran this long before exiting restarts after the first delay again. */
-const STABLE_RUN_MS = 60_000;
 
 /** The ports a platform run uses: each from `env` or the contract's default. */
 export function portsOf(env: NodeJS.ProcessEnv): Record<ProcessName, number> {
@@ -124,14 +116,13 @@ export function startPlatform(
     child.once('exit', (code, signal) => {
       supervision?.onExit?.(spec.name, child, code, signal);
       if (!supervision || stopping) return;
-      const backToBack = Date.now() - startedAt < STABLE_RUN_MS ? restarts : 0;
-      const restartInMs = Math.min(FIRST_RESTART_DELAY_MS * 2 ** backToBack, MAX_RESTART_DELAY_MS);
-      supervision.onUnexpectedExit({ name: spec.name, pid: child.pid, code, signal, restarts: backToBack, restartInMs });
+      const plan = restartPlan(restarts, Date.now() - startedAt);
+      supervision.onUnexpectedExit({ name: spec.name, pid: child.pid, code, signal, ...plan });
       const timer = setTimeout(() => {
         restartTimers.delete(timer);
         if (stopping) return;
-        supervision.onRestarted?.(spec.name, run(spec, backToBack + 1));
-      }, restartInMs);
+        supervision.onRestarted?.(spec.name, run(spec, plan.restarts + 1));
+      }, plan.restartInMs);
       restartTimers.add(timer);
     });
     return child;
