@@ -3,7 +3,7 @@ import { createTestDatabase, type TestDatabase } from '@shopgraph/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkoutWiring } from './checkout-wiring.js';
 import { CARDS, newCustomer, startCheckoutHarness, type CheckoutHarness } from './fixtures/checkout-harness.js';
-import { RESERVATION_FAILED_REASON } from './processors/reservations.js';
+import { RESERVATION_FAILED_REASON } from './sagas/reserve.js';
 
 // Jobs that can never succeed, running every attempt their job options allow: the workers are
 // pointed at a products database that answers but holds no products schema (a deployment gone

@@ -1,0 +1,85 @@
+import { markOrderPaid } from '@shopgraph/orders/checkout';
+import { chargePayment, failStuckPayment, markPayableOrderPaid } from '@shopgraph/payments/checkout';
+import { commitReservation } from '@shopgraph/products/inventory';
+import { jobIds, type ChargeOutcome, type PayloadOf } from '@shopgraph/queues';
+import { continuingStep, done, next, saga, undo } from './saga.js';
+
+type ChargeJob = PayloadOf<'payments', 'charge-payment'>;
+
+/**
+ * The money goes back when the order would not take it. Its stock is not this payment's to
+ * touch (`restoreStock: false`); the refund saga runs in `refunds`, once per payment.
+ */
+const queueRefund = continuingStep({
+  name: 'queue-refund',
+  owner: 'queues',
+  run: async ({ paymentId, charge }: { paymentId: string; charge: ChargeOutcome }, { enqueue }) => {
+    await enqueue({
+      queue: 'refunds',
+      name: 'refund-payment',
+      jobId: jobIds.refundPayment(paymentId),
+      payload: { orderId: charge.orderId, restoreStock: false },
+    });
+    return next({});
+  },
+});
+
+/**
+ * When the charge-payment job failed for good: the payment must not hang in PROCESSING, where it
+ * would block every later attempt on the order. The customer reads the provider's code; the
+ * cause is in the dead letter.
+ */
+const chargeDeadLettered = saga<ChargeJob>('charge, dead-lettered')
+  .step({
+    name: 'fail-stuck-payment',
+    owner: 'payments',
+    run: async ({ paymentId }, { db }) => {
+      await failStuckPayment(db, { paymentId, reason: 'processing_error' });
+      return next({});
+    },
+  })
+  .build();
+
+/**
+ * `charge-payment {paymentId}`: payments charges through the provider (at most once per
+ * payment: the payment id is the idempotency key), orders takes the money, products lets the
+ * reserved units go. Transient provider errors throw, so BullMQ retries with backoff.
+ */
+export const chargeSaga = saga<ChargeJob>('charge')
+  .step({
+    name: 'charge-payment',
+    owner: 'payments',
+    compensation: queueRefund,
+    run: async ({ paymentId }, { db, provider }) => {
+      const charge = await chargePayment(db, provider, paymentId);
+      return charge.status === 'SUCCEEDED' ? next({ charge }) : done({ payment: charge.status });
+    },
+  })
+  .step({
+    name: 'mark-order-paid',
+    owner: 'orders',
+    // NOT_PAYABLE: the order moved on while the charge ran (expired, cancelled, items changed,
+    // or paid by another payment).
+    run: async ({ paymentId, charge }, { db }) => {
+      const order = await markOrderPaid(db, { orderId: charge.orderId, version: charge.orderVersion, paymentId });
+      return order === 'PAID' ? next({ order }) : undo({ payment: charge.status, order });
+    },
+  })
+  .step({
+    name: 'commit-reservation',
+    owner: 'products',
+    // Reserved and on-hand units drop together: the stock shown does not change, nothing to purge.
+    run: async ({ charge }, { db }) => {
+      await commitReservation(db, charge.orderId);
+      return next({});
+    },
+  })
+  .step({
+    name: 'mark-payable-order-paid',
+    owner: 'payments',
+    run: async ({ charge, order }, { db }) => {
+      await markPayableOrderPaid(db, charge.orderId);
+      return done({ payment: charge.status, order });
+    },
+  })
+  .build({ deadLettered: chargeDeadLettered });
