@@ -5,3 +5,4 @@ export * from './ports.js';
 export * from './redis-topologies.js';
 export * from './handshakes.js';
 export * from './holding-proxy.js';
+export * from './query-plans.js';
