@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { entityTag, createCacheInvalidator, type CacheInvalidator } from '@shopgraph/cache';
-import { createDb, createLogger, type Db } from '@shopgraph/common';
+import { CACHE_STATUS_HEADER, createDb, createLogger, type Db } from '@shopgraph/common';
 import type { RunningServer } from '@shopgraph/common/subgraph';
 import { loadConfig as loadOrdersConfig } from '@shopgraph/orders/env';
 import { createOrdersServer } from '@shopgraph/orders';
@@ -16,7 +16,6 @@ import { createTestDatabase, readCounter, testEnv, testRedisUrl, type TestDataba
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGateway } from '../gateway/test/test-graph.js';
-import { CACHE_STATUS_HEADER } from '../gateway/src/plugins/useResponseCache.js';
 
 /*
  * The response cache through real gateways: the products, users and orders subgraphs on a fresh

@@ -1,4 +1,5 @@
 import type { Logger, Viewer } from '@shopgraph/common';
+import type { Request, Response } from 'express';
 
 /** What every gateway request carries through Apollo Server and into the subgraph calls. */
 export interface GatewayContext {
@@ -9,3 +10,6 @@ export interface GatewayContext {
   clientIp: string;
   logger: Logger;
 }
+
+/** Builds the context of a request express handles (the Apollo middleware's, and the response cache's executions). */
+export type GatewayContextFactory = (args: { req: Request; res: Response }) => Promise<GatewayContext>;

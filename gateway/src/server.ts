@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginLandingPageLocalDefault,
@@ -9,10 +9,12 @@ import {
 import { expressMiddleware } from '@as-integrations/express5';
 import { createAccessLogger, createLogger, createMetricsServer, createRedisClient, createServiceApp, ErrorCode, errorHandler, jsonBody, listen, reportRedisOutages, type Logger } from '@shopgraph/common';
 import type { RunningServer } from '@shopgraph/common/subgraph';
-import type { GatewayContext } from './context.js';
+import type { GatewayContext, GatewayContextFactory } from './context.js';
 import { SessionCheck } from './auth/session-check.js';
 import { subgraphEnvName, subgraphUrlFor, type GatewayConfig } from './env.js';
 import { formatGatewayError } from './format-error.js';
+import { apolloOptionsOf, frontDoorOf, handlersOf } from './plugins/compose.js';
+import type { GatewayPlugin } from './plugins/plugin.js';
 import { useArmor } from './plugins/useArmor.js';
 import { useAuth, viewerOf } from './plugins/useAuth.js';
 import { useClientErrors } from './plugins/useClientErrors.js';
@@ -22,7 +24,7 @@ import { useCredentialLimit } from './plugins/useCredentialLimit.js';
 import { useMetrics } from './plugins/useMetrics.js';
 import { PERSISTED_QUERY_NOT_ALLOWED, usePersistedOperations } from './plugins/usePersistedOperations.js';
 import { RATE_LIMITED, useRateLimit } from './plugins/useRateLimit.js';
-import { useResponseCache, type GatewayContextFactory } from './plugins/useResponseCache.js';
+import { useResponseCache } from './plugins/useResponseCache.js';
 import { useTokenLimit } from './plugins/useTokenLimit.js';
 import { clientIpResolver, type TrustProxy } from './protection/client-ip.js';
 import { RedisKeyValueCache } from './protection/redis-key-value-cache.js';
@@ -67,28 +69,55 @@ export async function createGatewayServer(
   const clientIpOf = clientIpResolver(app.get('trust proxy fn') as TrustProxy);
   const sessions = new SessionCheck({ redis, keyPrefix: config.sessions.redisPrefix, cacheMs: config.sessions.cacheMs });
   const { rateLimit, persistedOperations } = config.protection;
-  const rateLimits = rateLimit.enabled
-    ? useRateLimit({ redis, registry, keyPrefix: rateLimit.redisPrefix, ...rateLimit, onLimited: () => metrics.countError(RATE_LIMITED) })
-    : undefined;
   const allowList = persistedOperations && usePersistedOperations({ ...persistedOperations, onRejected: () => metrics.countError(PERSISTED_QUERY_NOT_ALLOWED) });
-  const responseCache =
-    config.responseCache &&
-    useResponseCache({
-      ...config.responseCache,
-      redisUrl: config.redisUrl,
-      mutationTags: shopgraphMutationTags,
-      // The client address as express's req.ip gives it, through the proxies trusted above.
-      gate: rateLimits && ((req, viewer) => rateLimits.admit(req, clientIpOf(req), viewer)),
-      // Entries stored under another allow-list must not answer requests this one refuses.
-      keyVariant: allowList?.only ? allowList.version : undefined,
-      jwtSecret: config.jwtSecret,
-      sessions,
-      registry,
-      logger,
-      accessLog: createAccessLogger('gateway', { logLevel: logger.level, nodeEnv: config.nodeEnv }),
-    });
-  const httpServer = createServer(responseCache ? responseCache.front(app) : app);
-  const armor = useArmor({ limits: config.limits, production: config.production });
+  // The request path in one direction: identify the client → limits → cache → execute → store.
+  // Each hook runs in this order among the plugins that have it (plugins/plugin.ts): the rate
+  // limits' front-door step before the cache's lookup, the allow-list before the lookup, the
+  // token limit after it (a hit passed it when it was stored), Apollo plugins in this order too
+  // (the cache decides on the status the ones before it set).
+  const plugins: GatewayPlugin[] = [
+    metrics,
+    useCors({ origins: config.corsOrigins }),
+    useAuth({ jwtSecret: config.jwtSecret, sessions, onRejected: () => metrics.countError(ErrorCode.UNAUTHENTICATED) }),
+    ...(rateLimit.enabled
+      ? [
+          useRateLimit({
+            redis,
+            registry,
+            keyPrefix: rateLimit.redisPrefix,
+            ...rateLimit,
+            // The client address as express's req.ip gives it, through the proxies trusted above.
+            clientIpOf,
+            onLimited: () => metrics.countError(RATE_LIMITED),
+          }),
+        ]
+      : []),
+    ...(allowList ? [allowList] : []),
+    useClientErrors(),
+    useUnavailableStatus(),
+    ...(rateLimit.enabled
+      ? [useCredentialLimit({ redis, keyPrefix: `${rateLimit.redisPrefix}credentials:`, ...credentialLimit, onLimited: () => metrics.countError(RATE_LIMITED) })]
+      : []),
+    useArmor({ limits: config.limits, production: config.production }),
+    ...(config.responseCache
+      ? [
+          useResponseCache({
+            ...config.responseCache,
+            redisUrl: config.redisUrl,
+            mutationTags: shopgraphMutationTags,
+            // Entries stored under another allow-list must not answer requests this one refuses.
+            keyVariant: allowList?.only ? allowList.version : undefined,
+            jwtSecret: config.jwtSecret,
+            sessions,
+            registry,
+            logger,
+            accessLog: createAccessLogger('gateway', { logLevel: logger.level, nodeEnv: config.nodeEnv }),
+          }),
+        ]
+      : []),
+    useTokenLimit({ maxTokens: config.limits.maxTokens, onRejected: () => metrics.countError('GRAPHQL_VALIDATION_FAILED') }),
+  ];
+  const httpServer = createServer(frontDoorOf(app, plugins));
   const upstreams = new Upstreams({
     config: config.upstream,
     envNameOf: subgraphEnvName,
@@ -114,29 +143,22 @@ export async function createGatewayServer(
     readiness.supergraphLoaded(subgraphs, (subgraph) => upstreams.for(subgraph).replicas.map((replica) => replica.url));
   });
 
+  const fromPlugins = apolloOptionsOf(plugins);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: !config.production,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
-    allowBatchedHttpRequests: armor.allowBatchedHttpRequests,
+    allowBatchedHttpRequests: fromPlugins.allowBatchedHttpRequests,
     formatError: formatGatewayError(logger),
-    validationRules: armor.validationRules,
+    validationRules: fromPlugins.validationRules,
     persistedQueries: { cache: new RedisKeyValueCache(redis, config.protection.apq.redisPrefix, logger), ttl: config.protection.apq.ttlS },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
-      metrics.plugin,
-      useClientErrors<GatewayContext>(),
-      useUnavailableStatus<GatewayContext>(),
-      ...(rateLimit.enabled
-        ? [useCredentialLimit({ redis, keyPrefix: `${rateLimit.redisPrefix}credentials:`, ...credentialLimit, onLimited: () => metrics.countError(RATE_LIMITED) })]
-        : []),
-      // Armor's typings name @apollo/server's CommonJS build, ours its ESM build: same runtime objects.
-      ...(armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[]),
-      ...(responseCache ? [responseCache.plugin] : []),
+      ...fromPlugins.plugins,
     ],
   });
   await apollo.start();
@@ -149,19 +171,14 @@ export async function createGatewayServer(
     clientIp: req.ip ?? '',
     logger: req.log,
   });
-  // Hits are answered after auth, rate and allow-list checks, before the operation is read; misses run last.
-  const cache = responseCache ? responseCache.handlers(apollo, contextOf) : undefined;
+  for (const plugin of plugins) plugin.onApolloStart?.(apollo, contextOf);
 
   app.use(
     '/graphql',
-    useCors({ origins: config.corsOrigins }),
-    useAuth({ jwtSecret: config.jwtSecret, sessions, onRejected: () => metrics.countError(ErrorCode.UNAUTHENTICATED) }),
-    ...(rateLimits ? [rateLimits.handler] : []),
+    ...handlersOf(plugins, 'onRequest'),
     jsonBody(BODY_LIMIT),
-    ...(allowList ? [allowList.handler] : []),
-    ...(cache ? [cache.lookup] : []),
-    useTokenLimit({ maxTokens: config.limits.maxTokens, onRejected: () => metrics.countError('GRAPHQL_VALIDATION_FAILED') }),
-    ...(cache ? [cache.execute] : []),
+    ...handlersOf(plugins, 'onParams'),
+    ...handlersOf(plugins, 'onExecute'),
     expressMiddleware(apollo, { context: contextOf }),
   );
   app.use(errorHandler(logger));
@@ -183,8 +200,7 @@ export async function createGatewayServer(
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       if (metricsServer.listening) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
       upstreams.close();
-      rateLimits?.close();
-      await responseCache?.close();
+      for (const plugin of plugins) await plugin.close?.();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -26,9 +26,9 @@ beforeAll(async () => {
     res.json({ viewer: viewerOf(res) });
   };
   // cacheMs 0: each request asks Redis, so a session ended before it is refused by it.
-  app.get('/viewer', useAuth({ jwtSecret: TEST_JWT_SECRET, sessions: new SessionCheck({ redis, keyPrefix, cacheMs: 0 }), onRejected: () => rejected++ }), answerViewer);
-  app.get('/cached', useAuth({ jwtSecret: TEST_JWT_SECRET, sessions: new SessionCheck({ redis, keyPrefix, cacheMs: 3_600_000 }) }), answerViewer);
-  app.get('/redis-away', useAuth({ jwtSecret: TEST_JWT_SECRET, sessions: new SessionCheck({ redis: unreachable, keyPrefix, cacheMs: 0 }) }), answerViewer);
+  app.get('/viewer', useAuth({ jwtSecret: TEST_JWT_SECRET, sessions: new SessionCheck({ redis, keyPrefix, cacheMs: 0 }), onRejected: () => rejected++ }).onRequest, answerViewer);
+  app.get('/cached', useAuth({ jwtSecret: TEST_JWT_SECRET, sessions: new SessionCheck({ redis, keyPrefix, cacheMs: 3_600_000 }) }).onRequest, answerViewer);
+  app.get('/redis-away', useAuth({ jwtSecret: TEST_JWT_SECRET, sessions: new SessionCheck({ redis: unreachable, keyPrefix, cacheMs: 0 }) }).onRequest, answerViewer);
   server = await serveApp(app);
 });
 

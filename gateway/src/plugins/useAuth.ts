@@ -1,6 +1,7 @@
 import { ErrorCode, SESSIONS_UNAVAILABLE, verifyToken, type Viewer } from '@shopgraph/common';
 import type { RequestHandler, Response } from 'express';
 import type { SessionCheck } from '../auth/session-check.js';
+import type { PluginWith } from './plugin.js';
 
 export interface AuthOptions {
   jwtSecret: string;
@@ -24,12 +25,12 @@ const refusal = (message: string, code: string) => ({ errors: [{ message, extens
  * served as anonymous, so a client with an expired session learns it at once. When the session
  * store cannot be asked the token is refused too (fail closed): 503 and `SESSIONS_UNAVAILABLE`.
  */
-export function useAuth({ jwtSecret, sessions, onRejected }: AuthOptions): RequestHandler {
+export function useAuth({ jwtSecret, sessions, onRejected }: AuthOptions): PluginWith<'onRequest'> {
   const unauthenticated = (res: Response, message: string) => {
     onRejected?.();
     res.status(401).set('www-authenticate', 'Bearer error="invalid_token"').json(refusal(message, ErrorCode.UNAUTHENTICATED));
   };
-  return async (req, res, next) => {
+  const onRequest: RequestHandler = async (req, res, next) => {
     const header = req.headers.authorization;
     if (!header) {
       res.locals.viewer = null;
@@ -57,6 +58,7 @@ export function useAuth({ jwtSecret, sessions, onRejected }: AuthOptions): Reque
     res.locals.viewer = { ...verified.viewer, sessionId: verified.session.id } satisfies Viewer;
     next();
   };
+  return { name: 'auth', onRequest };
 }
 
 /** The viewer `useAuth` verified for this response's request. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { GraphQLError, Kind } from 'graphql';
+import type { PluginWith } from './plugin.js';
 
 /** The code of an APQ whose query text is not what its hash names (Apollo Router's name for it). */
 export const PERSISTED_QUERY_HASH_MISMATCH = 'PERSISTED_QUERY_HASH_MISMATCH';
@@ -20,8 +21,8 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  *   has it for every operation the graph cannot run).
  * The gateway's executor reports the last two as `INVALID_GRAPHQL` with HTTP 500.
  */
-export function useClientErrors<Context extends BaseContext>(): ApolloServerPlugin<Context> {
-  return {
+export function useClientErrors(): PluginWith<'apolloPlugins'> {
+  const plugin: ApolloServerPlugin<BaseContext> = {
     async requestDidStart({ request }) {
       const persisted = request.extensions?.persistedQuery as { version?: unknown; sha256Hash?: unknown } | undefined;
       const persistedProblem = !persisted
@@ -55,4 +56,5 @@ export function useClientErrors<Context extends BaseContext>(): ApolloServerPlug
       };
     },
   };
+  return { name: 'client-errors', apolloPlugins: [plugin] };
 }

@@ -7,7 +7,7 @@ let server: Awaited<ReturnType<typeof serveApp>>;
 
 beforeAll(async () => {
   const app = express();
-  app.use(useCors({ origins: ['http://shop.example', 'http://localhost:3000'] }));
+  app.use(useCors({ origins: ['http://shop.example', 'http://localhost:3000'] }).onRequest);
   app.post('/graphql', (_req, res) => {
     res.set('x-request-id', 'r-1').json({ data: {} });
   });

@@ -20,7 +20,7 @@ const server = new ApolloServer<GatewayContext>({
       placeOrder: () => (calls.push('placeOrder'), true),
     },
   },
-  plugins: [useCredentialLimit({ redis, keyPrefix, fields: ['login', 'register'], perIp: { points: 4, durationS: 600 } })],
+  plugins: [...useCredentialLimit({ redis, keyPrefix, fields: ['login', 'register'], perIp: { points: 4, durationS: 600 } }).apolloPlugins],
 });
 
 // Connected first, as the gateway does: an attempt counted before would count in the in-memory fallback.

@@ -3,6 +3,7 @@ import type { RedisClient } from '@shopgraph/common';
 import { GraphQLError, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { GatewayContext } from '../context.js';
+import type { PluginWith } from './plugin.js';
 import { RATE_LIMITED, type RateLimit } from './useRateLimit.js';
 
 export interface CredentialLimitOptions {
@@ -40,7 +41,7 @@ function uses(schema: GraphQLSchema, document: DocumentNode, fields: ReadonlySet
  * learn which emails have accounts or to guess passwords. Over the limit: HTTP 429 with
  * `retry-after` and `RATE_LIMITED`, before any subgraph is called.
  */
-export function useCredentialLimit({ redis, keyPrefix, fields, perIp, onLimited }: CredentialLimitOptions): ApolloServerPlugin<GatewayContext> {
+export function useCredentialLimit({ redis, keyPrefix, fields, perIp, onLimited }: CredentialLimitOptions): PluginWith<'apolloPlugins'> {
   const limited = new Set(fields);
   const limiter = new RateLimiterRedis({
     storeClient: redis,
@@ -51,7 +52,7 @@ export function useCredentialLimit({ redis, keyPrefix, fields, perIp, onLimited 
     // While Redis is away each gateway counts alone: the limit holds per gateway rather than lifting.
     insuranceLimiter: new RateLimiterMemory({ keyPrefix, points: perIp.points, duration: perIp.durationS }),
   });
-  return {
+  const plugin: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, document, schema, contextValue }) {
@@ -72,4 +73,5 @@ export function useCredentialLimit({ redis, keyPrefix, fields, perIp, onLimited 
       };
     },
   };
+  return { name: 'credential-limit', apolloPlugins: [plugin] };
 }

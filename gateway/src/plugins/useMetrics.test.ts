@@ -25,7 +25,7 @@ beforeEach(async () => {
       },
       Mutation: { touch: () => true },
     },
-    plugins: [metrics.plugin],
+    plugins: [...metrics.apolloPlugins],
   });
   await server.start();
 });

@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ErrorCode } from '@shopgraph/common';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { GatewayContext } from '../context.js';
+import type { PluginWith } from './plugin.js';
 
 export interface MetricsOptions {
   registry: Registry;
@@ -9,8 +10,7 @@ export interface MetricsOptions {
   maxOperationNames?: number;
 }
 
-export interface GatewayMetrics {
-  plugin: ApolloServerPlugin<GatewayContext>;
+export interface GatewayMetrics extends PluginWith<'apolloPlugins'> {
   /** Counts an error answered outside Apollo Server (e.g. a refused bearer token). */
   countError(code: string): void;
 }
@@ -43,12 +43,8 @@ export function useMetrics({ registry, maxOperationNames = 500 }: MetricsOptions
     return label;
   };
 
-  return {
-    countError(code) {
-      errors.inc({ code });
-    },
-    plugin: {
-      async requestDidStart() {
+  const plugin: ApolloServerPlugin<GatewayContext> = {
+    async requestDidStart() {
         const startedAt = process.hrtime.bigint();
         return {
           async didEncounterErrors({ errors: encountered }) {
@@ -67,6 +63,12 @@ export function useMetrics({ registry, maxOperationNames = 500 }: MetricsOptions
           },
         };
       },
+  };
+  return {
+    name: 'metrics',
+    apolloPlugins: [plugin],
+    countError(code) {
+      errors.inc({ code });
     },
   };
 }

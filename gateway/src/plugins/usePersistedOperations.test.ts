@@ -21,7 +21,7 @@ let rejected = 0;
 /** Echoes what reaches the next handler: the body and the query string. */
 async function serve(persistedOnly: boolean) {
   const app = express();
-  app.use('/graphql', express.json(), usePersistedOperations({ path: manifestPath, only: persistedOnly, onRejected: () => rejected++ }).handler, (req, res) => {
+  app.use('/graphql', express.json(), usePersistedOperations({ path: manifestPath, only: persistedOnly, onRejected: () => rejected++ }).onParams, (req, res) => {
     res.json({ body: req.body as unknown, search: Object.fromEntries(new URL(req.url, 'http://x').searchParams) });
   });
   return serveApp(app);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '@shopgraph/common';
 import type { Request, RequestHandler } from 'express';
+import type { PluginWith } from './plugin.js';
 
 export const PERSISTED_QUERY_NOT_ALLOWED = 'PERSISTED_QUERY_NOT_ALLOWED';
 
@@ -14,9 +15,7 @@ export interface PersistedOperationsOptions {
   onRejected?: () => void;
 }
 
-export interface PersistedOperations {
-  /** Mount after the JSON body parser. */
-  handler: RequestHandler;
+export interface PersistedOperations extends PluginWith<'onParams'> {
   only: boolean;
   /** Names the manifest's set of operations: two gateways with the same version allow the same operations. */
   version: string;
@@ -92,7 +91,7 @@ function admitGet(req: Request, manifest: Map<string, string>, only: boolean): b
  */
 export function usePersistedOperations({ path, only, onRejected }: PersistedOperationsOptions): PersistedOperations {
   const manifest = loadPersistedOperations(path);
-  const handler: RequestHandler = (req, res, next) => {
+  const onParams: RequestHandler = (req, res, next) => {
     const body: unknown = req.body;
     const admitted =
       req.method === 'GET'
@@ -115,5 +114,5 @@ export function usePersistedOperations({ path, only, onRejected }: PersistedOper
       ],
     });
   };
-  return { handler, only, version: sha256([...manifest.keys()].sort().join('\n')).slice(0, 16) };
+  return { name: 'persisted-operations', onParams, only, version: sha256([...manifest.keys()].sort().join('\n')).slice(0, 16) };
 }

@@ -23,8 +23,8 @@ async function serveLimited({ leasePercent = 1, ...options }: Omit<RateLimitOpti
   registry = new Registry();
   app.use(
     '/graphql',
-    useAuth({ jwtSecret: TEST_JWT_SECRET, sessions: new SessionCheck({ redis, keyPrefix: `${keyPrefix}session:`, cacheMs: 0 }) }),
-    useRateLimit({ ...options, leasePercent, registry, onLimited: (scope) => limited.push(scope) }).handler,
+    useAuth({ jwtSecret: TEST_JWT_SECRET, sessions: new SessionCheck({ redis, keyPrefix: `${keyPrefix}session:`, cacheMs: 0 }) }).onRequest,
+    useRateLimit({ ...options, leasePercent, registry, onLimited: (scope) => limited.push(scope) }).onRequest,
     (_req, res) => {
       res.json({ data: { ok: true } });
     },

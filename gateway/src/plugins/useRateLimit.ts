@@ -4,6 +4,7 @@ import type { RequestHandler } from 'express';
 import { Counter, type Registry } from 'prom-client';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { LeasedLimiter, type Verdict } from '../protection/leased-limiter.js';
+import type { FrontDoor, FrontDoorRefusal, FrontDoorStep, GatewayPlugin } from './plugin.js';
 import { viewerOf } from './useAuth.js';
 
 export const RATE_LIMITED = 'RATE_LIMITED';
@@ -27,6 +28,11 @@ export interface RateLimitOptions {
   perUser: RateLimit;
   /** Share of a limit (percent) one gateway takes from Redis at a time and spends in memory. */
   leasePercent: number;
+  /**
+   * The client address of a request read at the front door, as express's `req.ip` gives it through
+   * the trusted proxies. Without it the limits are counted behind express only (no `atFrontDoor`).
+   */
+  clientIpOf?: (req: IncomingMessage) => string;
   /** Where `shopgraph_gateway_rate_limited_total{scope}` is counted. */
   registry: Registry;
   /** Called for each refused request (metrics). */
@@ -34,23 +40,15 @@ export interface RateLimitOptions {
 }
 
 /** A 429 answer, for express or the front door to send. */
-export interface RateLimitRefusal {
+export interface RateLimitRefusal extends FrontDoorRefusal {
   status: 429;
-  headers: Record<string, string>;
-  body: string;
 }
 
-export interface RateLimits {
-  /**
-   * Counts a request against its IP's limit and its viewer's: nothing when it may go on, the
-   * answer to send when it may not. The front door calls this for the requests it reads; the
-   * express handler skips those.
-   */
-  admit(req: IncomingMessage, clientIp: string, viewer: Viewer | null): RateLimitRefusal | undefined | Promise<RateLimitRefusal | undefined>;
-  /** The same, for the requests express handles: mount after `useAuth`. */
-  handler: RequestHandler;
-  close(): void;
-}
+/**
+ * The limits: `onRequest` behind express (after `useAuth`); `atFrontDoor` for the requests the
+ * front door reads, which `onRequest` then lets through without counting them again.
+ */
+export type RateLimits = GatewayPlugin & Required<Pick<GatewayPlugin, 'onRequest' | 'close'>>;
 
 /**
  * A limit shared by every gateway instance through Redis, falling back to a per-process limit
@@ -74,7 +72,7 @@ function limiter(redis: RedisClient, keyPrefix: string, { points, durationS }: R
  * `retry-after` header (seconds) and a GraphQL error coded `RATE_LIMITED`. Runs before the body
  * is read; a request costs a Redis round trip only when its lease runs out.
  */
-export function useRateLimit({ redis, keyPrefix, perIp, perUser, leasePercent, registry, onLimited }: RateLimitOptions): RateLimits {
+export function useRateLimit({ redis, keyPrefix, perIp, perUser, leasePercent, clientIpOf, registry, onLimited }: RateLimitOptions): RateLimits {
   const byIp = limiter(redis, `${keyPrefix}ip`, perIp, leasePercent);
   const byUser = limiter(redis, `${keyPrefix}user`, perUser, leasePercent);
   const limited = new Counter({
@@ -110,7 +108,7 @@ export function useRateLimit({ redis, keyPrefix, perIp, perUser, leasePercent, r
     return ip instanceof Promise ? ip.then((verdict) => byUserToo(viewer, verdict)) : byUserToo(viewer, ip);
   }
 
-  const handler: RequestHandler = (req, res, next) => {
+  const onRequest: RequestHandler = (req, res, next) => {
     if (admitted.has(req)) {
       next();
       return;
@@ -124,9 +122,26 @@ export function useRateLimit({ redis, keyPrefix, perIp, perUser, leasePercent, r
     else send(verdict);
   };
 
+  /** Counts the request once its viewer is known, then lets it on to `next` or refuses it. */
+  function atFrontDoor(clientIpOf: (req: IncomingMessage) => string) {
+    return (next: FrontDoorStep, door: FrontDoor): FrontDoorStep =>
+      (req, res, raw, startedAt, viewer) => {
+        const refusal = admit(req, clientIpOf(req), viewer);
+        if (refusal === undefined) next(req, res, raw, startedAt, viewer);
+        else if (!(refusal instanceof Promise)) door.refuse(req, res, refusal, startedAt);
+        else {
+          refusal.then(
+            (refused) => (refused ? door.refuse(req, res, refused, startedAt) : next(req, res, raw, startedAt, viewer)),
+            (error: unknown) => door.fail(res, error, 'gate'),
+          );
+        }
+      };
+  }
+
   return {
-    admit,
-    handler,
+    name: 'rate-limit',
+    onRequest,
+    atFrontDoor: clientIpOf && atFrontDoor(clientIpOf),
     close() {
       byIp.close();
       byUser.close();

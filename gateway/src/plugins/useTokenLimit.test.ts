@@ -8,7 +8,7 @@ let rejected = 0;
 
 beforeAll(async () => {
   const app = express();
-  app.use('/graphql', express.json(), useTokenLimit({ maxTokens: 5, onRejected: () => rejected++ }), (_req, res) => {
+  app.use('/graphql', express.json(), useTokenLimit({ maxTokens: 5, onRejected: () => rejected++ }).onParams, (_req, res) => {
     res.json({ passed: true });
   });
   server = await serveApp(app);

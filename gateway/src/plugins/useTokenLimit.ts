@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { Lexer, Source, TokenKind } from 'graphql';
+import type { PluginWith } from './plugin.js';
 
 export interface TokenLimitOptions {
   maxTokens: number;
@@ -29,8 +30,8 @@ function exceedsTokens(query: string, max: number): boolean {
  * #571, #751); here an over-limit operation gets 400 and GRAPHQL_VALIDATION_FAILED like the
  * other limits, and a huge document is never parsed at all.
  */
-export function useTokenLimit({ maxTokens, onRejected }: TokenLimitOptions): RequestHandler {
-  return (req, res, next) => {
+export function useTokenLimit({ maxTokens, onRejected }: TokenLimitOptions): PluginWith<'onParams'> {
+  const onParams: RequestHandler = (req, res, next) => {
     const query: unknown = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
     if (typeof query !== 'string' || !exceedsTokens(query, maxTokens)) {
       next();
@@ -41,4 +42,5 @@ export function useTokenLimit({ maxTokens, onRejected }: TokenLimitOptions): Req
       errors: [{ message: `Syntax Error: Token limit of ${maxTokens} exceeded.`, extensions: { code: VALIDATION_FAILED } }],
     });
   };
+  return { name: 'token-limit', onParams };
 }

@@ -19,7 +19,7 @@ const server = new ApolloServer({
       missing: unavailable(ErrorCode.NOT_FOUND),
     },
   },
-  plugins: [useUnavailableStatus()],
+  plugins: [...useUnavailableStatus().apolloPlugins],
 });
 
 const statusOf = async (query: string) => {

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ErrorCode } from '@shopgraph/common';
 import { SUBGRAPH_UNAVAILABLE } from '../upstream/errors.js';
+import type { PluginWith } from './plugin.js';
 
 /**
  * Codes that say "not now" rather than "not this": the same request may succeed shortly. A
@@ -17,8 +18,8 @@ export const UNAVAILABLE_RETRY_AFTER_S = 1;
  * clients understand it; a partial answer keeps HTTP 200 and its errors. "As a whole": no root
  * field has a value, and every error carries one of `UNAVAILABLE_CODES`.
  */
-export function useUnavailableStatus<Context extends BaseContext>(): ApolloServerPlugin<Context> {
-  return {
+export function useUnavailableStatus(): PluginWith<'apolloPlugins'> {
+  const plugin: ApolloServerPlugin<BaseContext> = {
     async requestDidStart() {
       return {
         async willSendResponse({ response }) {
@@ -32,4 +33,5 @@ export function useUnavailableStatus<Context extends BaseContext>(): ApolloServe
       };
     },
   };
+  return { name: 'unavailable-status', apolloPlugins: [plugin] };
 }

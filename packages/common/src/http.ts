@@ -7,8 +7,29 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
-/** How the gateway's response cache answered (gateway/src/plugins/useResponseCache.ts sets it). */
-const CACHE_STATUS_HEADER = 'x-cache';
+/** How the gateway's response cache answered: HIT-L1, HIT-L2, STALE or MISS (gateway/src/response-cache/ sets it). */
+export const CACHE_STATUS_HEADER = 'x-cache';
+
+/** Request ids taken from clients as they are; any other value is replaced. */
+const CLIENT_REQUEST_ID = /^[\w.-]{1,128}$/;
+
+/** The request's id: the client's own `x-request-id` when it is sane, a fresh one otherwise. */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * The access log line of a request answered outside express (the gateway's front door): the
+ * line `createServiceApp`'s pino-http writes at `info`, with the cache status when there is one.
+ */
+export function logRequestCompleted(accessLog: Logger, req: IncomingMessage, requestId: string, statusCode: number, startedAt: number, cache?: string): void {
+  if (!accessLog.isLevelEnabled('info')) return;
+  accessLog.info(
+    { req: { id: requestId, method: req.method, url: req.url }, res: { statusCode }, responseTime: Date.now() - startedAt, cache },
+    'request completed',
+  );
+}
 
 /** The access log's view of a request: what an operator reads; every header too at `debug`. */
 interface LoggedRequest {
@@ -67,8 +88,7 @@ export function createServiceApp({ service, logger, checks, registry = new Regis
     pinoHttp({
       logger,
       genReqId: (req: IncomingMessage, res) => {
-        const given = req.headers[REQUEST_ID_HEADER];
-        const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+        const id = requestIdOf(req);
         res.setHeader(REQUEST_ID_HEADER, id);
         return id;
       },
@@ -76,6 +96,7 @@ export function createServiceApp({ service, logger, checks, registry = new Regis
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
       // Method, path, status, time, request id and cache status: a line an operator reads at a
       // glance (the headers made it ~0.9 KB); the headers at debug level, redacted (createLogger).
+      // `logRequestCompleted` writes the same line for the requests answered outside express.
       serializers: {
         req: ({ id, method, url, headers }: LoggedRequest) => (logger.isLevelEnabled('debug') ? { id, method, url, headers } : { id, method, url }),
         res: ({ statusCode, headers }: { statusCode: number; headers: Record<string, unknown> }) =>
