@@ -96,8 +96,7 @@ export class ExpressLookup {
     }
     metrics.stale.inc();
     answerHit(res, entry, now, 'STALE');
-    const executor = this.executor;
-    if (executor) this.options.revalidations.start(found, key, (revalidation) => executor.execute(req, res, revalidation));
+    if (this.executor) this.options.revalidations.start(found, key, this.executor, req, res);
   }
 
   private miss(res: Response, next: NextFunction, found: CacheRequest): void {

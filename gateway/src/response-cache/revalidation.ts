@@ -1,8 +1,10 @@
 import type { ResponseStore } from '@shopgraph/cache';
 import type { Logger } from '@shopgraph/common';
+import type { Request, Response } from 'express';
+import type { CacheExecutor } from './cache-executor.js';
 import type { CacheMetrics } from './cache-metrics.js';
 import type { CacheRequest } from './cache-request.js';
-import type { Flights, Outcome } from './single-flight.js';
+import type { Flights } from './single-flight.js';
 
 /** How long one process owns the revalidation of a stale entry before another may try. */
 const REVALIDATION_LOCK_MS = 10_000;
@@ -34,8 +36,8 @@ export class Revalidations {
     for (const [entryKey, until] of this.until) if (until <= now) this.until.delete(entryKey);
   }
 
-  /** Once per stale entry across all gateways: `execute` again in the background (it stores the answer). */
-  start(request: CacheRequest, entryKey: string, execute: (request: CacheRequest) => Promise<Outcome>): void {
+  /** Once per stale entry across all gateways: executes `req` again in the background, which stores the answer. */
+  start(request: CacheRequest, entryKey: string, executor: CacheExecutor, req: Request, res: Response): void {
     if (this.flights.has(request)) return;
     this.until.set(entryKey, Date.now() + REVALIDATION_LOCK_MS);
     void (async () => {
@@ -47,7 +49,7 @@ export class Revalidations {
       }
       try {
         const revalidation = { ...request, since: { epoch: await this.store.epoch(), at: Date.now() } };
-        await this.flights.run(revalidation, () => execute(revalidation));
+        await this.flights.run(revalidation, () => executor.execute(req, res, revalidation));
       } finally {
         this.until.delete(entryKey);
         await this.store.releaseRevalidation(entryKey, claim);
