@@ -97,8 +97,8 @@ export interface Saga<Input, UndoInput = never> {
   readonly result: (state: never) => unknown;
   /** Runs when the job failed for good (dead-lettered), so the order does not hang. */
   readonly deadLettered?: Saga<Input>;
-  /** Phantom markers: the payloads this saga accepts. */
-  readonly input?: (input: Input, undoInput: UndoInput) => void;
+  /** Never set: it carries the payload types, so a runner accepts only this saga's payloads. */
+  readonly payloads?: (input: Input, undoInput: UndoInput) => void;
 }
 
 interface SagaBuilder<Input, UndoInput, S> {
