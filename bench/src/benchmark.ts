@@ -10,6 +10,9 @@ import { capacityModel } from './scenarios/capacity.js';
 import { MISS_GATEWAY, prepareCatalog, runCatalog, type CatalogResult } from './scenarios/catalog.js';
 import { runCheckout, type CheckoutResult } from './scenarios/checkout.js';
 import { DEEP_GATEWAY, prepareDeep, runDeep, type DeepResult } from './scenarios/deep.js';
+import { runSubgraphPipeline, type SubgraphPipelineResult } from './scenarios/subgraph-pipeline.js';
+import { repoRoot } from './processes.js';
+import { summariseProfiles } from './profile/summary.js';
 import { Cleanup, Stage } from './stage.js';
 
 async function hardwareOf(databaseUrl: string): Promise<Hardware> {
@@ -55,6 +58,7 @@ export async function runBenchmark(options: BenchOptions, progress: Progress): P
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
+  let report: BenchReport;
   try {
     const stage = await Stage.open(options, progress, cleanup);
     const hardware = await hardwareOf(stage.database.url);
@@ -80,6 +84,7 @@ export async function runBenchmark(options: BenchOptions, progress: Progress): P
     ]);
     const catalog: CatalogResult | null = catalogSetup && (await attempt('catalog', () => runCatalog(stage, progress, catalogSetup)));
     const deep: DeepResult | null = deepSetup && (await attempt('deep read', () => runDeep(stage, progress, deepSetup)));
+    const pipeline: SubgraphPipelineResult | null = await attempt('subgraph pipeline', () => runSubgraphPipeline(stage, progress));
     const checkout: CheckoutResult | null = await attempt('checkout', () => runCheckout(stage, progress));
     const balancing: BalancingResult | null = balancingSetup && (await attempt('balancing', () => runBalancing(stage, progress, balancingSetup)));
     const byId = catalog?.workloads.find((w) => w.key === 'product-by-id');
@@ -93,10 +98,10 @@ export async function runBenchmark(options: BenchOptions, progress: Progress): P
       checkout: checkout ?? undefined,
     });
     missing.push(...(catalog?.missing ?? []), ...(deep?.missing ?? []), ...(checkout?.missing ?? []), ...capacity.missing);
-    const scenarios = { catalog, deep, checkout, balancing, capacity };
+    const scenarios = { catalog, deep, checkout, balancing, pipeline, capacity };
     const ratios = headlineRatios(scenarios, missing);
     const { seed, name, resultsDir, quick, ...settings } = options;
-    const report: BenchReport = {
+    report = {
       version: REPORT_VERSION,
       name,
       date: new Date().toISOString().slice(0, 10),
@@ -106,17 +111,21 @@ export async function runBenchmark(options: BenchOptions, progress: Progress): P
       hardware,
       seed,
       settings,
+      postgresCpu: stage.postgres.method,
       ratios,
       headline: headlineText(ratios),
       scenarios,
+      profiles: null,
       missing,
     };
-    progress.note('writing the report');
-    return { report, files: writeReport(report, resultsDir) };
   } finally {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
     progress.note('stopping the platform and dropping the bench database');
     await cleanup.run();
   }
+  // Processes write their CPU profiles as they exit: only now are they all there.
+  if (options.cpuProfileDir) report.profiles = summariseProfiles(options.cpuProfileDir, repoRoot, startedAt);
+  progress.note('writing the report');
+  return { report, files: writeReport(report, options.resultsDir) };
 }

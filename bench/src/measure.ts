@@ -1,7 +1,7 @@
 import { readCounter } from '@shopgraph/testing';
 import type { LoadGenerator } from './load/client.js';
 import type { HttpLoadResult, HttpRequestSpec } from './load/protocol.js';
-import { round, UsageMeter, type ProcessUsage } from './proc.js';
+import { cpuSeconds, round, UsageMeter, type ProcessGroup, type ProcessUsage } from './proc.js';
 import type { Progress } from './progress.js';
 import { concat, percentiles, ratio, type Percentiles } from './stats.js';
 
@@ -16,6 +16,8 @@ export interface SystemUnderTest {
   pids: Map<string, number>;
   /** The subgraphs' `/metrics` pages whose SQL statements this system causes. */
   sqlMetricsUrls?: string[];
+  /** It reads the bench database: Postgres' CPU counts toward its requests. */
+  usesDatabase?: boolean;
 }
 
 /**
@@ -34,6 +36,7 @@ export function gatewaySystem(
     url: gateway.url,
     pids: new Map([[gateway.process.name, gateway.process.pid], ...subgraphs.pids]),
     sqlMetricsUrls: subgraphs.metricsUrls,
+    usesDatabase: true,
   };
 }
 
@@ -49,8 +52,14 @@ export interface SystemResult {
   latencyMs: Percentiles;
   errors: { transport: number; http: number; graphql: number; rate: number; first: string | null };
   processes: Record<string, ProcessUsage>;
-  /** CPU milliseconds per request, over every process serving the system (the load generator excluded). */
+  /** CPU milliseconds per request, over every process serving the system, Postgres included when it reads the database (the load generator excluded). */
   cpuMsPerRequest: number;
+  /** CPU milliseconds per request of each process, the load generator's and Postgres' too. */
+  cpuMsPerRequestByProcess: Record<string, number>;
+  /** The load generator's own CPU in each measured round, in cores (1 = a whole core). */
+  generatorCoresPerRound: number[];
+  /** Rounds in which the load generator kept ≥ GENERATOR_SATURATED_CORES of a core busy: there it, not the system, may have set the pace. */
+  generatorSaturatedRounds: number;
   /** Response-header tallies (e.g. cache status → responses). */
   headerCounts: Record<string, Record<string, number>>;
   /** SQL statements sent per request under load, when the system's subgraphs count them. */
@@ -70,9 +79,21 @@ export interface InterleavedOptions {
   progress: Progress;
   /** The label the progress bar shows. */
   title: string;
+  /** Postgres' backends, counted for the systems that use the database. */
+  postgres?: ProcessGroup;
+  /** Sign each request as the gateway signs a subgraph call (a subgraph measured directly). */
+  sign?: { secret: string; audience: string };
 }
 
-const LOADGEN = 'load generator';
+/** The load generator's name among a system's processes. */
+export const LOADGEN = 'load generator';
+
+/**
+ * A load generator (one Node process, one thread of JavaScript) using this much of a core is at
+ * its limit: the responses it counts come as fast as it can send and read them, not as fast as
+ * the system could answer.
+ */
+export const GENERATOR_SATURATED_CORES = 0.9;
 
 async function sqlStatements(urls: string[] | undefined): Promise<number | null> {
   if (!urls || urls.length === 0) return null;
@@ -89,7 +110,10 @@ async function sqlStatements(urls: string[] | undefined): Promise<number | null>
 export async function measureInterleaved(loadgen: LoadGenerator, options: InterleavedOptions): Promise<SystemResult[]> {
   const { systems } = options;
   const results = new Map<string, HttpLoadResult[]>(systems.map((s) => [s.key, []]));
-  const meters = new Map(systems.map((s) => [s.key, new UsageMeter(new Map([...s.pids, [LOADGEN, loadgen.pid]]))]));
+  const meters = new Map(
+    systems.map((s) => [s.key, new UsageMeter(new Map([...s.pids, [LOADGEN, loadgen.pid]]), s.usesDatabase && options.postgres ? [options.postgres] : [])]),
+  );
+  const generatorCores = new Map<string, number[]>(systems.map((s) => [s.key, []]));
   const sql = new Map(systems.map((s) => [s.key, { statements: 0, requests: 0 }]));
   const command = (system: SystemUnderTest, seconds: number, amount?: number) => ({
     kind: 'http' as const,
@@ -99,6 +123,7 @@ export async function measureInterleaved(loadgen: LoadGenerator, options: Interl
     seconds,
     ...(amount ? { amount } : {}),
     countHeaders: options.countHeaders ?? [],
+    ...(options.sign ? { sign: options.sign } : {}),
   });
 
   const steps = systems.length * (options.rounds + (options.warmupSeconds > 0 ? 1 : 0));
@@ -114,9 +139,13 @@ export async function measureInterleaved(loadgen: LoadGenerator, options: Interl
       const system = systems[(k + r) % systems.length]!;
       const meter = meters.get(system.key)!;
       const before = await sqlStatements(system.sqlMetricsUrls);
-      meter.begin();
+      await meter.begin();
+      const generatorBefore = cpuSeconds(loadgen.pid) ?? 0;
+      const startedAt = performance.now();
       const result = await loadgen.run(command(system, options.roundSeconds, options.roundRequests));
-      meter.end();
+      const wall = (performance.now() - startedAt) / 1000;
+      generatorCores.get(system.key)!.push(round(((cpuSeconds(loadgen.pid) ?? generatorBefore) - generatorBefore) / wall, 2));
+      await meter.end();
       const after = await sqlStatements(system.sqlMetricsUrls);
       if (before !== null && after !== null) {
         const counted = sql.get(system.key)!;
@@ -148,6 +177,7 @@ export async function measureInterleaved(loadgen: LoadGenerator, options: Interl
       }
     }
     const counted = sql.get(system.key)!;
+    const cores = generatorCores.get(system.key)!;
     return {
       key: system.key,
       label: system.label,
@@ -165,6 +195,11 @@ export async function measureInterleaved(loadgen: LoadGenerator, options: Interl
       },
       processes,
       cpuMsPerRequest: requests > 0 ? round((serverCpu * 1000) / requests, 3) : 0,
+      cpuMsPerRequestByProcess: Object.fromEntries(
+        Object.entries(processes).map(([name, usage]) => [name, requests > 0 ? round((usage.cpuSeconds * 1000) / requests, 3) : 0]),
+      ),
+      generatorCoresPerRound: cores,
+      generatorSaturatedRounds: cores.filter((c) => c >= GENERATOR_SATURATED_CORES).length,
       headerCounts,
       sqlStatementsPerRequest: system.sqlMetricsUrls && counted.requests > 0 ? round(counted.statements / counted.requests, 2) : null,
     };

@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+
 /** What one benchmark run seeds and how long it drives each system. */
 export interface BenchOptions {
   quick: boolean;
@@ -21,6 +23,11 @@ export interface BenchOptions {
   pgbenchClients: number;
   /** Requests through the gateway onto the weighted replicas. */
   balancingRequests: number;
+  /**
+   * `BENCH_CPU_PROF=<dir>`: every Node process of the platform and its peers writes a V8 CPU
+   * profile there when it stops, summarised in the report (sampling costs a little CPU itself).
+   */
+  cpuProfileDir: string | null;
 }
 
 export interface SeedSize {
@@ -42,7 +49,7 @@ export interface CheckoutSize {
   countedOrders: number;
 }
 
-const full: Omit<BenchOptions, 'quick' | 'name' | 'resultsDir'> = {
+const full: Omit<BenchOptions, 'quick' | 'name' | 'resultsDir' | 'cpuProfileDir'> = {
   seed: { products: 10_000, users: 1_000, orders: 20_000, hotProducts: 5, hotStock: 5 },
   rounds: 3,
   roundSeconds: 2.5,
@@ -66,7 +73,7 @@ const quick: typeof full = {
   balancingRequests: 600,
 };
 
-/** Reads `--quick` and `--name <name>`; `npm run bench --quick` arrives as npm_config_quick. */
+/** Reads `--quick`, `--name <name>` and BENCH_CPU_PROF; `npm run bench --quick` arrives as npm_config_quick. */
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultResultsDir: string): BenchOptions {
   const isQuick = argv.includes('--quick') || (env.npm_config_quick !== undefined && env.npm_config_quick !== 'false');
   const nameAt = argv.indexOf('--name');
@@ -74,5 +81,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultResu
   const unknown = argv.filter((arg, i) => arg !== '--quick' && arg !== '--name' && argv[i - 1] !== '--name');
   if (unknown.length > 0) throw new Error(`Unknown argument ${unknown[0]}: npm run bench [-- --quick] [-- --name <name>]`);
   const name = (given ?? (isQuick ? 'quick' : 'full')).replace(/[^\w.-]/g, '-');
-  return { ...(isQuick ? quick : full), quick: isQuick, name, resultsDir: defaultResultsDir };
+  const cpuProfileDir = env.BENCH_CPU_PROF ? resolve(env.BENCH_CPU_PROF) : null;
+  return { ...(isQuick ? quick : full), quick: isQuick, name, resultsDir: defaultResultsDir, cpuProfileDir };
 }

@@ -30,8 +30,24 @@ export interface ProcessUsage {
   cpuSeconds: number;
   /** CPU seconds per wall-clock second: 1.0 is one core kept busy. */
   cores: number;
-  /** Highest resident memory seen during the measured windows, MiB. */
-  peakRssMiB: number;
+  /** Highest resident memory seen during the measured windows, MiB; null for a group of processes (their shared memory would count once per process). */
+  peakRssMiB: number | null;
+}
+
+/**
+ * Processes measured as one, found anew at every reading because they come and go (Postgres
+ * backends: a pool opens and closes connections): each one's CPU seconds so far, by pid.
+ */
+export interface ProcessGroup {
+  name: string;
+  read(): Promise<Map<number, number>>;
+}
+
+/** CPU seconds a group used between two readings: a process seen only at the end started in between, so all of its time counts. */
+export function groupCpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, cpu] of after) total += Math.max(0, cpu - (before.get(pid) ?? 0));
+  return total;
 }
 
 /**
@@ -41,21 +57,27 @@ export interface ProcessUsage {
 export class UsageMeter {
   private readonly totals = new Map<string, { cpu: number; peak: number }>();
   private wallSeconds = 0;
-  private window: { startedAt: number; cpu: Map<string, number>; sampler: NodeJS.Timeout } | null = null;
+  private window: { startedAt: number; cpu: Map<string, number>; groups: Map<string, Map<number, number>>; sampler: NodeJS.Timeout } | null = null;
 
-  constructor(private readonly pids: Map<string, number>, private readonly sampleMs = 250) {}
+  constructor(
+    private readonly pids: Map<string, number>,
+    private readonly groups: ProcessGroup[] = [],
+    private readonly sampleMs = 250,
+  ) {}
 
-  begin(): void {
+  async begin(): Promise<void> {
+    const groups = new Map(await Promise.all(this.groups.map(async (group) => [group.name, await group.read()] as const)));
     const cpu = new Map<string, number>();
     for (const [name, pid] of this.pids) cpu.set(name, cpuSeconds(pid) ?? 0);
     const sampler = setInterval(() => this.sampleMemory(), this.sampleMs);
-    this.window = { startedAt: performance.now(), cpu, sampler };
+    this.window = { startedAt: performance.now(), cpu, groups, sampler };
     this.sampleMemory();
   }
 
-  end(): void {
+  async end(): Promise<void> {
     const window = this.window;
     if (!window) throw new Error('UsageMeter.end() without begin()');
+    this.window = null;
     clearInterval(window.sampler);
     this.sampleMemory();
     this.wallSeconds += (performance.now() - window.startedAt) / 1000;
@@ -63,16 +85,20 @@ export class UsageMeter {
       const total = this.entry(name);
       total.cpu += (cpuSeconds(pid) ?? window.cpu.get(name) ?? 0) - (window.cpu.get(name) ?? 0);
     }
-    this.window = null;
+    for (const group of this.groups) {
+      this.entry(group.name).cpu += groupCpuBetween(window.groups.get(group.name)!, await group.read());
+    }
   }
 
   /** Usage per process over every window so far. */
   result(): Record<string, ProcessUsage> {
+    const names = [...this.pids.keys(), ...this.groups.map((group) => group.name)];
+    const grouped = new Set(this.groups.map((group) => group.name));
     return Object.fromEntries(
-      [...this.pids.keys()].map((name) => {
+      names.map((name) => {
         const total = this.entry(name);
         const cores = this.wallSeconds > 0 ? total.cpu / this.wallSeconds : 0;
-        return [name, { cpuSeconds: round(total.cpu, 2), cores: round(cores, 2), peakRssMiB: round(total.peak, 1) }];
+        return [name, { cpuSeconds: round(total.cpu, 3), cores: round(cores, 2), peakRssMiB: grouped.has(name) ? null : round(total.peak, 1) }];
       }),
     );
   }

@@ -21,7 +21,7 @@ describe('npm run bench --quick', () => {
 
     const written = JSON.parse(readFileSync(files.json, 'utf8')) as BenchReport;
     expect(written).toEqual(JSON.parse(JSON.stringify(report)));
-    expect(written.version).toBe(1);
+    expect(written.version).toBe(2);
     expect(written.name).toBe('test');
     expect(files.json).toBe(join(resultsDir, `${written.date}-test.json`));
     expect(written.hardware.cores).toBeGreaterThan(0);
@@ -30,7 +30,7 @@ describe('npm run bench --quick', () => {
 
     // Each scenario ran; anything not measured says why.
     expect(written.missing.filter((m) => m.includes('the scenario failed'))).toEqual([]);
-    for (const name of ['catalog', 'deep', 'checkout', 'balancing'] as const) expect(written.scenarios[name]).not.toBeNull();
+    for (const name of ['catalog', 'deep', 'checkout', 'balancing', 'pipeline'] as const) expect(written.scenarios[name]).not.toBeNull();
     for (const ratio of written.ratios) {
       expect(isNumberOrNull(ratio.value)).toBe(true);
       if (ratio.value === null) expect(ratio.reason).toBeTruthy();
@@ -38,13 +38,26 @@ describe('npm run bench --quick', () => {
     expect(written.headline).toHaveLength(written.ratios.length);
 
     // Every system measured served requests without errors, with ordered percentiles.
-    const systems = [...written.scenarios.catalog!.workloads.flatMap((w) => w.systems), ...written.scenarios.deep!.systems];
+    const systems = [...written.scenarios.catalog!.workloads.flatMap((w) => w.systems), ...written.scenarios.deep!.systems, written.scenarios.pipeline!.system];
     for (const system of systems) {
       expect(system.requests, system.label).toBeGreaterThan(0);
+      // The load generator's CPU is reported per round, never counted as the system's.
+      expect(system.generatorCoresPerRound, system.label).toHaveLength(written.settings.rounds);
+      expect(Object.keys(system.cpuMsPerRequestByProcess), system.label).toContain('load generator');
       expect(system.errors, system.label).toMatchObject({ transport: 0, http: 0, graphql: 0 });
       expect(system.latencyMs.p50).toBeLessThanOrEqual(system.latencyMs.p90);
       expect(system.latencyMs.p90).toBeLessThanOrEqual(system.latencyMs.p99);
     }
+    // The new figures are reported, each with its target: per process, Postgres included, for the systems that read the database.
+    const keys = written.ratios.map((r) => r.key);
+    for (const key of ['deepCpuTotal', 'deepCpuGateway', 'catalogPageMissCpu', 'deepGatewayVsPlain', 'subgraphPipeline', 'generatorOnBare', 'unlimitedL1VsBareCpu']) {
+      expect(keys).toContain(key);
+      expect(written.ratios.find((r) => r.key === key)!.target).toBeTruthy();
+    }
+    expect(written.scenarios.deep!.systems.map((s) => s.key)).toEqual(expect.arrayContaining(['dataloader', 'ours-no-dedupe', 'plain-apollo-gateway']));
+    for (const system of written.scenarios.deep!.systems) expect(Object.keys(system.processes), system.label).toContain('postgres');
+    expect(written.scenarios.catalog!.calibration).not.toBeNull();
+    expect(written.postgresCpu).toBeTruthy();
     expect(written.scenarios.checkout!.oversold).toBe(0);
     expect(written.scenarios.checkout!.byStatus.PAID).toBeGreaterThan(0);
 

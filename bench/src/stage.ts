@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defaultCacheKeyPrefix } from '@shopgraph/cache';
 import { issueToken } from '@shopgraph/common';
 import { Redis } from 'ioredis';
@@ -7,6 +8,7 @@ import { createTestDatabase, freePort, type TestDatabase } from '@shopgraph/test
 import { platformProcesses, portsOf, serviceUrlEnv, startPlatform, type ProcessName, type RunningPlatform } from '../../scripts/platform.js';
 import { LoadGenerator } from './load/client.js';
 import type { BenchOptions } from './options.js';
+import { PostgresCpu } from './postgres-cpu.js';
 import {
   answersGraphQL,
   answersHealth,
@@ -36,6 +38,13 @@ async function deleteRedisKeys(url: string, patterns: string[]): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+const cpuProfilePreload = fileURLToPath(new URL('./profile/cpu-profile-preload.mjs', import.meta.url));
+
+/** The environment that makes a Node process write a CPU profile into `dir` when it stops (bench/src/profile/cpu-profile-preload.mjs). */
+function cpuProfileEnv(dir: string | null): Record<string, string> {
+  return dir ? { NODE_OPTIONS: `--import=${cpuProfilePreload}`, BENCH_CPU_PROF_DIR: dir } : {};
 }
 
 const subgraphSpec = (name: Subgraph) => platformProcesses.find((p) => p.name === name)!;
@@ -89,6 +98,8 @@ export class Stage {
     readonly ports: Record<ProcessName, number>,
     readonly loadgen: LoadGenerator,
     readonly workDir: string,
+    /** Postgres' CPU for the bench database's backends (`method` says how it is counted). */
+    readonly postgres: PostgresCpu,
   ) {
     cleanup.add(() => stopAll(this.extra));
   }
@@ -106,6 +117,10 @@ export class Stage {
     });
     progress.note(`seeding ${database.name}: ${options.seed.products} products, ${options.seed.users} users, ${options.seed.orders} orders`);
     await seedBenchDatabase(database.url, options.seed);
+    const postgres = await PostgresCpu.open(database.url, database.name);
+    // Registered after the database, so it closes before the database is dropped.
+    cleanup.add(() => postgres.close());
+    if (options.cpuProfileDir) mkdirSync(options.cpuProfileDir, { recursive: true });
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -127,6 +142,7 @@ export class Stage {
       // Rate limiting stays on, as in production, with limits no benchmark client reaches.
       RATE_LIMIT_IP_POINTS: '1000000000',
       RATE_LIMIT_USER_POINTS: '1000000000',
+      ...cpuProfileEnv(options.cpuProfileDir),
     };
     for (const spec of platformProcesses) env[spec.portEnv] = String(await freePort());
     const ports = portsOf(env);
@@ -140,7 +156,7 @@ export class Stage {
     const loadgen = new LoadGenerator();
     cleanup.add(() => loadgen.close());
     mkdirSync(workDir, { recursive: true });
-    return new Stage(options, cleanup, database, env, platform, ports, loadgen, workDir);
+    return new Stage(options, cleanup, database, env, platform, ports, loadgen, workDir, postgres);
   }
 
   get gatewayUrl(): string {
@@ -169,7 +185,8 @@ export class Stage {
   /** Starts a process for a scenario, unless the benchmark is stopping (Ctrl-C): then nothing new starts. */
   private start(name: string, cwd: string, entry: string, env: NodeJS.ProcessEnv): BenchProcess {
     if (this.cleanup.stopping) throw new Error('the benchmark is stopping');
-    const process = startNode(name, cwd, entry, env, this.logsDir);
+    const labelled = this.options.cpuProfileDir ? { ...env, BENCH_CPU_PROF_LABEL: name } : env;
+    const process = startNode(name, cwd, entry, labelled, this.logsDir);
     this.extra.push(process);
     return process;
   }
@@ -208,7 +225,7 @@ export class Stage {
   }
 
   /** The peer: plain @apollo/gateway over the platform's subgraphs. */
-  async startPlainGateway() {
+  async startPlainGateway(label = 'plain @apollo/gateway') {
     const port = await freePort();
     const env = {
       PATH: this.env.PATH,
@@ -216,9 +233,11 @@ export class Stage {
       PORT: String(port),
       SUPERGRAPH_PATH: `${repoRoot}schema/supergraph.graphql`,
       GATEWAY_SECRET: this.env.GATEWAY_SECRET!,
+      JWT_SECRET: this.env.JWT_SECRET!,
       ...this.subgraphUrlEnv(this.subgraphs),
+      ...cpuProfileEnv(this.options.cpuProfileDir),
     };
-    const process = this.start('plain @apollo/gateway', `${repoRoot}bench`, 'src/systems/plain-gateway.ts', env);
+    const process = this.start(label, `${repoRoot}bench`, 'src/systems/plain-gateway.ts', env);
     const url = `http://127.0.0.1:${port}/`;
     await waitUntil(process, answersGraphQL(url));
     return { process, url };
@@ -229,7 +248,7 @@ export class Stage {
     const port = await freePort();
     const responsesPath = `${this.workDir}/bare-responses.json`;
     writeFileSync(responsesPath, JSON.stringify(responses));
-    const env = { PATH: this.env.PATH, PORT: String(port), RESPONSES_PATH: responsesPath };
+    const env = { PATH: this.env.PATH, PORT: String(port), RESPONSES_PATH: responsesPath, ...cpuProfileEnv(this.options.cpuProfileDir) };
     const process = this.start('bare node:http', `${repoRoot}bench`, 'src/systems/bare-http.ts', env);
     await waitUntil(process, answersHealth(`http://127.0.0.1:${port}/health`));
     return { process, url: `http://127.0.0.1:${port}/graphql` };

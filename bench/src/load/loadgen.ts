@@ -3,6 +3,7 @@
  * with the orchestrator, and its CPU is measured apart from the systems it drives.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { signRequest } from '@shopgraph/common';
 import autocannon from 'autocannon';
 import { runCheckoutLoad } from './checkout-driver.js';
 import type { ChildMessage, HttpLoadCommand, HttpLoadResult, ParentMessage } from './protocol.js';
@@ -43,17 +44,20 @@ function runHttpLoad(command: HttpLoadCommand): Promise<HttpLoadResult> {
       counts[value] = (counts[value] ?? 0) + 1;
     }
   };
+  const { sign } = command;
+  // A signed request is single-use (its nonce is remembered), so each one is signed anew.
+  const signatureFor = (body: string) => (sign ? signRequest(sign.secret, { method: 'POST', url: command.url, audience: sign.audience, body }, null) : {});
   // One fixed request is built once; a list is handed out in turn across all connections, so
   // concurrent connections ask for different things instead of the same sequence in lockstep.
   const requests =
-    command.requests.length === 1 && only
+    command.requests.length === 1 && only && !sign
       ? [{ method: 'POST' as const, body: only.body, headers: { 'content-type': 'application/json', ...only.headers }, onResponse: checkResponse }]
       : [
           {
             method: 'POST' as const,
             setupRequest: (request: autocannon.Request) => {
               const spec = command.requests[next++ % command.requests.length]!;
-              return { ...request, body: spec.body, headers: { 'content-type': 'application/json', ...spec.headers } };
+              return { ...request, body: spec.body, headers: { 'content-type': 'application/json', ...spec.headers, ...signatureFor(spec.body) } };
             },
             onResponse: checkResponse,
           },

@@ -16,6 +16,8 @@ export interface HttpLoadCommand {
   amount?: number;
   /** Response headers whose values are tallied (e.g. the cache status). */
   countHeaders: string[];
+  /** Sign every request (fresh nonce each) as the gateway signs its calls to subgraph `audience`. */
+  sign?: { secret: string; audience: string };
 }
 
 export interface HttpLoadResult {

@@ -1,14 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { SystemResult } from '../measure.js';
+import { GENERATOR_SATURATED_CORES, LOADGEN, type SystemResult } from '../measure.js';
 import type { BenchOptions, SeedSize } from '../options.js';
 import type { BalancingResult } from '../scenarios/balancing.js';
 import type { CapacityResult } from '../scenarios/capacity.js';
 import { CACHE_STATUS_HEADER, type CatalogResult } from '../scenarios/catalog.js';
 import type { CheckoutResult } from '../scenarios/checkout.js';
-import type { DeepResult } from '../scenarios/deep.js';
+import { DEEP_GATEWAY, type DeepResult } from '../scenarios/deep.js';
+import type { SubgraphPipelineResult } from '../scenarios/subgraph-pipeline.js';
+import { profileMarkdown, type ProfileSummary } from '../profile/summary.js';
 import { barChart, formatNumber, groupedBarChart } from './svg.js';
 
-export const REPORT_VERSION = 1;
+export const REPORT_VERSION = 2;
 
 export interface Hardware {
   cpuModel: string;
@@ -30,6 +32,8 @@ export interface HeadlineRatio {
   met: boolean | null;
   /** Why the value is missing, when it is. */
   reason?: string;
+  /** Why the value may not mean what it says (e.g. the load generator set the pace). */
+  caveat?: string;
 }
 
 export interface BenchReport {
@@ -42,6 +46,8 @@ export interface BenchReport {
   hardware: Hardware;
   seed: SeedSize;
   settings: Omit<BenchOptions, 'seed' | 'name' | 'resultsDir' | 'quick'>;
+  /** How Postgres' CPU was counted (the bench database's backends, or the whole machine's). */
+  postgresCpu: string;
   ratios: HeadlineRatio[];
   /** The ratios in words, for the terminal and the top of the Markdown. */
   headline: string[];
@@ -50,8 +56,11 @@ export interface BenchReport {
     deep: DeepResult | null;
     checkout: CheckoutResult | null;
     balancing: BalancingResult | null;
+    pipeline: SubgraphPipelineResult | null;
     capacity: CapacityResult;
   };
+  /** Top functions by self time of each process, when the run was profiled (BENCH_CPU_PROF). */
+  profiles: ProfileSummary[] | null;
   /** Every scenario or variant that could not be measured, with the reason. */
   missing: string[];
 }
@@ -62,37 +71,54 @@ export interface ReportFiles {
   charts: string[];
 }
 
-const target = (value: number | null, op: '>=' | '<' | '==', bound: number) =>
-  value === null ? null : op === '>=' ? value >= bound : op === '<' ? value < bound : value === bound;
+type Op = '>=' | '<=' | '<' | '==';
+const symbols: Record<Op, string> = { '>=': '≥', '<=': '≤', '<': '<', '==': '=' };
+const target = (value: number | null, op: Op, bound: number) =>
+  value === null ? null : op === '>=' ? value >= bound : op === '<=' ? value <= bound : op === '<' ? value < bound : value === bound;
 
 /** The headline ratios from the scenarios' results; a missing one carries its reason. */
 export function headlineRatios(scenarios: BenchReport['scenarios'], missing: string[]): HeadlineRatio[] {
   const byId = scenarios.catalog?.workloads.find((w) => w.key === 'product-by-id')?.ratios;
   const page = scenarios.catalog?.workloads.find((w) => w.key === 'catalog-page')?.ratios;
   const catalogReason = 'the catalog scenario did not run';
-  const ratio = (key: string, title: string, value: number | null | undefined, op: '>=' | '<' | '==' | null, bound: number | null, reason: string, shown?: string): HeadlineRatio => ({
+  const ratio = (key: string, title: string, value: number | null | undefined, op: Op | null, bound: number | null, reason: string, shown?: string, caveat?: string): HeadlineRatio => ({
     key,
     title,
     value: value ?? null,
-    target: op === null || bound === null ? null : (shown ?? `${op === '>=' ? '≥' : op === '<' ? '<' : '='} ${bound}`),
+    target: op === null || bound === null ? null : (shown ?? `${symbols[op]} ${bound}`),
     met: op === null || bound === null ? null : target(value ?? null, op, bound),
     ...(value === null || value === undefined ? { reason } : {}),
+    ...(caveat ? { caveat } : {}),
   });
   const deep = scenarios.deep;
   const checkout = scenarios.checkout;
+  const deepReason = deep?.missing[0] ?? 'the deep scenario did not run';
+  const pageWorkload = scenarios.catalog?.workloads.find((w) => w.key === 'catalog-page');
+  const pageMiss = pageWorkload?.systems.find((s) => s.key === 'ours-cache-off');
+  const generator = pageWorkload?.generator;
+  const generatorCaveat = generator?.paceSetByGenerator
+    ? `the load generator set bare node:http's pace (${generator.generatorCoresOnBare} cores, ${generator.generatorVsServerCpu ?? '?'}× bare node:http's CPU per request), so this ratio is compressed toward 1: read the CPU-per-request ratio below`
+    : undefined;
   // The catalog page is one request, so (past the first) every answer is a cache hit: the hit
   // path alone. The product spread mixes hits, stale answers and misses, as real traffic does.
   return [
     ratio('cacheL1VsPlain', 'in-process cache hit, production rate limits (2,000 clients) vs plain @apollo/gateway (throughput, products(first: 20))', page?.l1HitVsPlain, '>=', 30, catalogReason, '≥ 30×'),
-    ratio('cacheL1VsBare', 'in-process cache hit, production rate limits (2,000 clients) vs bare node:http (throughput, products(first: 20))', page?.l1HitVsBare, '>=', 0.6, catalogReason),
+    ratio('cacheL1VsBare', 'in-process cache hit, production rate limits (2,000 clients) vs bare node:http (throughput, products(first: 20))', page?.l1HitVsBare, '>=', 0.6, catalogReason, undefined, generatorCaveat),
     ratio('unlimitedL1VsPlain', 'in-process cache hit, rate limits off (auth scope, metrics, logging) vs plain @apollo/gateway', page?.unlimitedHitVsPlain, '>=', 30, catalogReason, '≥ 30×'),
-    ratio('unlimitedL1VsBare', 'in-process cache hit, rate limits off (auth scope, metrics, logging) vs bare node:http', page?.unlimitedHitVsBare, '>=', 0.6, catalogReason),
+    ratio('unlimitedL1VsBare', 'in-process cache hit, rate limits off (auth scope, metrics, logging) vs bare node:http', page?.unlimitedHitVsBare, '>=', 0.6, catalogReason, undefined, generatorCaveat),
+    ratio('unlimitedL1VsBareCpu', 'in-process cache hit, rate limits off vs bare node:http by CPU per request (bare ms / hit ms over every process: what each reaches on a core of its own, whatever the load generator drives)', page?.unlimitedHitVsBareCpu, '>=', 0.6, catalogReason),
+    ratio('generatorOnBare', `load generator's own CPU in its busiest bare node:http round, products(first: 20) (cores; ≥ ${GENERATOR_SATURATED_CORES}, or more CPU per request than bare node:http, means the generator set the pace)`, generator?.generatorCoresOnBare, '<', GENERATOR_SATURATED_CORES, catalogReason, undefined, generatorCaveat ? 'the generator set the pace' : undefined),
     ratio('cacheL2VsBare', 'Redis cache hit (in-process level off) vs bare node:http (throughput, products(first: 20))', page?.l2HitVsBare, '>=', 0.25, catalogReason),
     ratio('cacheOnVsPlainSpread', 'cache on vs plain @apollo/gateway (throughput, product(id) over the Zipf spread)', byId?.l1HitVsPlain, null, null, catalogReason),
     ratio('pluginOverheadOnMiss', 'all plugins on a miss: 1 − ours / plain @apollo/gateway (product(id))', byId?.pluginOverheadOnMiss, '<', 0.1, catalogReason),
     ratio('pluginOverheadOnMissPage', 'all plugins on a miss: 1 − ours / plain @apollo/gateway (products(first: 20))', page?.pluginOverheadOnMiss, '<', 0.1, catalogReason),
-    ratio('dataloaderStatements', 'SQL statements per deep request: naive / DataLoader', deep?.ratios.statements, null, null, deep?.missing[0] ?? 'the deep scenario did not run'),
-    ratio('dataloaderThroughput', 'deep request throughput: DataLoader / naive', deep?.ratios.throughput, null, null, deep?.missing[0] ?? 'the deep scenario did not run'),
+    ratio('catalogPageMissCpu', 'products(first: 20), cache off: CPU ms per request over every process, Postgres included', pageMiss?.cpuMsPerRequest, '<=', 2.5, catalogReason),
+    ratio('deepCpuTotal', 'deep private read (orders(first: 20) → items → product, payment, user), cache off: CPU ms per request over every process, Postgres included', deep?.cpu?.totalMsPerRequest, '<=', 7, deepReason),
+    ratio('deepCpuGateway', 'deep private read, cache off: the gateway\'s CPU ms per request', deep?.cpu?.gatewayMsPerRequest, '<=', 2.5, deepReason),
+    ratio('deepGatewayVsPlain', 'deep private read, cache and dedupe off: our gateway\'s CPU per response / plain @apollo/gateway\'s', deep?.ratios.gatewayCpuVsPlain, '<=', 0.8, deepReason, '≤ 0.8×'),
+    ratio('subgraphPipeline', 'subgraph request pipeline: orders subgraph CPU ms per signed trivial _entities fetch', scenarios.pipeline?.subgraphCpuMsPerRequest, '<=', 0.8, 'the subgraph pipeline scenario did not run'),
+    ratio('dataloaderStatements', 'SQL statements per deep request: naive / DataLoader', deep?.ratios.statements, null, null, deepReason),
+    ratio('dataloaderThroughput', 'deep request throughput: DataLoader / naive', deep?.ratios.throughput, null, null, deepReason),
     ratio('checkoutVsCeiling', 'checkout orders/s to PAID vs pgbench ceiling (tps / write transactions per order)', checkout?.ratioToCeiling, '>=', 0.5, checkout?.missing[0] ?? 'the checkout scenario did not run'),
     ratio('oversold', 'hot-product units oversold under concurrency', checkout?.oversold, '==', 0, 'the checkout scenario did not run'),
     ratio('balancingMaxShareError', 'replica balancing: largest gap between a replica\'s measured share and w/Σw (weights 3:2:1)', scenarios.balancing?.maxShareError, '<', 0.05, 'the balancing scenario did not run', '< 0.05'),
@@ -103,7 +129,7 @@ export function headlineText(ratios: HeadlineRatio[]): string[] {
   return ratios.map((r) => {
     const verdict = r.met === null ? '' : r.met ? ' ✓' : ' ✗';
     const value = r.value === null ? `not measured (${r.reason})` : formatNumber(r.value);
-    return `${r.title}: ${value}${r.target ? ` (target ${r.target})${verdict}` : ''}`;
+    return `${r.title}: ${value}${r.target ? ` (target ${r.target})${verdict}` : ''}${r.caveat ? ` ⚠ ${r.caveat}` : ''}`;
   });
 }
 
@@ -121,6 +147,21 @@ function systemsTable(systems: SystemResult[], extra?: { title: string; value: (
         `| ${s.label} | ${cell(s.requestsPerSecond)} | ${cell(s.latencyMs.p50)} | ${cell(s.latencyMs.p90)} | ${cell(s.latencyMs.p99)} | ${s.errors.http} / ${s.errors.graphql} / ${s.errors.transport} | ${cell(s.cpuMsPerRequest)} | ${extra ? `${extra.value(s)} | ` : ''}`,
     ),
   ];
+  // The load generator is not part of any system: its column shows what driving it cost, and
+  // its cores per round whether it, rather than the system, set the pace.
+  const served = processNames.filter((p) => p !== LOADGEN);
+  const perProcess = [
+    '',
+    `CPU ms per request, per process (the load generator apart: it is not counted in CPU ms/req; ⚠ marks a round in which it kept ≥ ${GENERATOR_SATURATED_CORES} of a core busy):`,
+    '',
+    `| system | ${served.join(' | ')} | ${LOADGEN} | ${LOADGEN}, cores per round |`,
+    `|---|${served.map(() => '---:').join('|')}|---:|---|`,
+    ...systems.map(
+      (s) =>
+        `| ${s.label} | ${served.map((p) => cell(s.cpuMsPerRequestByProcess[p])).join(' | ')} | ${cell(s.cpuMsPerRequestByProcess[LOADGEN])} | ${s.generatorCoresPerRound.map((c) => `${c}${c >= GENERATOR_SATURATED_CORES ? ' ⚠' : ''}`).join(', ')} |`,
+    ),
+  ];
+  const rss = (u: SystemResult['processes'][string]) => (u.peakRssMiB === null ? '—' : Math.round(u.peakRssMiB));
   const usage = [
     '',
     `<details><summary>CPU (cores busy) and peak RSS (MiB) per process, and requests/s per round</summary>\n`,
@@ -128,11 +169,11 @@ function systemsTable(systems: SystemResult[], extra?: { title: string; value: (
     `|---|${processNames.map(() => '---:').join('|')}|---|`,
     ...systems.map(
       (s) =>
-        `| ${s.label} | ${processNames.map((p) => (s.processes[p] ? `${s.processes[p]!.cores} / ${Math.round(s.processes[p]!.peakRssMiB)}` : '')).join(' | ')} | ${s.roundRequestsPerSecond.map((x) => formatNumber(x)).join(', ')} |`,
+        `| ${s.label} | ${processNames.map((p) => (s.processes[p] ? `${s.processes[p]!.cores} / ${rss(s.processes[p]!)}` : '')).join(' | ')} | ${s.roundRequestsPerSecond.map((x) => formatNumber(x)).join(', ')} |`,
     ),
     '\n</details>',
   ];
-  return [...lines, ...usage].join('\n');
+  return [...lines, ...perProcess, ...usage].join('\n');
 }
 
 /** Share of responses served from the cache: fresh hits of either level, and stale ones (revalidated behind them). */
@@ -161,7 +202,11 @@ export function renderMarkdown(report: BenchReport, chartFiles: Record<string, s
     '',
     '| ratio | value | target | |',
     '|---|---:|---|---|',
-    ...report.ratios.map((r) => `| ${r.title} | ${r.value === null ? `not measured: ${r.reason}` : formatNumber(r.value)} | ${r.target ?? ''} | ${r.met === null ? '' : r.met ? '✓' : '✗'} |`),
+    ...report.ratios.map(
+      (r) => `| ${r.title} | ${r.value === null ? `not measured: ${r.reason}` : formatNumber(r.value)}${r.caveat ? ` ⚠ ${r.caveat}` : ''} | ${r.target ?? ''} | ${r.met === null ? '' : r.met ? '✓' : '✗'} |`,
+    ),
+    '',
+    `CPU is read from \`/proc/<pid>/stat\` over the measured rounds only. **Postgres:** ${report.postgresCpu}.${report.settings.cpuProfileDir ? ' **This run was profiled (BENCH_CPU_PROF): sampling costs each Node process a little CPU, so its figures run slightly high.**' : ''}`,
     '',
   );
   if (report.missing.length > 0) {
@@ -172,8 +217,22 @@ export function renderMarkdown(report: BenchReport, chartFiles: Record<string, s
   const catalog = report.scenarios.catalog;
   if (catalog) {
     out.push('## 1. Catalog reads (cacheable)', '');
+    const c = catalog.calibration;
+    if (c) {
+      out.push(
+        `**Load generator calibration** (bare node:http alone, before any other round, products(first: 20)): ${formatNumber(c.requestsPerSecond)} req/s with the generator at ${c.generatorCores} cores and bare node:http at ${c.serverCores}; the generator spends ${c.generatorCpuMsPerRequest} ms CPU per request, so one core of it drives at most ${c.generatorCeilingRequestsPerSecond === null ? '—' : formatNumber(c.generatorCeilingRequestsPerSecond)} req/s.`,
+        '',
+      );
+    }
     for (const workload of catalog.workloads) {
       out.push(`### ${workload.title}`, '', `\`${workload.query}\` — ${workload.distinctRequests} distinct request bodies.`, '');
+      const g = workload.generator;
+      if (g) {
+        out.push(
+          `**Load generator on bare node:http:** ${formatNumber(g.bareRequestsPerSecond)} req/s (${cell(g.bareVsCalibration)}× the calibration), generator at ${g.generatorCoresOnBare} cores in its busiest round, ${cell(g.generatorVsServerCpu)}× bare node:http's CPU per request — ${g.paceSetByGenerator ? '**the generator, not the server, set the pace: ratios to bare node:http are compressed toward 1; compare CPU per request instead**' : 'the server, not the generator, set the pace'}.`,
+          '',
+        );
+      }
       out.push(systemsTable(workload.systems, { title: 'served from cache', value: hitRatio }), '');
       const cached = workload.systems.filter((s) => s.headerCounts[CACHE_STATUS_HEADER] && !s.headerCounts[CACHE_STATUS_HEADER]['(none)']);
       const tallies = cached.map((s) => `${s.label}: ${Object.entries(s.headerCounts[CACHE_STATUS_HEADER]!).map(([k, v]) => `${k} ${v}`).join(', ')}`);
@@ -188,6 +247,15 @@ export function renderMarkdown(report: BenchReport, chartFiles: Record<string, s
       `\`${deep.query}\` with \`first: ${deep.pageSize}\` for ${deep.customers} customers in turn (${deep.ordersPerRequest} orders per page). SQL statements per request counted on the subgraphs' \`/metrics\` around a single request: **DataLoader ${deep.statementsPerRequest.batched}**, **without batching ${cell(deep.statementsPerRequest.naive)}**.`,
       '',
     );
+    if (deep.cpu) {
+      out.push(
+        `**Cache off, DataLoader: ${deep.cpu.totalMsPerRequest} ms CPU per request over every process** (target ≤ 7), of which ${DEEP_GATEWAY} ${deep.cpu.gatewayMsPerRequest} (target ≤ 2.5): ${Object.entries(deep.cpu.byProcess)
+          .filter(([name]) => name !== LOADGEN)
+          .map(([name, ms]) => `${name} ${ms}`)
+          .join(', ')}. Our gateway with cache and dedupe off spends **${cell(deep.ratios.gatewayCpuVsPlain)}×** plain @apollo/gateway's CPU per response over the same subgraphs (target ≤ 0.8).`,
+        '',
+      );
+    }
     out.push(systemsTable(deep.systems, { title: 'SQL/request under load', value: (s) => cell(s.sqlStatementsPerRequest) }), '');
     out.push(chart('deep-throughput', 'deep read: requests per second'), chart('deep-latency', 'deep read: latency'));
   }
@@ -206,7 +274,7 @@ export function renderMarkdown(report: BenchReport, chartFiles: Record<string, s
       '',
       '| process | cores busy | peak RSS MiB |',
       '|---|---:|---:|',
-      ...Object.entries(checkout.processes).map(([name, u]) => `| ${name} | ${u.cores} | ${Math.round(u.peakRssMiB)} |`),
+      ...Object.entries(checkout.processes).map(([name, u]) => `| ${name} | ${u.cores} | ${u.peakRssMiB === null ? '—' : Math.round(u.peakRssMiB)} |`),
       '',
       '| queue | jobs | mean seconds per attempt |',
       '|---|---:|---:|',
@@ -228,8 +296,18 @@ export function renderMarkdown(report: BenchReport, chartFiles: Record<string, s
       chart('balancing', 'replica balancing: measured vs model calls per second'),
     );
   }
+  const pipeline = report.scenarios.pipeline;
+  if (pipeline) {
+    out.push('## 5. Subgraph request pipeline', '');
+    out.push(
+      `\`${pipeline.query}\` with one User reference, sent straight to the ${pipeline.subgraph} subgraph and signed as the gateway signs (a fresh nonce each, checked in Redis, whose CPU is not counted). User is a stub there (no reference resolver, no SQL), so this is the fixed cost every subgraph call pays: **${pipeline.subgraphCpuMsPerRequest} ms CPU per request** (target ≤ 0.8).`,
+      '',
+      systemsTable([pipeline.system]),
+      '',
+    );
+  }
   const capacity = report.scenarios.capacity;
-  out.push('## 5. Capacity model', '');
+  out.push('## 6. Capacity model', '');
   out.push(
     `Service demand S = CPU time per request of each process, as measured above; one Node instance runs its JavaScript on one core, so it serves at most 1/S requests/s. Instances = ⌈X · S / ρ⌉ at utilisation ρ = ${capacity.utilisation}. Little's law, N = X · R, gives the requests in flight at throughput X with the measured mean response time R (at this run's load, so an upper bound).`,
     '',
@@ -246,6 +324,15 @@ export function renderMarkdown(report: BenchReport, chartFiles: Record<string, s
       '',
       ...plan.notes.map((n) => `- ${n}`),
       '',
+    );
+  }
+  if (report.profiles) {
+    out.push(
+      '## Profile summary',
+      '',
+      `Each Node process's CPU profile over its whole life in this run (start-up included), in \`${report.settings.cpuProfileDir}\`; \`npx tsx bench/src/profile/top.ts <file>\` prints the same for one file.`,
+      '',
+      ...(report.profiles.length === 0 ? ['No profile was written (a process stopped by SIGKILL writes none).', ''] : report.profiles.flatMap((p) => [profileMarkdown(p), ''])),
     );
   }
   out.push('---', '', `Raw numbers: [${report.date}-${report.name}.json](${report.date}-${report.name}.json). Reproduce with \`npm run bench\` (about 5 minutes; \`--quick\` under 1).`, '');

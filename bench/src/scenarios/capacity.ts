@@ -77,7 +77,8 @@ export function capacityModel(input: {
 }): CapacityResult {
   const plans: CapacityPlan[] = [];
   const missing: string[] = [];
-  const subgraphs = { products: 'products subgraph', users: 'users subgraph', orders: 'orders subgraph', payments: 'payments subgraph' };
+  // Postgres' backends of the bench database (stage.postgres): the CPU a database server needs, beside the Node processes.
+  const subgraphs = { products: 'products subgraph', users: 'users subgraph', orders: 'orders subgraph', payments: 'payments subgraph', postgres: 'Postgres (CPU, one server)' };
   if (input.catalogHit) {
     plans.push(
       readPlan(`${TARGET_REQUESTS_PER_SECOND} catalog reads/s, cache on`, 'product(id) over the Zipf spread, cache on (hits, stale answers and misses as measured)', input.catalogHit, TARGET_REQUESTS_PER_SECOND, {
@@ -106,7 +107,7 @@ export function capacityModel(input: {
   if (checkout && (checkout.byStatus.PAID ?? 0) > 0) {
     const paid = checkout.byStatus.PAID!;
     const x = TARGET_CHECKOUTS_PER_SECOND;
-    const names: Record<string, string> = { gateway: 'gateway', products: 'products subgraph', orders: 'orders subgraph', payments: 'payments subgraph', workers: 'workers', 'payment-provider': 'payment-provider simulator' };
+    const names: Record<string, string> = { gateway: 'gateway', products: 'products subgraph', orders: 'orders subgraph', payments: 'payments subgraph', workers: 'workers', 'payment-provider': 'payment-provider simulator', postgres: 'Postgres (CPU, one server)' };
     const rows = Object.entries(names)
       .filter(([name]) => checkout.processes[name])
       .map(([name, label]) => row(label, checkout.processes[name]!.cpuSeconds, paid, x));

@@ -1,5 +1,6 @@
 import type { HttpRequestSpec } from '../load/protocol.js';
-import { gatewaySystem, measureInterleaved, type SystemResult, type SystemUnderTest } from '../measure.js';
+import { GENERATOR_SATURATED_CORES, gatewaySystem, LOADGEN, measureInterleaved, type SystemResult, type SystemUnderTest } from '../measure.js';
+import { round } from '../proc.js';
 import type { Progress } from '../progress.js';
 import { benchId } from '../seed.js';
 import type { Stage } from '../stage.js';
@@ -29,6 +30,37 @@ export interface CatalogWorkload {
   distinctRequests: number;
   systems: SystemResult[];
   ratios: CatalogRatios;
+  /** Whether the load generator, rather than bare node:http, set bare node:http's pace in this workload. */
+  generator: GeneratorVerdict | null;
+}
+
+/** The load generator measured alone against bare node:http before any other round: the run's calibration. */
+export interface GeneratorCalibration {
+  requestsPerSecond: number;
+  /** The generator's own CPU, in cores. */
+  generatorCores: number;
+  /** bare node:http's CPU, in cores. */
+  serverCores: number;
+  generatorCpuMsPerRequest: number;
+  /** 1000 / generatorCpuMsPerRequest: the most responses a whole core of the generator can drive. */
+  generatorCeilingRequestsPerSecond: number | null;
+}
+
+export interface GeneratorVerdict {
+  /** bare node:http's requests/s in this workload's interleaved rounds. */
+  bareRequestsPerSecond: number;
+  /** The same / the calibration's: how far the machine drifted between the two. */
+  bareVsCalibration: number | null;
+  /** The generator's CPU in the busiest bare node:http round, in cores. */
+  generatorCoresOnBare: number;
+  /** The generator's CPU per request / bare node:http's: above 1, the generator is the dearer half of every request. */
+  generatorVsServerCpu: number | null;
+  /**
+   * The generator set the pace: it kept ≥ GENERATOR_SATURATED_CORES of a core busy, or it spent
+   * more CPU per request than bare node:http (sharing the machine's cores, it then takes the
+   * larger share of them). Every ratio to bare node:http is then compressed toward 1.
+   */
+  paceSetByGenerator: boolean;
 }
 
 /** Throughput ratios, the headline: each null when one of its systems could not be run. */
@@ -42,6 +74,11 @@ export interface CatalogRatios {
   unlimitedHitVsPlain: number | null;
   /** Redis cache hit / bare node:http. Target ≥ 0.25. */
   l2HitVsBare: number | null;
+  /**
+   * bare node:http's CPU per request / the in-process hit's (rate limits off), over every process:
+   * the throughput ratio each would reach on a core of its own, whatever the load generator can drive.
+   */
+  unlimitedHitVsBareCpu: number | null;
   /** 1 − our gateway with the cache off / plain @apollo/gateway: what all our plugins cost on a miss. Target < 0.10. */
   pluginOverheadOnMiss: number | null;
   plainVsBare: number | null;
@@ -49,6 +86,7 @@ export interface CatalogRatios {
 
 export interface CatalogResult {
   workloads: CatalogWorkload[];
+  calibration: GeneratorCalibration | null;
   /** What could not be measured, and why. */
   missing: string[];
 }
@@ -137,13 +175,15 @@ export async function runCatalog(stage: Stage, progress: Progress, prepared: Awa
     ...(await responsesOf(miss.url, requests.byId)),
   };
   const bare = await stage.startBareServer(responses);
+  const bareSystem: SystemUnderTest = { key: 'bare-node-http', label: 'bare node:http', url: bare.url, pids: new Map([[bare.process.name, bare.process.pid]]) };
+  const calibration = await calibrateGenerator(stage, progress, bareSystem, requests.page);
   const systems: SystemUnderTest[] = [
     l1Hit,
     unlimitedHit,
     l2Hit,
     miss,
     gatewaySystem('plain-apollo-gateway', 'plain @apollo/gateway', plain, subgraphs),
-    { key: 'bare-node-http', label: 'bare node:http', url: bare.url, pids: new Map([[bare.process.name, bare.process.pid]]) },
+    bareSystem,
   ];
 
   const workloads: CatalogWorkload[] = [];
@@ -161,6 +201,7 @@ export async function runCatalog(stage: Stage, progress: Progress, prepared: Awa
       countHeaders: [CACHE_STATUS_HEADER],
       progress,
       title: `catalog ${title}`,
+      postgres: stage.postgres,
     });
     const rps = (k: string) => results.find((r) => r.key === k)?.requestsPerSecond;
     const rate = (a: string, b: string) => {
@@ -169,6 +210,9 @@ export async function runCatalog(stage: Stage, progress: Progress, prepared: Awa
       return x === undefined || y === undefined ? null : ratio(x, y);
     };
     const missVsPlain = rate('ours-cache-off', 'plain-apollo-gateway');
+    const cpuOf = (k: string) => results.find((r) => r.key === k)?.cpuMsPerRequest;
+    const unlimitedCpu = cpuOf('ours-l1-hit-unlimited');
+    const bareCpu = cpuOf('bare-node-http');
     workloads.push({
       key,
       title,
@@ -181,11 +225,54 @@ export async function runCatalog(stage: Stage, progress: Progress, prepared: Awa
         unlimitedHitVsBare: rate('ours-l1-hit-unlimited', 'bare-node-http'),
         unlimitedHitVsPlain: rate('ours-l1-hit-unlimited', 'plain-apollo-gateway'),
         l2HitVsBare: rate('ours-l2-hit', 'bare-node-http'),
+        unlimitedHitVsBareCpu: unlimitedCpu === undefined || bareCpu === undefined ? null : ratio(bareCpu, unlimitedCpu),
         pluginOverheadOnMiss: missVsPlain === null ? null : Math.round((1 - missVsPlain) * 1000) / 1000,
         plainVsBare: rate('plain-apollo-gateway', 'bare-node-http'),
       },
+      generator: generatorVerdict(results.find((r) => r.key === bareSystem.key), calibration),
     });
   }
   await stage.stopExtra([missGateway.process, l1Gateway.process, unlimitedGateway.process, l2Gateway.process, plain.process, bare.process]);
-  return { workloads, missing };
+  return { workloads, calibration, missing };
+}
+
+/**
+ * One round of bare node:http alone, before the others: the requests/s this machine's load
+ * generator reaches against the cheapest server there is, and what that costs the generator.
+ */
+async function calibrateGenerator(stage: Stage, progress: Progress, bare: SystemUnderTest, requests: HttpRequestSpec[]): Promise<GeneratorCalibration | null> {
+  const { options } = stage;
+  const [result] = await measureInterleaved(stage.loadgen, {
+    systems: [bare],
+    requests,
+    rounds: 1,
+    roundSeconds: options.roundSeconds * 2,
+    warmupSeconds: options.warmupSeconds,
+    connections: options.connections,
+    progress,
+    title: 'calibration: the load generator against bare node:http alone',
+  });
+  if (!result || result.requests === 0) return null;
+  const generatorMs = result.cpuMsPerRequestByProcess[LOADGEN] ?? 0;
+  return {
+    requestsPerSecond: result.requestsPerSecond,
+    generatorCores: result.processes[LOADGEN]?.cores ?? 0,
+    serverCores: Object.entries(result.processes).find(([name]) => name !== LOADGEN)?.[1].cores ?? 0,
+    generatorCpuMsPerRequest: generatorMs,
+    generatorCeilingRequestsPerSecond: generatorMs > 0 ? round(1000 / generatorMs, 0) : null,
+  };
+}
+
+/** Whether bare node:http's rate in a workload's rounds was the load generator's limit rather than the server's. */
+export function generatorVerdict(bare: SystemResult | undefined, calibration: GeneratorCalibration | null): GeneratorVerdict | null {
+  if (!bare || bare.requests === 0) return null;
+  const generatorCoresOnBare = Math.max(0, ...bare.generatorCoresPerRound);
+  const generatorVsServerCpu = ratio(bare.cpuMsPerRequestByProcess[LOADGEN] ?? 0, bare.cpuMsPerRequest, 2);
+  return {
+    bareRequestsPerSecond: bare.requestsPerSecond,
+    bareVsCalibration: calibration ? ratio(bare.requestsPerSecond, calibration.requestsPerSecond, 2) : null,
+    generatorCoresOnBare,
+    generatorVsServerCpu,
+    paceSetByGenerator: generatorCoresOnBare >= GENERATOR_SATURATED_CORES || (generatorVsServerCpu ?? 0) > 1,
+  };
 }

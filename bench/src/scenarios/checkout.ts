@@ -149,13 +149,13 @@ export async function runCheckout(stage: Stage, progress: Progress): Promise<Che
     const productIds = Array.from({ length: Math.min(200, seed.products - seed.hotProducts) }, (_, i) => benchId('product', seed.products - i));
 
     const processNames = ['gateway', 'products', 'orders', 'payments', 'workers', 'payment-provider'] as const;
-    const meter = new UsageMeter(new Map([...stage.pidsOf(...processNames), ['load generator', stage.loadgen.pid]]));
+    const meter = new UsageMeter(new Map([...stage.pidsOf(...processNames), ['load generator', stage.loadgen.pid]]), [stage.postgres]);
     const workersMetrics = stage.metricsUrl('workers');
     const jobsBefore = {
       sum: await sumBy(workersMetrics, 'shopgraph_job_duration_seconds_sum', 'queue'),
       count: await sumBy(workersMetrics, 'shopgraph_job_duration_seconds_count', 'queue'),
     };
-    meter.begin();
+    await meter.begin();
     const load: CheckoutLoadResult = await stage.loadgen.run({
       kind: 'checkout',
       gatewayUrl: stage.gatewayUrl,
@@ -166,7 +166,7 @@ export async function runCheckout(stage: Stage, progress: Progress): Promise<Che
       orders: 0,
       orderTimeoutSeconds: ORDER_TIMEOUT_SECONDS,
     });
-    meter.end();
+    await meter.end();
     task.advance(`${load.outcomes.length} orders placed`);
     const jobsAfter = {
       sum: await sumBy(workersMetrics, 'shopgraph_job_duration_seconds_sum', 'queue'),

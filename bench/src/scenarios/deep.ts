@@ -9,6 +9,9 @@ export const DEEP_ORDERS = `query MyOrders($first: Int!) { orders(first: $first)
 
 /** The process name of the gateway in front of the batching subgraphs, as the report lists it. */
 export const DEEP_GATEWAY = 'gateway (DataLoader)';
+/** Our gateway with nothing that plain @apollo/gateway lacks doing the work for it: no cache, no merging of identical subgraph calls. */
+export const NO_DEDUPE_GATEWAY = 'gateway (cache and dedupe off)';
+export const DEEP_PLAIN_GATEWAY = 'plain @apollo/gateway (deep)';
 
 /** A customer's first page of orders, as the shop's "my orders" page asks for it. */
 const PAGE_SIZE = 20;
@@ -31,7 +34,11 @@ export interface DeepResult {
     throughput: number | null;
     /** p99 latency without batching / with DataLoader. */
     p99Latency: number | null;
+    /** Our gateway's CPU per response (cache and dedupe off) / plain @apollo/gateway's, same subgraphs, same rounds. Target ≤ 0.8. */
+    gatewayCpuVsPlain: number | null;
   };
+  /** The deep read with the cache off (DataLoader system): CPU ms per request over every process, Postgres included, and the gateway's share. */
+  cpu: { totalMsPerRequest: number; gatewayMsPerRequest: number; byProcess: Record<string, number> } | null;
   missing: string[];
 }
 
@@ -56,17 +63,21 @@ async function countStatements(system: SystemUnderTest, request: HttpRequestSpec
 /**
  * Scenario 2, a deep private read across all four subgraphs: our subgraphs with their DataLoaders
  * against the same subgraphs with batching switched off (DATALOADER_BATCH=false: one statement
- * per entity, the N+1 a naive resolver makes), each behind its own instance of our gateway.
+ * per entity, the N+1 a naive resolver makes), each behind its own instance of our gateway; and,
+ * over the batching subgraphs, our gateway with cache and dedupe off against plain
+ * @apollo/gateway, for what our gateway's CPU costs per response.
  */
-/** Starts a gateway over the batching subgraphs, and a second set of subgraphs with batching off behind its own gateway. */
+/** Starts the gateways over the batching subgraphs, and a second set of subgraphs with batching off behind its own gateway. */
 export async function prepareDeep(stage: Stage, gatewaySettings: Record<string, string>) {
   const batchedSubgraphs = stage.subgraphs;
-  const [batchedGateway, naiveSubgraphs] = await Promise.all([
+  const [batchedGateway, noDedupeGateway, plainGateway, naiveSubgraphs] = await Promise.all([
     stage.startGateway(DEEP_GATEWAY, batchedSubgraphs, gatewaySettings),
+    stage.startGateway(NO_DEDUPE_GATEWAY, batchedSubgraphs, { ...gatewaySettings, SUBGRAPH_DEDUPE: 'false' }),
+    stage.startPlainGateway(DEEP_PLAIN_GATEWAY),
     stage.startSubgraphSet('naive', { DATALOADER_BATCH: 'false' }),
   ]);
   const naiveGateway = await stage.startGateway('gateway (naive)', naiveSubgraphs, gatewaySettings);
-  return { batchedSubgraphs, batchedGateway, naiveSubgraphs, naiveGateway };
+  return { batchedSubgraphs, batchedGateway, noDedupeGateway, plainGateway, naiveSubgraphs, naiveGateway };
 }
 
 export async function runDeep(stage: Stage, progress: Progress, prepared: Awaited<ReturnType<typeof prepareDeep>>): Promise<DeepResult> {
@@ -80,13 +91,17 @@ export async function runDeep(stage: Stage, progress: Progress, prepared: Awaite
       headers: { authorization: `Bearer ${await stage.tokenFor(n)}` },
     });
   }
-  const { batchedSubgraphs, batchedGateway, naiveSubgraphs, naiveGateway } = prepared;
-  const batched = gatewaySystem('dataloader', 'DataLoader (batched)', batchedGateway, batchedSubgraphs);
-  const naive = gatewaySystem('naive', 'no batching (N+1)', naiveGateway, naiveSubgraphs);
+  const { batchedSubgraphs, batchedGateway, noDedupeGateway, plainGateway, naiveSubgraphs, naiveGateway } = prepared;
+  const batched = gatewaySystem('dataloader', 'DataLoader (batched), cache off', batchedGateway, batchedSubgraphs);
+  const naive = gatewaySystem('naive', 'no batching (N+1), cache off', naiveGateway, naiveSubgraphs);
+  const noDedupe = gatewaySystem('ours-no-dedupe', 'our gateway, cache and dedupe off', noDedupeGateway, batchedSubgraphs);
+  const plain = gatewaySystem('plain-apollo-gateway', 'plain @apollo/gateway', plainGateway, batchedSubgraphs);
 
   const first = requests[0]!;
   const batchedCount = await countStatements(batched, first);
   const naiveCount = await countStatements(naive, first);
+  // Both peers must answer the customer's page before they are compared (a plain gateway that lost the viewer would fail here).
+  for (const peer of [noDedupe, plain]) await countStatements(peer, first);
   // The same count both ways means the subgraphs ignored the switch: there is no naive baseline.
   const naiveHonoured = naiveCount.statements > batchedCount.statements;
   if (!naiveHonoured) {
@@ -95,7 +110,7 @@ export async function runDeep(stage: Stage, progress: Progress, prepared: Awaite
     );
   }
   const systems = await measureInterleaved(stage.loadgen, {
-    systems: naiveHonoured ? [batched, naive] : [batched],
+    systems: naiveHonoured ? [batched, naive, noDedupe, plain] : [batched, noDedupe, plain],
     requests,
     rounds: options.rounds,
     roundSeconds: options.roundSeconds,
@@ -103,9 +118,15 @@ export async function runDeep(stage: Stage, progress: Progress, prepared: Awaite
     connections: options.connections,
     progress,
     title: 'deep orders',
+    postgres: stage.postgres,
   });
-  await stage.stopExtra([batchedGateway.process, naiveGateway.process, ...naiveSubgraphs.processes]);
-  const [withLoader, without] = systems;
+  await stage.stopExtra([batchedGateway.process, noDedupeGateway.process, plainGateway.process, naiveGateway.process, ...naiveSubgraphs.processes]);
+  const find = (key: string) => systems.find((system) => system.key === key);
+  const withLoader = find('dataloader')!;
+  const without = find('naive');
+  const gatewayCpu = (system: SystemResult | undefined, gateway: string) => system?.cpuMsPerRequestByProcess[gateway];
+  const ours = gatewayCpu(find('ours-no-dedupe'), NO_DEDUPE_GATEWAY);
+  const theirs = gatewayCpu(find('plain-apollo-gateway'), DEEP_PLAIN_GATEWAY);
   return {
     query: DEEP_ORDERS,
     pageSize: PAGE_SIZE,
@@ -115,9 +136,14 @@ export async function runDeep(stage: Stage, progress: Progress, prepared: Awaite
     statementsPerRequest: { batched: batchedCount.statements, naive: naiveHonoured ? naiveCount.statements : null },
     ratios: {
       statements: naiveHonoured ? ratio(naiveCount.statements, batchedCount.statements, 2) : null,
-      throughput: without ? ratio(withLoader!.requestsPerSecond, without.requestsPerSecond, 2) : null,
-      p99Latency: without ? ratio(without.latencyMs.p99, withLoader!.latencyMs.p99, 2) : null,
+      throughput: without ? ratio(withLoader.requestsPerSecond, without.requestsPerSecond, 2) : null,
+      p99Latency: without ? ratio(without.latencyMs.p99, withLoader.latencyMs.p99, 2) : null,
+      gatewayCpuVsPlain: ours === undefined || theirs === undefined ? null : ratio(ours, theirs, 2),
     },
+    cpu:
+      withLoader.requests > 0
+        ? { totalMsPerRequest: withLoader.cpuMsPerRequest, gatewayMsPerRequest: withLoader.cpuMsPerRequestByProcess[DEEP_GATEWAY] ?? 0, byProcess: withLoader.cpuMsPerRequestByProcess }
+        : null,
     missing,
   };
 }
