@@ -1,12 +1,14 @@
-import { and, eq, lt, or, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Cursor } from '@shopgraph/common';
 import { orders } from './schema.js';
 
-/** Orders after `cursor` in newest-first order; undefined (no filter) for the first page. */
+/**
+ * Orders after `cursor` in newest-first order; undefined (no filter) for the first page. A row
+ * comparison means what `created_at < c or (created_at = c and id < i)` means (both columns are
+ * NOT NULL), but the planner can seek the (…, created_at desc, id desc) indexes to it rather than
+ * filter every newer row on the way.
+ */
 export function olderThan(cursor: Cursor | null): SQL | undefined {
   if (!cursor) return undefined;
-  return or(
-    lt(orders.createdAt, cursor.createdAt),
-    and(eq(orders.createdAt, cursor.createdAt), lt(orders.id, cursor.id)),
-  );
+  return sql`(${orders.createdAt}, ${orders.id}) < (${sql.param(cursor.createdAt, orders.createdAt)}, ${sql.param(cursor.id, orders.id)})`;
 }

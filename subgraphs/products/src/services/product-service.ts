@@ -1,4 +1,4 @@
-import { and, count, desc, eq, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import {
   badUserInput,
   conflict,
@@ -75,8 +75,10 @@ export async function listProducts(
   const { first, after } = parsePageArgs(args);
   const search = parseInput(searchSchema, args.search, 'search');
   const filter = and(live, searchFilter(search));
+  // A row comparison means `created_at < c or (created_at = c and id < i)` (both NOT NULL), and
+  // lets the planner seek products_catalog_order_idx to the cursor instead of filtering up to it.
   const position = after
-    ? or(lt(products.createdAt, after.createdAt), and(eq(products.createdAt, after.createdAt), lt(products.id, after.id)))
+    ? sql`(${products.createdAt}, ${products.id}) < (${sql.param(after.createdAt, products.createdAt)}, ${sql.param(after.id, products.id)})`
     : undefined;
   const rows = await ctx.db
     .select(productColumns)
