@@ -3,7 +3,7 @@ import { cpus, release, totalmem, type } from 'node:os';
 import pg from 'pg';
 import type { BenchOptions } from './options.js';
 import type { Progress } from './progress.js';
-import { round } from './proc.js';
+import { measuredWindowsUs, round } from './proc.js';
 import { headlineRatios, headlineText, REPORT_VERSION, writeReport, type BenchReport, type Hardware, type ReportFiles } from './report/report.js';
 import { prepareBalancing, runBalancing, type BalancingResult } from './scenarios/balancing.js';
 import { capacityModel } from './scenarios/capacity.js';
@@ -125,7 +125,7 @@ export async function runBenchmark(options: BenchOptions, progress: Progress): P
     await cleanup.run();
   }
   // Processes write their CPU profiles as they exit: only now are they all there.
-  if (options.cpuProfileDir) report.profiles = summariseProfiles(options.cpuProfileDir, repoRoot, startedAt);
+  if (options.cpuProfileDir) report.profiles = summariseProfiles(options.cpuProfileDir, repoRoot, startedAt, 15, measuredWindowsUs());
   progress.note('writing the report');
   return { report, files: writeReport(report, options.resultsDir) };
 }

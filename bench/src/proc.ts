@@ -50,6 +50,16 @@ export function groupCpuBetween(before: Map<number, number>, after: Map<number, 
   return total;
 }
 
+/** `process.hrtime` in microseconds: the clock (CLOCK_MONOTONIC) V8 stamps CPU profile samples with, in every process of the machine. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+const windows: [number, number][] = [];
+
+/** Every measured window of this run so far, [start, end] in monotonic microseconds: a profile summary reads only these samples. */
+export function measuredWindowsUs(): [number, number][] {
+  return windows.map(([start, end]) => [start, end]);
+}
+
 /**
  * Watches a set of processes over measured windows: CPU time between `begin` and `end`, and
  * resident memory sampled meanwhile. Several windows of the same system add up.
@@ -57,7 +67,7 @@ export function groupCpuBetween(before: Map<number, number>, after: Map<number, 
 export class UsageMeter {
   private readonly totals = new Map<string, { cpu: number; peak: number }>();
   private wallSeconds = 0;
-  private window: { startedAt: number; cpu: Map<string, number>; groups: Map<string, Map<number, number>>; sampler: NodeJS.Timeout } | null = null;
+  private window: { startedAt: number; startedAtUs: number; cpu: Map<string, number>; groups: Map<string, Map<number, number>>; sampler: NodeJS.Timeout } | null = null;
 
   constructor(
     private readonly pids: Map<string, number>,
@@ -70,7 +80,7 @@ export class UsageMeter {
     const cpu = new Map<string, number>();
     for (const [name, pid] of this.pids) cpu.set(name, cpuSeconds(pid) ?? 0);
     const sampler = setInterval(() => this.sampleMemory(), this.sampleMs);
-    this.window = { startedAt: performance.now(), cpu, groups, sampler };
+    this.window = { startedAt: performance.now(), startedAtUs: monotonicUs(), cpu, groups, sampler };
     this.sampleMemory();
   }
 
@@ -81,6 +91,7 @@ export class UsageMeter {
     clearInterval(window.sampler);
     this.sampleMemory();
     this.wallSeconds += (performance.now() - window.startedAt) / 1000;
+    windows.push([window.startedAtUs, monotonicUs()]);
     for (const [name, pid] of this.pids) {
       const total = this.entry(name);
       total.cpu += (cpuSeconds(pid) ?? window.cpu.get(name) ?? 0) - (window.cpu.get(name) ?? 0);

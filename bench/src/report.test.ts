@@ -50,7 +50,7 @@ describe('npm run bench --quick', () => {
     }
     // The new figures are reported, each with its target: per process, Postgres included, for the systems that read the database.
     const keys = written.ratios.map((r) => r.key);
-    for (const key of ['deepCpuTotal', 'deepCpuGateway', 'catalogPageMissCpu', 'deepGatewayVsPlain', 'subgraphPipeline', 'generatorOnBare', 'unlimitedL1VsBareCpu']) {
+    for (const key of ['deepCpuTotal', 'deepCpuGateway', 'catalogPageMissCpu', 'deepGatewayVsPlain', 'subgraphPipeline', 'generatorCoresOnBare', 'generatorVsBareCpu', 'unlimitedL1VsBareCpu']) {
       expect(keys).toContain(key);
       expect(written.ratios.find((r) => r.key === key)!.target).toBeTruthy();
     }

@@ -40,6 +40,22 @@ describe('summariseProfile', () => {
     expect(summariseProfile(profile, 'p', '/repo/', 2).top.map((f) => f.function)).toEqual(['hash', 'stringify']);
   });
 
+  it('reads only the samples inside the given windows when asked, on the profile\'s own clock', () => {
+    // Sample times: 100, 3100, 5100, 6100, 6600, 9100, 10100 (startTime 0 plus the deltas so far).
+    const summary = summariseProfile(profile, 'p', '/repo/', 15, [
+      [3000, 5200],
+      [9000, 9200],
+    ]);
+    expect(summary.span).toBe('measured windows');
+    // stringify (sample 1, 2000), handler (sample 2, 1000), hash (sample 5, 1000).
+    expect(summary.top.map((f) => [f.function, f.selfMs])).toEqual([
+      ['stringify', 2],
+      ['handler', 1],
+      ['hash', 1],
+    ]);
+    expect(summary.idleMs).toBe(0);
+  });
+
   it('spreads the duration over hit counts when the profile has no timeline', () => {
     const { samples: _samples, timeDeltas: _deltas, ...rest } = profile;
     const hits = [0, 1, 3, 0, 0, 0, 0];

@@ -25,6 +25,8 @@ export interface TopFunction {
 export interface ProfileSummary {
   /** The profile's file name: `<label>.<pid>.cpuprofile` for the bench's processes. */
   file: string;
+  /** Which samples were read: those inside the given windows, or the whole profile. */
+  span: 'measured windows' | 'whole profile';
   /** Sampled milliseconds with JavaScript, the compiler, or the garbage collector running. */
   busyMs: number;
   idleMs: number;
@@ -43,14 +45,29 @@ function locationOf(url: string, line: number, repoRoot: string): string {
   return line >= 0 ? `${path}:${line + 1}` : path;
 }
 
-/** The `limit` functions with the most self time, over every sample of the profile. */
-export function summariseProfile(profile: CpuProfile, file: string, repoRoot = '', limit = 15): ProfileSummary {
+/**
+ * The `limit` functions with the most self time. With `windows` ([start, end] in the monotonic
+ * microseconds V8 stamps samples with, `process.hrtime`'s clock), only samples inside them count:
+ * a process's profile covers its whole life, and start-up (module loading) would otherwise crowd
+ * out what the measured load cost.
+ */
+export function summariseProfile(profile: CpuProfile, file: string, repoRoot = '', limit = 15, windows?: [number, number][]): ProfileSummary {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map<number, number>();
-  if (profile.samples && profile.timeDeltas && profile.samples.length > 0) {
+  const timeline = Boolean(profile.samples && profile.timeDeltas && profile.samples.length > 0);
+  if (timeline) {
     // Delta i+1 is the time from sample i to the next one: the time sample i stands for.
-    const { samples, timeDeltas } = profile;
+    const samples = profile.samples!;
+    const timeDeltas = profile.timeDeltas!;
+    const sorted = windows ? [...windows].sort((a, b) => a[0] - b[0]) : null;
+    let at = profile.startTime;
+    let w = 0;
     for (let i = 0; i < samples.length; i++) {
+      at += timeDeltas[i] ?? 0;
+      if (sorted) {
+        while (w < sorted.length && sorted[w]![1] < at) w++;
+        if (w === sorted.length || sorted[w]![0] > at) continue;
+      }
       const us = i + 1 < timeDeltas.length ? timeDeltas[i + 1]! : 0;
       selfUs.set(samples[i]!, (selfUs.get(samples[i]!) ?? 0) + Math.max(0, us));
     }
@@ -83,15 +100,15 @@ export function summariseProfile(profile: CpuProfile, file: string, repoRoot = '
     .sort((a, b) => b.us - a.us)
     .slice(0, limit)
     .map((entry) => ({ function: entry.function, location: entry.location, selfMs: round(entry.us / 1000, 1), selfShare: busyUs > 0 ? round(entry.us / busyUs, 3) : 0 }));
-  return { file, busyMs: round(busyUs / 1000, 1), idleMs: round(idleUs / 1000, 1), top };
+  return { file, span: windows && timeline ? 'measured windows' : 'whole profile', busyMs: round(busyUs / 1000, 1), idleMs: round(idleUs / 1000, 1), top };
 }
 
-/** Every `.cpuprofile` in `dir` written since `since` (epoch ms), summarised, in file-name order. */
-export function summariseProfiles(dir: string, repoRoot: string, since = 0, limit = 15): ProfileSummary[] {
+/** Every `.cpuprofile` in `dir` written since `since` (epoch ms), summarised, the busiest first. */
+export function summariseProfiles(dir: string, repoRoot: string, since = 0, limit = 15, windows?: [number, number][]): ProfileSummary[] {
   return readdirSync(dir)
     .filter((name) => name.endsWith('.cpuprofile') && statSync(join(dir, name)).mtimeMs >= since)
-    .sort()
-    .map((name) => summariseProfile(JSON.parse(readFileSync(join(dir, name), 'utf8')) as CpuProfile, basename(name), repoRoot, limit));
+    .map((name) => summariseProfile(JSON.parse(readFileSync(join(dir, name), 'utf8')) as CpuProfile, basename(name), repoRoot, limit, windows))
+    .sort((a, b) => b.busyMs - a.busyMs);
 }
 
 /** A summary as a Markdown table. */
@@ -99,7 +116,7 @@ export function profileMarkdown(summary: ProfileSummary): string {
   return [
     `#### ${summary.file}`,
     '',
-    `${summary.busyMs} ms busy, ${summary.idleMs} ms idle; top ${summary.top.length} functions by self time:`,
+    `${summary.span === 'measured windows' ? 'During the measured rounds: ' : ''}${summary.busyMs} ms busy, ${summary.idleMs} ms idle; top ${summary.top.length} functions by self time:`,
     '',
     '| # | function | where | self ms | of busy |',
     '|---:|---|---|---:|---:|',

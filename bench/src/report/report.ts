@@ -97,7 +97,7 @@ export function headlineRatios(scenarios: BenchReport['scenarios'], missing: str
   const pageMiss = pageWorkload?.systems.find((s) => s.key === 'ours-cache-off');
   const generator = pageWorkload?.generator;
   const generatorCaveat = generator?.paceSetByGenerator
-    ? `the load generator set bare node:http's pace (${generator.generatorCoresOnBare} cores, ${generator.generatorVsServerCpu ?? '?'}× bare node:http's CPU per request), so this ratio is compressed toward 1: read the CPU-per-request ratio below`
+    ? `the load generator, not bare node:http, set the pace (generator at ${generator.generatorCoresOnBare} cores, ${generator.generatorVsServerCpu ?? '?'}× bare node:http's CPU per request), so this ratio is compressed toward 1: read the CPU-per-request ratio below`
     : undefined;
   // The catalog page is one request, so (past the first) every answer is a cache hit: the hit
   // path alone. The product spread mixes hits, stale answers and misses, as real traffic does.
@@ -107,7 +107,8 @@ export function headlineRatios(scenarios: BenchReport['scenarios'], missing: str
     ratio('unlimitedL1VsPlain', 'in-process cache hit, rate limits off (auth scope, metrics, logging) vs plain @apollo/gateway', page?.unlimitedHitVsPlain, '>=', 30, catalogReason, '≥ 30×'),
     ratio('unlimitedL1VsBare', 'in-process cache hit, rate limits off (auth scope, metrics, logging) vs bare node:http', page?.unlimitedHitVsBare, '>=', 0.6, catalogReason, undefined, generatorCaveat),
     ratio('unlimitedL1VsBareCpu', 'in-process cache hit, rate limits off vs bare node:http by CPU per request (bare ms / hit ms over every process: what each reaches on a core of its own, whatever the load generator drives)', page?.unlimitedHitVsBareCpu, '>=', 0.6, catalogReason),
-    ratio('generatorOnBare', `load generator's own CPU in its busiest bare node:http round, products(first: 20) (cores; ≥ ${GENERATOR_SATURATED_CORES}, or more CPU per request than bare node:http, means the generator set the pace)`, generator?.generatorCoresOnBare, '<', GENERATOR_SATURATED_CORES, catalogReason, undefined, generatorCaveat ? 'the generator set the pace' : undefined),
+    ratio('generatorCoresOnBare', `load generator's own CPU in its busiest bare node:http round, products(first: 20) (cores: at ≥ ${GENERATOR_SATURATED_CORES} it is saturated)`, generator?.generatorCoresOnBare, '<', GENERATOR_SATURATED_CORES, catalogReason),
+    ratio('generatorVsBareCpu', 'load generator CPU per request / bare node:http\'s, products(first: 20) (above 1, one core of the generator drives fewer requests than one core of the server: it sets the pace)', generator?.generatorVsServerCpu, '<=', 1, catalogReason),
     ratio('cacheL2VsBare', 'Redis cache hit (in-process level off) vs bare node:http (throughput, products(first: 20))', page?.l2HitVsBare, '>=', 0.25, catalogReason),
     ratio('cacheOnVsPlainSpread', 'cache on vs plain @apollo/gateway (throughput, product(id) over the Zipf spread)', byId?.l1HitVsPlain, null, null, catalogReason),
     ratio('pluginOverheadOnMiss', 'all plugins on a miss: 1 − ours / plain @apollo/gateway (product(id))', byId?.pluginOverheadOnMiss, '<', 0.1, catalogReason),
@@ -330,7 +331,7 @@ export function renderMarkdown(report: BenchReport, chartFiles: Record<string, s
     out.push(
       '## Profile summary',
       '',
-      `Each Node process's CPU profile over its whole life in this run (start-up included), in \`${report.settings.cpuProfileDir}\`; \`npx tsx bench/src/profile/top.ts <file>\` prints the same for one file.`,
+      `Each Node process's CPU profile (in \`${report.settings.cpuProfileDir}\`, covering its whole life), read only over the measured rounds of every scenario (start-up, warm-ups and pauses left out), the busiest process first; V8 samples wall-clock time, so on a loaded machine "busy" includes time a runnable process waited for a core. \`npx tsx bench/src/profile/top.ts <file>\` summarises a whole profile.`,
       '',
       ...(report.profiles.length === 0 ? ['No profile was written (a process stopped by SIGKILL writes none).', ''] : report.profiles.flatMap((p) => [profileMarkdown(p), ''])),
     );

@@ -247,7 +247,8 @@ async function calibrateGenerator(stage: Stage, progress: Progress, bare: System
     requests,
     rounds: 1,
     roundSeconds: options.roundSeconds * 2,
-    warmupSeconds: options.warmupSeconds,
+    // The generator's own code must be warm too, or the calibration measures its JIT.
+    warmupSeconds: Math.max(options.warmupSeconds, options.roundSeconds * 2),
     connections: options.connections,
     progress,
     title: 'calibration: the load generator against bare node:http alone',
