@@ -131,18 +131,19 @@ export async function measureInterleaved(loadgen: LoadGenerator, options: Interl
   // A round that ends on the clock leaves requests in flight whose CPU was spent but whose
   // responses are not counted: on a slow system (a deep read with 32 connections) that is a
   // large share of a short round. So each round sends a fixed number of requests, as many as
-  // the system answered in `roundSeconds` during its warm-up, and every one is answered in it.
-  const warmRates = new Map<string, number>();
+  // the system answered in `roundSeconds` at its latest rate (warm-up, then its previous round),
+  // and every one is answered in it.
+  const rates = new Map<string, number>();
   if (options.warmupSeconds > 0) {
     for (const system of systems) {
       const warm = await loadgen.run(command(system, options.warmupSeconds));
-      if (warm.requests > 0 && warm.seconds > 0) warmRates.set(system.key, warm.requests / warm.seconds);
+      if (warm.requests > 0 && warm.seconds > 0) rates.set(system.key, warm.requests / warm.seconds);
       task.advance(`warm-up ${system.label}`);
     }
   }
   const roundAmount = (system: SystemUnderTest) => {
     if (options.roundRequests) return options.roundRequests;
-    const rate = warmRates.get(system.key);
+    const rate = rates.get(system.key);
     return rate === undefined ? undefined : Math.max(options.connections, Math.round(rate * options.roundSeconds));
   };
   for (let r = 0; r < options.rounds; r++) {
@@ -157,6 +158,7 @@ export async function measureInterleaved(loadgen: LoadGenerator, options: Interl
       const wall = (performance.now() - startedAt) / 1000;
       generatorCores.get(system.key)!.push(round(((cpuSeconds(loadgen.pid) ?? generatorBefore) - generatorBefore) / wall, 2));
       await meter.end();
+      if (result.requests > 0 && result.seconds > 0) rates.set(system.key, result.requests / result.seconds);
       const after = await sqlStatements(system.sqlMetricsUrls);
       if (before !== null && after !== null) {
         const counted = sql.get(system.key)!;
