@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { desc, inArray } from 'drizzle-orm';
+import { desc, inArray, sql } from 'drizzle-orm';
 import { inKeyOrder, type Db } from '@shopgraph/common';
 import { payments, type Payment } from './db/schema.js';
 
@@ -13,19 +13,24 @@ export function createLoaders(db: Db, batch = true) {
       async (ids) => inKeyOrder(ids, await db.select().from(payments).where(inArray(payments.id, [...ids])), (row) => row.id),
       { batch },
     ),
-    /** The newest attempt of each order: one `distinct on` over the (order_id, created_at desc) index. */
-    latestPaymentByOrderId: new DataLoader<string, Payment | null>(async (orderIds) =>
-      inKeyOrder(
-        orderIds,
-        await db
-          .selectDistinctOn([payments.orderId])
-          .from(payments)
-          .where(inArray(payments.orderId, [...orderIds]))
-          .orderBy(payments.orderId, desc(payments.createdAt), desc(payments.id)),
-        (row) => row.orderId,
-      ),
-      { batch },
-    ),
+    /**
+     * The newest attempt of each order: a lateral join reads (order_id, created_at desc, id desc)
+     * once per order and stops at its first entry, however many attempts an order has and whether
+     * or not the planner has statistics (a `distinct on` over every attempt of the orders needs
+     * them to be planned on the index).
+     */
+    latestPaymentByOrderId: new DataLoader<string, Payment | null>(async (orderIds) => {
+      const requested = sql`unnest(${sql.param([...new Set(orderIds)])}::uuid[]) as requested(order_id)`;
+      const latest = db
+        .select()
+        .from(payments)
+        .where(sql`${payments.orderId} = requested.order_id`)
+        .orderBy(desc(payments.createdAt), desc(payments.id))
+        .limit(1)
+        .as('latest');
+      const rows = await db.select(latest._.selectedFields).from(requested).crossJoinLateral(latest);
+      return inKeyOrder(orderIds, rows, (row) => row.orderId);
+    }, { batch }),
   };
 }
 

@@ -48,7 +48,7 @@ export const payments = pgTable(
     // One charge in flight per order, and never two kept charges: a second capture is impossible.
     uniqueIndex('payments_one_processing_per_order').on(t.orderId).where(sql`${t.status} = 'PROCESSING'`),
     uniqueIndex('payments_one_succeeded_per_order').on(t.orderId).where(sql`${t.status} = 'SUCCEEDED'`),
-    // Serves "the latest attempt per order" (distinct on order_id) from the index alone. NULLS
+    // Serves "the latest attempt per order" (loaders.ts) with its first entry per order. NULLS
     // FIRST is what the query's plain `desc` means (drizzle-kit writes NULLS LAST otherwise, an
     // order the planner cannot read this index in); the columns are NOT NULL, so it changes no order.
     index('payments_order_latest_idx').on(t.orderId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
