@@ -5,6 +5,7 @@ import { InFlightDeduplicator } from './deduplicator.js';
 import { subgraphTimeout, subgraphUnavailable } from './errors.js';
 import { Replica, type AttemptOutcome, type EjectionOptions } from './replica.js';
 import { RetryBudget } from './retry-budget.js';
+import { SubgraphClient, type RequestTarget, type UpstreamAnswer } from './subgraph-client.js';
 import type { UpstreamMetrics } from './upstream-metrics.js';
 
 /** One replica as configured: `SUBGRAPH_REPLICAS_<NAME>=url|weight,…`. */
@@ -47,8 +48,8 @@ export interface UpstreamCall {
   idempotent: boolean;
 }
 
-/** Sends the call to one replica's URL (the data source signs it); `signal` carries the deadline. */
-export type SendAttempt = (url: string, signal: AbortSignal) => Promise<Response>;
+/** The headers of one attempt at `url`: the data source signs each attempt for the replica it goes to. */
+export type AttemptHeaders = (url: string) => Record<string, string>;
 
 /** `GET <replica origin>/health` answered 2xx in time. */
 export type HealthProbe = (graphqlUrl: string, timeoutMs: number) => Promise<boolean>;
@@ -62,25 +63,15 @@ export interface SubgraphUpstreamOptions {
   probe: HealthProbe;
 }
 
-/** An answer read to its end, so that several callers (deduplication) can each have a Response. */
-interface BufferedAnswer {
-  status: number;
-  statusText: string;
-  headers: Headers;
-  body: string;
-}
-
-const toResponse = ({ status, statusText, headers, body }: BufferedAnswer) => new Response(body, { status, statusText, headers });
-
 /** 502, 503 and 504 say "nobody behind me answered": for the client that is an unavailable subgraph. */
 export const isUnavailableStatus = (status: number) => status === 502 || status === 503 || status === 504;
 
 /** `notSent`: the connection was refused before a byte left, so even a mutation may go elsewhere. */
-type Attempt = { outcome: AttemptOutcome; answer?: BufferedAnswer; notSent?: boolean };
+type Attempt = { outcome: AttemptOutcome; answer?: UpstreamAnswer; notSent?: boolean };
 
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-/** Whether a failed fetch never reached the replica (fetch wraps the socket error in `cause`). */
+/** Whether a failed call never reached the replica (a wrapped socket error is looked for in `cause`). */
 function neverSent(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 5; depth++) {
     const code = (current as { code?: unknown }).code;
@@ -101,7 +92,10 @@ export class SubgraphUpstream {
   private current: readonly Replica[];
   private balancer: Balancer<Replica>;
   private readonly budget: RetryBudget;
-  private readonly inFlight = new InFlightDeduplicator<BufferedAnswer>();
+  private readonly inFlight = new InFlightDeduplicator<UpstreamAnswer>();
+  private readonly client = new SubgraphClient();
+  /** Each replica's parsed URL; a replica that leaves takes its entry with it. */
+  private readonly targets = new WeakMap<Replica, RequestTarget>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly untrack: () => void;
   private closed = false;
@@ -150,18 +144,21 @@ export class SubgraphUpstream {
     );
   }
 
-  /** Sends `call` to a replica; resolves with its answer or rejects with SUBGRAPH_UNAVAILABLE / SUBGRAPH_TIMEOUT. */
-  async fetch(call: UpstreamCall, send: SendAttempt): Promise<Response> {
-    if (!call.idempotent || !this.options.policy.dedupe) return toResponse(await this.execute(call, send));
-    const answer = await this.inFlight.run(`${call.viewerKey}\n${call.body}`, () => this.execute(call, send), () =>
+  /**
+   * POSTs `call` to a replica; resolves with its answer or rejects with SUBGRAPH_UNAVAILABLE /
+   * SUBGRAPH_TIMEOUT. A deduplicated answer is shared: callers must not change it.
+   */
+  fetch(call: UpstreamCall, headersFor: AttemptHeaders): Promise<UpstreamAnswer> {
+    if (!call.idempotent || !this.options.policy.dedupe) return this.execute(call, headersFor);
+    return this.inFlight.run(`${call.viewerKey}\n${call.body}`, () => this.execute(call, headersFor), () =>
       this.options.metrics.deduplicated(this.subgraph),
     );
-    return toResponse(answer);
   }
 
-  /** Stops health checks and probes. */
+  /** Stops health checks and probes, and closes the pooled connections. */
   close(): void {
     this.closed = true;
+    this.client.close();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.untrack();
@@ -182,7 +179,7 @@ export class SubgraphUpstream {
     this.options.metrics.forgetReplica(this.subgraph, replica.id);
   }
 
-  private async execute(call: UpstreamCall, send: SendAttempt): Promise<BufferedAnswer> {
+  private async execute(call: UpstreamCall, headersFor: AttemptHeaders): Promise<UpstreamAnswer> {
     const { timeoutMs, retries } = this.options.policy;
     const deadline = AbortSignal.timeout(timeoutMs);
     const tried = new Set<Replica>();
@@ -191,7 +188,7 @@ export class SubgraphUpstream {
     let last: Attempt | undefined;
     while (replica) {
       tried.add(replica);
-      last = await this.attempt(replica, send, deadline);
+      last = await this.attempt(replica, call.body, headersFor, deadline);
       if (last.outcome === 'ok') return last.answer!;
       // A timeout has spent the deadline; a mutation that reached a replica may have taken effect
       // even if it failed, but one whose connection was refused was never sent.
@@ -225,15 +222,23 @@ export class SubgraphUpstream {
     return this.balancer.pick(available, call.clientKey);
   }
 
-  private async attempt(replica: Replica, send: SendAttempt, deadline: AbortSignal): Promise<Attempt> {
+  private targetOf(replica: Replica): RequestTarget {
+    let target = this.targets.get(replica);
+    if (!target) {
+      target = this.client.targetOf(replica.url);
+      this.targets.set(replica, target);
+    }
+    return target;
+  }
+
+  private async attempt(replica: Replica, body: string, headersFor: AttemptHeaders, deadline: AbortSignal): Promise<Attempt> {
     replica.breaker.onRequest();
     replica.inFlight++;
     const startedAt = process.hrtime.bigint();
     let attempt: Attempt;
     try {
-      const response = await send(replica.url, deadline);
-      const answer = { status: response.status, statusText: response.statusText, headers: response.headers, body: await response.text() };
-      attempt = { outcome: response.status >= 500 ? 'error' : 'ok', answer };
+      const answer = await this.client.post(this.targetOf(replica), headersFor(replica.url), body, deadline);
+      attempt = { outcome: answer.status >= 500 ? 'error' : 'ok', answer };
     } catch (error) {
       attempt = deadline.aborted ? { outcome: 'timeout' } : { outcome: 'unreachable', notSent: neverSent(error) };
       if (attempt.outcome === 'unreachable') {

@@ -1,0 +1,87 @@
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import https from 'node:https';
+
+/** A subgraph's answer read to its end: several callers (deduplication) may each parse the body. */
+export interface UpstreamAnswer {
+  status: number;
+  statusText: string;
+  /** Lower-case names, as node:http gives them. */
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** Where one replica URL points: parsed once per replica (`SubgraphClient.targetOf`), not on every call. */
+export interface RequestTarget {
+  transport: typeof http | typeof https;
+  agent: http.Agent;
+  hostname: string;
+  port: string;
+  path: string;
+}
+
+/**
+ * The subgraph calls' HTTP/1.1 client: keep-alive connections pooled per replica by one
+ * `http.Agent` (node:http, no web streams), a POST sent as one write of headers and body, the
+ * answer buffered as a string. This replaces `fetch`, which cost about 1 ms of the gateway's CPU
+ * per subgraph call in Request/Response objects, stream tees and a chunked body.
+ *
+ * Idle connections are closed a second before the subgraph's announced `Keep-Alive: timeout`
+ * (node's agent reads the hint), so a call is not sent on a connection the subgraph is closing.
+ */
+export class SubgraphClient {
+  private readonly agents = {
+    http: new http.Agent({ keepAlive: true, scheduling: 'lifo' }),
+    https: new https.Agent({ keepAlive: true, scheduling: 'lifo' }),
+  };
+
+  /** POSTs `body` to `target`; rejects when the connection fails or `signal` aborts before the answer's last byte. */
+  post(target: RequestTarget, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<UpstreamAnswer> {
+    const { transport, agent, hostname, port, path } = target;
+    return new Promise<UpstreamAnswer>((resolve, reject) => {
+      const request = transport.request(
+        { method: 'POST', agent, hostname, port, path, signal, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+        (response) => readAnswer(response, resolve, reject),
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+  }
+
+  /** Closes the pooled connections; calls in flight end with an error. */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  /** The target of an http(s) URL, with this client's pool. */
+  targetOf(url: string): RequestTarget {
+    const parsed = new URL(url);
+    const secure = parsed.protocol === 'https:';
+    return {
+      transport: secure ? https : http,
+      agent: secure ? this.agents.https : this.agents.http,
+      // `[::1]` names an IPv6 host in a URL, `::1` in a socket address.
+      hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: parsed.port,
+      path: `${parsed.pathname}${parsed.search}`,
+    };
+  }
+}
+
+function readAnswer(response: IncomingMessage, resolve: (answer: UpstreamAnswer) => void, reject: (error: Error) => void): void {
+  const chunks: Buffer[] = [];
+  response.on('data', (chunk: Buffer) => chunks.push(chunk));
+  response.on('end', () => {
+    resolve({
+      status: response.statusCode ?? 0,
+      statusText: response.statusMessage ?? '',
+      headers: response.headers,
+      body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+    });
+  });
+  // An abort or a reset after the headers: the answer is incomplete, so it is no answer.
+  response.on('error', reject);
+  response.on('close', () => {
+    if (!response.complete) reject(new Error('the subgraph connection closed before the answer was complete'));
+  });
+}
