@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -7,18 +7,19 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { unwrapResolverError } from '@apollo/server/errors';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { expressMiddleware } from '@as-integrations/express5';
-import type { NextFunction, Request, Response } from 'express';
 import { GraphQLError, parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { Registry } from 'prom-client';
 import { createDb, prepareSubgraphDatabase, type Db, type SubgraphName } from './db.js';
 import { ErrorCode, isDependencyUnavailable, serviceUnavailable } from './errors.js';
-import { createServiceApp, errorHandler, jsonBody, listen, type ReadinessCheck } from './http.js';
-import { createRedisNonceStore, verifySignedRequest, type NonceStore } from './internal-auth.js';
+import { createServiceApp, errorHandler, listen, type ReadinessCheck } from './http.js';
+import { createRedisNonceStore, type NonceStore } from './internal-auth.js';
 import type { Logger } from './logger.js';
 import { refuseNulCharacters } from './text-input.js';
 import { createRedisClient, reportRedisOutages } from './redis.js';
+import { graphqlRoute, isGraphQLRequest } from './subgraph-route.js';
 import type { Viewer } from './viewer.js';
+
+export { NONCE_STORE_UNAVAILABLE, type GatewaySignatureOptions } from './subgraph-route.js';
 
 export type { GraphQLResolverMap };
 
@@ -97,49 +98,6 @@ export function maskUnexpectedErrors(logger: Logger) {
   };
 }
 
-export interface GatewaySignatureOptions {
-  secret: string;
-  /** This subgraph's name in the supergraph: a request signed for another subgraph is refused. */
-  audience: string;
-  nonces: NonceStore;
-}
-
-/** The code of a 503 from a subgraph whose nonce store (Redis) does not answer. */
-export const NONCE_STORE_UNAVAILABLE = 'NONCE_STORE_UNAVAILABLE';
-
-const refusal = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
-
-/**
- * Serves only a request the gateway signed for exactly this one: POST, to this path and query
- * string, for this subgraph, with this body, within the skew, and never seen before (its nonce is
- * claimed in `nonces`). Anything else is answered 401 UNAUTHENTICATED and logged with the reason,
- * so identities cannot be forged and captured requests cannot be replayed. When the nonce store
- * cannot answer, the request is refused too (503: this replica cannot serve, another may).
- */
-export function requireGatewaySignature({ secret, audience, nonces }: GatewaySignatureOptions) {
-  return async (req: Request, res: Response, next: NextFunction) => {
-    const refuse = (reason: string) => {
-      req.log.warn({ reason, method: req.method, url: req.originalUrl }, 'refused a request not signed by the gateway for it');
-      res.status(401).json(refusal('Subgraphs answer only the gateway.', ErrorCode.UNAUTHENTICATED));
-    };
-    // The gateway only ever POSTs; a GET could carry a captured signature past Apollo's own rules.
-    if (req.method !== 'POST') return refuse(`method ${req.method}: subgraphs accept only POST`);
-    const check = verifySignedRequest(secret, { method: req.method, url: req.originalUrl, audience, body: req.rawBody ?? '' }, req.headers);
-    if (!check.ok) return refuse(check.reason);
-    let firstUse: boolean;
-    try {
-      firstUse = await nonces.claim(check.nonce, check.nonceTtlMs);
-    } catch (error) {
-      req.log.error({ err: error }, 'refused a request: its nonce could not be checked for replay (Redis unreachable)');
-      res.status(503).json(refusal('Cannot check the request for replay: the nonce store is unreachable.', NONCE_STORE_UNAVAILABLE));
-      return;
-    }
-    if (!firstUse) return refuse('replayed request: its nonce was already used');
-    res.locals.viewer = check.viewer;
-    next();
-  };
-}
-
 function requestLogger(logger: Logger): ApolloServerPlugin<RequestBase> {
   return {
     async requestDidStart({ request }) {
@@ -167,7 +125,10 @@ export async function createSubgraphServer<Context extends RequestBase>(
     checks: options.checks,
     ...(options.registry ? { registry: options.registry } : {}),
   });
-  const httpServer = createServer(app);
+  // POST /graphql, every call the gateway makes, is served on node:http (./subgraph-route.ts);
+  // the express app answers the rest. Nothing reaches the route before Apollo has started.
+  let serveGraphQL: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const httpServer = createServer((req, res) => (serveGraphQL && isGraphQLRequest(req.url) ? serveGraphQL(req, res) : app(req, res)));
   const apollo = new ApolloServer<Context>({
     schema: buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]),
     introspection: !options.production,
@@ -183,18 +144,12 @@ export async function createSubgraphServer<Context extends RequestBase>(
     ],
   });
   await apollo.start();
-  const signedByGateway = requireGatewaySignature({ secret: options.gatewaySecret, audience: options.name, nonces: options.nonces });
-  // POST only reaches Apollo: its GET queries are never served here, whatever they carry.
-  app.post(
-    '/graphql',
-    jsonBody(),
-    signedByGateway,
-    expressMiddleware(apollo, {
-      context: async ({ req, res }) =>
-        options.context({ viewer: (res.locals.viewer as Viewer | null) ?? null, requestId: String(req.id), logger: req.log }),
-    }),
-  );
-  app.all('/graphql', signedByGateway);
+  serveGraphQL = graphqlRoute<Context>({
+    apollo,
+    signature: { secret: options.gatewaySecret, audience: options.name, nonces: options.nonces },
+    logger: options.logger,
+    context: options.context,
+  });
   app.use(errorHandler(options.logger));
 
   return {

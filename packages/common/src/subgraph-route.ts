@@ -1,0 +1,189 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { ErrorCode } from './errors.js';
+import { REQUEST_ID_HEADER, requestIdOf } from './http.js';
+import { verifySignedRequest, type NonceStore } from './internal-auth.js';
+import type { Logger } from './logger.js';
+import type { RequestBase } from './subgraph-server.js';
+import type { Viewer } from './viewer.js';
+
+/*
+ * A subgraph's `POST /graphql` on bare node:http, in front of the express app that serves the
+ * rest (`/health`, `/ready`, `/metrics`). Every gateway → subgraph call takes this path, and
+ * express, body-parser, pino-http and `res.send` (an ETag hashed over every answer, a child
+ * logger per request, a prototype swap of the request and response) were most of its fixed cost
+ * (issue 14): the body is read once, the signature checked over those bytes, and Apollo's answer
+ * written as it is.
+ */
+
+export interface GatewaySignatureOptions {
+  secret: string;
+  /** This subgraph's name in the supergraph: a request signed for another subgraph is refused. */
+  audience: string;
+  nonces: NonceStore;
+}
+
+/** The code of a 503 from a subgraph whose nonce store (Redis) does not answer. */
+export const NONCE_STORE_UNAVAILABLE = 'NONCE_STORE_UNAVAILABLE';
+
+/** The path the gateway calls: exactly this one, with or without a query string. */
+export const GRAPHQL_PATH = '/graphql';
+
+export const isGraphQLRequest = (url: string | undefined): boolean =>
+  url !== undefined && url.startsWith(GRAPHQL_PATH) && (url.length === GRAPHQL_PATH.length || url[GRAPHQL_PATH.length] === '?');
+
+/** As express.json() in packages/common/src/http.ts: JSON bodies up to 1 MB. */
+const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface GraphQLRouteOptions<Context extends RequestBase> {
+  apollo: ApolloServer<Context>;
+  signature: GatewaySignatureOptions;
+  logger: Logger;
+  context: (base: RequestBase) => Context;
+}
+
+/** An answer that is not Apollo's: a refusal or a failure, in the GraphQL error shape. */
+class Refusal {
+  constructor(
+    readonly status: number,
+    readonly message: string,
+    readonly code: string,
+  ) {}
+}
+
+/** A body refused before it is parsed: what `errorHandler` (packages/common/src/http.ts) answers for it. */
+const refusalOf = (status: 400 | 413 | 415): Refusal =>
+  new Refusal(status, status === 413 ? 'Request body too large.' : 'Malformed request body.', 'BAD_REQUEST');
+
+const unsigned = new Refusal(401, 'Subgraphs answer only the gateway.', ErrorCode.UNAUTHENTICATED);
+
+function writeRefusal(res: ServerResponse, { status, message, code }: Refusal): void {
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+}
+
+/** The request's bytes, up to the limit; a Refusal for an oversized or encoded body. */
+function readBody(req: IncomingMessage): Promise<Buffer | Refusal> {
+  const encoding = req.headers['content-encoding'];
+  // The signature is over the bytes the gateway sent, which it never compresses.
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return Promise.resolve(refusalOf(415));
+  if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT_BYTES) return Promise.resolve(refusalOf(413));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > BODY_LIMIT_BYTES) {
+        req.removeAllListeners('data');
+        req.pause();
+        resolve(refusalOf(413));
+      } else {
+        chunks.push(chunk);
+      }
+    });
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.once('error', reject);
+  });
+}
+
+const isJson = (contentType: string | undefined) => contentType !== undefined && /^application\/json\s*(;|$)/i.test(contentType);
+
+/**
+ * Serves only a request the gateway signed for exactly this subgraph: POST, to this path and
+ * query string, with this body, within the skew, and never seen before (its nonce is claimed in
+ * `nonces`). Anything else is answered 401 UNAUTHENTICATED and logged with the reason, so
+ * identities cannot be forged and captured requests cannot be replayed. When the nonce store
+ * cannot answer, the request is refused too (503: this replica cannot serve, another may).
+ * Each request gets its id (`x-request-id`), a logger naming it, and one access log line.
+ */
+export function graphqlRoute<Context extends RequestBase>({ apollo, signature, logger, context }: GraphQLRouteOptions<Context>) {
+  const { secret, audience, nonces } = signature;
+
+  /** The viewer the gateway vouches for, or the refusal to answer. */
+  async function checkSignature(req: IncomingMessage, body: Buffer, log: Logger): Promise<{ viewer: Viewer | null } | Refusal> {
+    const check = verifySignedRequest(secret, { method: 'POST', url: req.url!, audience, body }, req.headers);
+    if (!check.ok) return refuse(req, log, check.reason);
+    let firstUse: boolean;
+    try {
+      firstUse = await nonces.claim(check.nonce, check.nonceTtlMs);
+    } catch (error) {
+      log.error({ err: error }, 'refused a request: its nonce could not be checked for replay (Redis unreachable)');
+      return new Refusal(503, 'Cannot check the request for replay: the nonce store is unreachable.', NONCE_STORE_UNAVAILABLE);
+    }
+    return firstUse ? { viewer: check.viewer } : refuse(req, log, 'replayed request: its nonce was already used');
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger): Promise<void> {
+    // The gateway only ever POSTs; a GET could carry a captured signature past Apollo's own rules.
+    if (req.method !== 'POST') return writeRefusal(res, refuse(req, log, `method ${req.method}: subgraphs accept only POST`));
+    const raw = await readBody(req);
+    if (raw instanceof Refusal) {
+      res.setHeader('connection', 'close');
+      return writeRefusal(res, raw);
+    }
+    const signed = await checkSignature(req, raw, log);
+    if (signed instanceof Refusal) return writeRefusal(res, signed);
+    let body: unknown;
+    if (isJson(req.headers['content-type'])) {
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        return writeRefusal(res, refusalOf(400));
+      }
+    }
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const query = req.url!.indexOf('?');
+    const answer = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: 'POST', headers, search: query < 0 ? '' : req.url!.slice(query), body },
+      context: async () => context({ viewer: signed.viewer, requestId, logger: log }),
+    });
+    for (const [name, value] of answer.headers) res.setHeader(name, value);
+    res.statusCode = answer.status ?? 200;
+    if (answer.body.kind === 'complete') {
+      res.setHeader('content-length', Buffer.byteLength(answer.body.string));
+      res.end(answer.body.string);
+      return;
+    }
+    for await (const chunk of answer.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const startedAt = Date.now();
+    const requestId = requestIdOf(req);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    const line = { id: requestId, method: req.method, url: req.url };
+    const log = logger.child({ req: line });
+    res.once('close', () => logCompleted(logger, req, res, line, startedAt));
+    serve(req, res, requestId, log).catch((error: unknown) => {
+      log.error({ err: error }, 'unhandled request error');
+      if (!res.headersSent) writeRefusal(res, new Refusal(500, 'Internal server error.', ErrorCode.INTERNAL_SERVER_ERROR));
+      else res.destroy();
+    });
+  };
+}
+
+function refuse(req: IncomingMessage, log: Logger, reason: string): Refusal {
+  log.warn({ reason, method: req.method, url: req.url }, 'refused a request not signed by the gateway for it');
+  return unsigned;
+}
+
+/**
+ * The access log line, as `createServiceApp` writes it for the other routes: method, path, status,
+ * time and request id at `info` (`error` for a 5xx); the headers only at `debug`, redacted by the
+ * logger (packages/common/src/logger.ts).
+ */
+function logCompleted(logger: Logger, req: IncomingMessage, res: ServerResponse, line: { id: string; method?: string; url?: string }, startedAt: number): void {
+  const level = res.statusCode >= 500 ? 'error' : 'info';
+  if (!logger.isLevelEnabled(level)) return;
+  const responseTime = Date.now() - startedAt;
+  const message = res.writableFinished ? 'request completed' : 'request aborted';
+  if (logger.isLevelEnabled('debug')) {
+    logger[level]({ req: { ...line, headers: req.headers }, res: { statusCode: res.statusCode, headers: res.getHeaders() }, responseTime }, message);
+  } else {
+    logger[level]({ req: line, res: { statusCode: res.statusCode }, responseTime }, message);
+  }
+}
