@@ -59,9 +59,9 @@ const lineFormat = (service: string, level: string): LoggerOptions => ({
 });
 
 /**
- * Structured logs on stdout (`stdout`); secrets never reach them. What is buffered is flushed
- * when the process exits. `settings` is a level, or a process's configuration: then a terminal
- * outside production gets lines a person reads.
+ * Structured logs on stdout (`sharedStdout`); secrets never reach them. What is buffered is
+ * flushed when the process exits. `settings` is a level, or a process's configuration: then a
+ * terminal outside production gets lines a person reads.
  */
 export function createLogger(service: string, settings: string | LogSettings = 'info'): Logger {
   return pino(
@@ -79,19 +79,20 @@ export function createLogger(service: string, settings: string | LogSettings = '
         censor: '[redacted]',
       },
     },
-    stdout(settings),
+    sharedStdout(settings),
   );
 }
 
-/** Longest an access log line waits when traffic is light. */
-const ACCESS_LOG_FLUSH_MS = 250;
+/** Longest a line waits when traffic is light. */
+const LOG_FLUSH_MS = 250;
 /** Lines that leave together at most, when traffic is heavy. */
-const ACCESS_LOG_BATCH = 256;
+const LOG_BATCH = 256;
 
 /**
  * A pino destination that collects lines and hands them to `out` in one write per batch: a
- * write costs as much as formatting a line, so one per request would double the cost of a
- * cache hit's log line. What is collected is written at exit too.
+ * write costs as much as formatting a line, so one per request would double the cost of an
+ * access log line (a cache hit's at the gateway, every call's at a subgraph). What is collected
+ * is written at exit too.
  */
 class LineBatch {
   private lines: string[] = [];
@@ -100,7 +101,7 @@ class LineBatch {
     private readonly out: { write(chunk: string): unknown },
     atExit: (lines: string) => void,
   ) {
-    setInterval(() => this.flush(), ACCESS_LOG_FLUSH_MS).unref();
+    setInterval(() => this.flush(), LOG_FLUSH_MS).unref();
     // Synchronously, since nothing asynchronous runs once the process exits.
     process.once('exit', () => {
       if (this.lines.length > 0) atExit(this.take());
@@ -109,7 +110,7 @@ class LineBatch {
 
   write(line: string): void {
     this.lines.push(line);
-    if (this.lines.length >= ACCESS_LOG_BATCH) this.flush();
+    if (this.lines.length >= LOG_BATCH) this.flush();
   }
 
   private flush(): void {
@@ -123,20 +124,36 @@ class LineBatch {
   }
 }
 
-/** One per service, level and format: each holds a timer and an exit hook, so a process needs no more. */
+/**
+ * The process's stdout as every logger writes it, one batch per format (JSON lines or lines for a
+ * person): each holds a timer and an exit hook, so a process needs no more, and the lines of all
+ * its loggers leave in the order they were written.
+ */
+const batches = new Map<boolean, LineBatch>();
+function sharedStdout(settings: string | LogSettings): LineBatch {
+  const person = forAPerson(settings);
+  let batch = batches.get(person);
+  if (!batch) {
+    batch = new LineBatch(stdout(settings), writeNow(settings));
+    batches.set(person, batch);
+  }
+  return batch;
+}
+
+/** One per service, level and format: a busy access log formats its time once per millisecond. */
 const accessLoggers = new Map<string, Logger>();
 
 /**
  * Access log lines of a hot path (the gateway's cache hits), shaped like `createLogger`'s. Built
  * for volume: no redaction (its callers log request id, method, url, status and timing, never
- * headers or bodies), and lines leave stdout in batches, within a quarter of a second.
+ * headers or bodies).
  */
 export function createAccessLogger(service: string, settings: string | LogSettings = 'info'): Logger {
   const level = levelOf(settings);
   const key = `${service}\n${level}\n${forAPerson(settings)}`;
   let logger = accessLoggers.get(key);
   if (!logger) {
-    logger = pino({ ...lineFormat(service, level), timestamp: isoTimeOncePerMillisecond() }, new LineBatch(stdout(settings), writeNow(settings)));
+    logger = pino({ ...lineFormat(service, level), timestamp: isoTimeOncePerMillisecond() }, sharedStdout(settings));
     accessLoggers.set(key, logger);
   }
   return logger;
