@@ -11,7 +11,7 @@ import { MISS_GATEWAY, prepareCatalog, runCatalog, type CatalogResult } from './
 import { runCheckout, type CheckoutResult } from './scenarios/checkout.js';
 import { DEEP_GATEWAY, prepareDeep, runDeep, type DeepResult } from './scenarios/deep.js';
 import { runSubgraphPipeline, type SubgraphPipelineResult } from './scenarios/subgraph-pipeline.js';
-import { repoRoot } from './processes.js';
+import { repoRoot, START_TIMEOUT_MS } from './processes.js';
 import { summariseProfiles } from './profile/summary.js';
 import { Cleanup, Stage } from './stage.js';
 
@@ -77,7 +77,7 @@ export async function runBenchmark(options: BenchOptions, progress: Progress): P
     // Every process any scenario needs starts at once, beside the platform: start-up (CPU-bound
     // module loading) overlaps, and idle processes cost the measured ones nothing.
     const [, catalogSetup, deepSetup, balancingSetup] = await Promise.all([
-      stage.platform.healthy(120_000),
+      stage.platform.healthy(START_TIMEOUT_MS),
       attempt('catalog', () => prepareCatalog(stage, CACHE_OFF)),
       attempt('deep read', () => prepareDeep(stage, CACHE_OFF)),
       attempt('balancing', () => prepareBalancing(stage, CACHE_OFF)),

@@ -39,11 +39,15 @@ export function startNode(name: string, cwd: string, entry: string, env: NodeJS.
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Resolves once `probe` succeeds; rejects when the process exits first or time runs out. Every
- * process of a run starts at once (about twenty, each loading its modules), so one start takes as
- * long as all of them: the same two minutes the platform gets, which a loaded 2-core machine needs.
+ * How long a process may take to start. Every process of a run starts at once (over twenty, each
+ * loading its modules through tsx), so one start takes as long as all of them: about 95 s on a
+ * shared 2-core machine at a load average of 30, more under a test runner. Only a process that
+ * will never start waits this long.
  */
-export async function waitUntil(process: BenchProcess, probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+export const START_TIMEOUT_MS = 300_000;
+
+/** Resolves once `probe` succeeds; rejects when the process exits first or `timeoutMs` runs out. */
+export async function waitUntil(process: BenchProcess, probe: () => Promise<boolean>, timeoutMs = START_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (process.child.exitCode !== null || process.child.signalCode !== null) {
