@@ -17,10 +17,12 @@ export function answerHit(res: ServerResponse, entry: CachedResponse, now: numbe
     headers = [...entry.headers.flat(), 'content-length', String(entry.body.length)];
     flatHeaders.set(entry, headers);
   }
-  const varying = ['age', String(Math.floor((now - entry.storedAt) / 1000)), CACHE_STATUS_HEADER, status];
-  if (requestId !== undefined) varying.push(REQUEST_ID_HEADER, requestId);
+  // One array per request, the entry's headers copied in by slice: writeHead reads pairs from it.
+  const all = headers.slice();
+  all.push('age', String(Math.floor((now - entry.storedAt) / 1000)), CACHE_STATUS_HEADER, status);
+  if (requestId !== undefined) all.push(REQUEST_ID_HEADER, requestId);
   // Headers set before (express's request id, CORS) are merged in by writeHead.
-  res.writeHead(200, [...headers, ...varying]);
+  res.writeHead(200, all);
   res.end(entry.body);
 }
 

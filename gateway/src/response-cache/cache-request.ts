@@ -28,8 +28,17 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  * The request's key material: the body bytes, and `accept` unless it changes nothing, since the
  * negotiated content type is part of what the bytes answer.
  */
-export const digestOf = (accept: string | undefined, rawBody: Buffer) =>
+const digestOf = (accept: string | undefined, rawBody: Buffer) =>
   DEFAULT_ACCEPT.has(accept) ? hash('sha256', rawBody, 'base64url') : `${hash('sha256', rawBody, 'base64url')}.${hash('sha256', accept!, 'base64url')}`;
+
+/** A request's digest and public entry key, the same for every request of the same bytes. */
+interface KeysOfBytes {
+  digest: string;
+  publicKey: string;
+}
+
+/** Bodies (in characters) whose keys `CacheRequests` remembers at most; past it, it starts again. */
+const REMEMBERED_BODY_CHARS = 4 * 1024 * 1024;
 
 /** A body that may be answered from the cache: an operation object whose text (if any) shows no write. */
 export function isReadOperation(body: unknown): body is Record<string, unknown> {
@@ -45,6 +54,14 @@ export function isReadOperation(body: unknown): body is Record<string, unknown> 
  */
 export class CacheRequests {
   private readonly publicScope: string;
+  /**
+   * The keys of bodies seen before, by their exact bytes (latin1: one character per byte) and,
+   * when it changes the answer, `accept` before a newline no header value holds. A hit repeats
+   * the bytes of an earlier request: a map lookup, which compares the whole text, instead of a
+   * SHA-256 per request; and the same key strings, whose hashes V8 has kept, for the first level.
+   */
+  private readonly remembered = new Map<string, KeysOfBytes>();
+  private rememberedChars = 0;
 
   constructor(
     private readonly keys: CacheKeys,
@@ -57,13 +74,32 @@ export class CacheRequests {
     return this.keyVariant === undefined ? scope : `${this.keyVariant}~${scope}`;
   }
 
-  of(digest: string, viewer: Viewer | null, body: Record<string, unknown> | undefined): CacheRequest {
+  /** The request of body bytes `raw` (`accept` as sent) by `viewer`; `body` is its parse, if made. */
+  of(accept: string | undefined, raw: Buffer, viewer: Viewer | null, body: Record<string, unknown> | undefined): CacheRequest {
+    const { digest, publicKey } = this.keysOf(accept, raw);
     return {
       digest,
       viewer,
-      publicKey: this.keys.entry(this.publicScope, digest),
+      publicKey,
       privateKey: viewer ? this.keys.entry(this.scoped(userScope(viewer.id)), digest) : undefined,
       coalescible: body?.query !== undefined,
     };
+  }
+
+  private keysOf(accept: string | undefined, raw: Buffer): KeysOfBytes {
+    const bytes = raw.toString('latin1');
+    const text = DEFAULT_ACCEPT.has(accept) ? bytes : `${accept}\n${bytes}`;
+    let keys = this.remembered.get(text);
+    if (keys === undefined) {
+      const digest = digestOf(accept, raw);
+      keys = { digest, publicKey: this.keys.entry(this.publicScope, digest) };
+      if (this.rememberedChars + text.length > REMEMBERED_BODY_CHARS) {
+        this.remembered.clear();
+        this.rememberedChars = 0;
+      }
+      this.remembered.set(text, keys);
+      this.rememberedChars += text.length;
+    }
+    return keys;
   }
 }

@@ -5,7 +5,7 @@ import { answerHit, sendMiss } from './answer.js';
 import type { CacheExecutor } from './cache-executor.js';
 import type { CacheLevels } from './cache-levels.js';
 import type { CacheMetrics } from './cache-metrics.js';
-import { digestOf, isReadOperation, type CacheRequest, type CacheRequests } from './cache-request.js';
+import { isReadOperation, type CacheRequest, type CacheRequests } from './cache-request.js';
 import type { CacheFrontDoor } from './front-door.js';
 import type { Revalidations } from './revalidation.js';
 import type { Flights } from './single-flight.js';
@@ -84,7 +84,7 @@ export class ExpressLookup {
   private requestOf(req: Request, res: Response): CacheRequest | undefined {
     const body: unknown = req.body;
     if (req.method !== 'POST' || !req.rawBody || !isReadOperation(body)) return undefined;
-    return this.options.requests.of(digestOf(req.headers.accept, req.rawBody), viewerOf(res), body);
+    return this.options.requests.of(req.headers.accept, req.rawBody, viewerOf(res), body);
   }
 
   private serve(req: Request, res: Response, found: CacheRequest, key: string, entry: CachedResponse, level: 'L1' | 'L2', now: number): void {

@@ -7,7 +7,7 @@ import { bearerTokenOf } from '../plugins/useAuth.js';
 import { answerHit, type HitStatus } from './answer.js';
 import type { CacheLevels } from './cache-levels.js';
 import type { CacheMetrics } from './cache-metrics.js';
-import { digestOf, isReadOperation, type CacheRequest, type CacheRequests } from './cache-request.js';
+import { isReadOperation, type CacheRequest, type CacheRequests } from './cache-request.js';
 import type { Revalidations } from './revalidation.js';
 import type { VerifiedTokens } from './verified-tokens.js';
 
@@ -143,7 +143,7 @@ export class CacheFrontDoor implements FrontDoor {
   /** The last step, once the viewer is known and the limits passed: first-level hits are answered here and now, without a promise in between. */
   private readonly lookup: FrontDoorStep = (req, res, raw, startedAt, viewer) => {
     const { levels, requests, revalidations } = this.options;
-    const found = requests.of(digestOf(req.headers.accept, raw), viewer, undefined);
+    const found = requests.of(req.headers.accept, raw, viewer, undefined);
     const local = levels.firstLevel(found, startedAt);
     if (local && (local.entry.freshUntil > startedAt || revalidations.covers(local.key, startedAt))) {
       this.answer(req, res, local.entry, local.entry.freshUntil > startedAt ? 'HIT-L1' : 'STALE', startedAt);
