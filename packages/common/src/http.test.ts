@@ -1,8 +1,8 @@
 import { EventEmitter, once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createServiceApp, listen } from './http.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createServiceApp, listen, logRequestCompleted } from './http.js';
 
 const servers: { close(): unknown }[] = [];
 afterEach(() => servers.splice(0).forEach((server) => server.close()));
@@ -73,5 +73,42 @@ describe('createServiceApp access log', () => {
       req: { headers: { 'user-agent': browserHeaders['user-agent'], 'accept-language': 'en-GB,en;q=0.9,fr;q=0.8' } },
       res: { statusCode: 200, headers: { 'x-cache': 'HIT-L2' } },
     });
+  });
+});
+
+describe('logRequestCompleted', () => {
+  /** A logger shaped like `createAccessLogger`'s (level by name, a time, the service), writing into `lines`. */
+  const loggerInto = (lines: string[], level = 'info') =>
+    pino(
+      { level, base: { service: 'svc' }, timestamp: () => ',"time":"2026-01-02T03:04:05.678Z"', formatters: { level: (label) => ({ level: label }) } },
+      { write: (line: string) => lines.push(line) },
+    );
+  const request = (url: string) => ({ method: 'POST', url }) as IncomingMessage;
+
+  it('writes, byte for byte, the line pino writes for the same fields', () => {
+    const ours: string[] = [];
+    const pinos: string[] = [];
+    const startedAt = Date.now() - 7;
+    const cases = [
+      { logger: (lines: string[]) => loggerInto(lines), url: '/graphql', status: 200, cache: 'HIT-L1' },
+      { logger: (lines: string[]) => loggerInto(lines).child({ component: 'front door' }), url: '/graphql?q="x"\\y', status: 429, cache: undefined },
+    ];
+    vi.spyOn(Date, 'now').mockReturnValue(startedAt + 7);
+    try {
+      for (const { logger, url, status, cache } of cases) {
+        logRequestCompleted(logger(ours), request(url), 'id-1', status, startedAt, cache);
+        logger(pinos).info({ req: { id: 'id-1', method: 'POST', url }, res: { statusCode: status }, responseTime: 7, cache }, 'request completed');
+      }
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(ours).toEqual(pinos);
+    expect(ours).toHaveLength(2);
+  });
+
+  it('writes nothing when the logger is above info', () => {
+    const lines: string[] = [];
+    logRequestCompleted(loggerInto(lines, 'warn'), request('/graphql'), 'id-1', 200, Date.now(), 'HIT-L1');
+    expect(lines).toEqual([]);
   });
 });
