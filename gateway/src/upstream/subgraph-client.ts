@@ -25,26 +25,28 @@ export interface RequestTarget {
  * answer buffered as a string. This replaces `fetch`, which cost about 1 ms of the gateway's CPU
  * per subgraph call in Request/Response objects, stream tees and a chunked body.
  *
- * Idle connections are closed a second before the subgraph's announced `Keep-Alive: timeout`
- * (node's agent reads the hint), so a call is not sent on a connection the subgraph is closing.
+ * A connection idle for `IDLE_MS` is closed before the subgraph closes it. A call that meets a
+ * pooled connection closed under it anyway (the subgraph reset it before answering) is sent once
+ * more on a new connection when it may be replayed, as node's docs advise for `reusedSocket`.
  */
 export class SubgraphClient {
   private readonly agents = {
-    http: new http.Agent({ keepAlive: true, scheduling: 'lifo' }),
-    https: new https.Agent({ keepAlive: true, scheduling: 'lifo' }),
+    http: new http.Agent({ keepAlive: true, scheduling: 'lifo', timeout: IDLE_MS }),
+    https: new https.Agent({ keepAlive: true, scheduling: 'lifo', timeout: IDLE_MS }),
   };
 
-  /** POSTs `body` to `target`; rejects when the connection fails or `signal` aborts before the answer's last byte. */
-  post(target: RequestTarget, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<UpstreamAnswer> {
-    const { transport, agent, hostname, port, path } = target;
-    return new Promise<UpstreamAnswer>((resolve, reject) => {
-      const request = transport.request(
-        { method: 'POST', agent, hostname, port, path, signal, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
-        (response) => readAnswer(response, resolve, reject),
-      );
-      request.on('error', reject);
-      request.end(body);
-    });
+  /**
+   * POSTs `body` to `target` with the headers `headersFor` makes (again for a second sending);
+   * rejects when the connection fails or `signal` aborts before the answer's last byte.
+   * `replayable`: the call may be sent again after a pooled connection was found closed.
+   */
+  async post(target: RequestTarget, headersFor: () => Record<string, string>, body: string, signal: AbortSignal, replayable: boolean): Promise<UpstreamAnswer> {
+    try {
+      return await send(target, target.agent, headersFor(), body, signal);
+    } catch (error) {
+      if (!replayable || !staleConnectionErrors.has(error as Error)) throw error;
+      return send(target, false, headersFor(), body, signal);
+    }
   }
 
   /** Closes the pooled connections; calls in flight end with an error. */
@@ -66,6 +68,36 @@ export class SubgraphClient {
       path: `${parsed.pathname}${parsed.search}`,
     };
   }
+}
+
+/**
+ * How long a pooled connection may stay idle: well below the 5 s keep-alive timeout of node's
+ * HTTP server (the subgraphs'), with room for a busy event loop. Node's agent does not apply the
+ * server's `Keep-Alive: timeout` hint to these connections (measured: they kept no timeout and
+ * were reset after 6 s idle, failing the call sent on them).
+ */
+const IDLE_MS = 2000;
+
+/** Errors of a call sent on a pooled connection that the subgraph reset before any answer. */
+const staleConnectionErrors = new WeakSet<Error>();
+
+function send(target: RequestTarget, agent: http.Agent | false, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<UpstreamAnswer> {
+  const { transport, hostname, port, path } = target;
+  return new Promise<UpstreamAnswer>((resolve, reject) => {
+    let answered = false;
+    const request = transport.request(
+      { method: 'POST', agent, hostname, port, path, signal, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+      (response) => {
+        answered = true;
+        readAnswer(response, resolve, reject);
+      },
+    );
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      if (request.reusedSocket && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) staleConnectionErrors.add(error);
+      reject(error);
+    });
+    request.end(body);
+  });
 }
 
 function readAnswer(response: IncomingMessage, resolve: (answer: UpstreamAnswer) => void, reject: (error: Error) => void): void {

@@ -188,7 +188,7 @@ export class SubgraphUpstream {
     let last: Attempt | undefined;
     while (replica) {
       tried.add(replica);
-      last = await this.attempt(replica, call.body, headersFor, deadline);
+      last = await this.attempt(replica, call, headersFor, deadline);
       if (last.outcome === 'ok') return last.answer!;
       // A timeout has spent the deadline; a mutation that reached a replica may have taken effect
       // even if it failed, but one whose connection was refused was never sent.
@@ -231,13 +231,14 @@ export class SubgraphUpstream {
     return target;
   }
 
-  private async attempt(replica: Replica, body: string, headersFor: AttemptHeaders, deadline: AbortSignal): Promise<Attempt> {
+  private async attempt(replica: Replica, call: UpstreamCall, headersFor: AttemptHeaders, deadline: AbortSignal): Promise<Attempt> {
     replica.breaker.onRequest();
     replica.inFlight++;
     const startedAt = process.hrtime.bigint();
     let attempt: Attempt;
     try {
-      const answer = await this.client.post(this.targetOf(replica), headersFor(replica.url), body, deadline);
+      // A query may go out again on a new connection when its pooled one was closed under it.
+      const answer = await this.client.post(this.targetOf(replica), () => headersFor(replica.url), call.body, deadline, call.idempotent);
       attempt = { outcome: answer.status >= 500 ? 'error' : 'ok', answer };
     } catch (error) {
       attempt = deadline.aborted ? { outcome: 'timeout' } : { outcome: 'unreachable', notSent: neverSent(error) };
