@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { ErrorCode } from './errors.js';
+import { checkGatewaySignature, Refusal, writeRefusal, type GatewaySignatureOptions } from './gateway-signature.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './http.js';
-import { verifySignedRequest, type NonceStore } from './internal-auth.js';
 import type { Logger } from './logger.js';
 import type { RequestBase } from './subgraph-server.js';
-import type { Viewer } from './viewer.js';
 
 /*
  * A subgraph's `POST /graphql` on bare node:http, in front of the express app that serves the
@@ -15,16 +14,6 @@ import type { Viewer } from './viewer.js';
  * (issue 14): the body is read once, the signature checked over those bytes, and Apollo's answer
  * written as it is.
  */
-
-export interface GatewaySignatureOptions {
-  secret: string;
-  /** This subgraph's name in the supergraph: a request signed for another subgraph is refused. */
-  audience: string;
-  nonces: NonceStore;
-}
-
-/** The code of a 503 from a subgraph whose nonce store (Redis) does not answer. */
-export const NONCE_STORE_UNAVAILABLE = 'NONCE_STORE_UNAVAILABLE';
 
 /** The path the gateway calls: exactly this one, with or without a query string. */
 export const GRAPHQL_PATH = '/graphql';
@@ -42,25 +31,9 @@ export interface GraphQLRouteOptions<Context extends RequestBase> {
   context: (base: RequestBase) => Context;
 }
 
-/** An answer that is not Apollo's: a refusal or a failure, in the GraphQL error shape. */
-class Refusal {
-  constructor(
-    readonly status: number,
-    readonly message: string,
-    readonly code: string,
-  ) {}
-}
-
 /** A body refused before it is parsed: what `errorHandler` (packages/common/src/http.ts) answers for it. */
 const refusalOf = (status: 400 | 413 | 415): Refusal =>
   new Refusal(status, status === 413 ? 'Request body too large.' : 'Malformed request body.', 'BAD_REQUEST');
-
-const unsigned = new Refusal(401, 'Subgraphs answer only the gateway.', ErrorCode.UNAUTHENTICATED);
-
-function writeRefusal(res: ServerResponse, { status, message, code }: Refusal): void {
-  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
-}
 
 /** The request's bytes, up to the limit; a Refusal for an oversized or encoded body. */
 function readBody(req: IncomingMessage): Promise<Buffer | Refusal> {
@@ -89,44 +62,24 @@ function readBody(req: IncomingMessage): Promise<Buffer | Refusal> {
 const isJson = (contentType: string | undefined) => contentType !== undefined && /^application\/json\s*(;|$)/i.test(contentType);
 
 /**
- * Serves only a request the gateway signed for exactly this subgraph: POST, to this path and
- * query string, with this body, within the skew, and never seen before (its nonce is claimed in
- * `nonces`). Anything else is answered 401 UNAUTHENTICATED and logged with the reason, so
- * identities cannot be forged and captured requests cannot be replayed. When the nonce store
- * cannot answer, the request is refused too (503: this replica cannot serve, another may).
- * Each request gets its id (`x-request-id`), a logger naming it, and one access log line.
+ * Serves a request the gateway signed for this subgraph (`checkGatewaySignature`), after reading
+ * its body once. Each request gets its id (`x-request-id`), a logger naming it, and one access
+ * log line.
  */
 export function graphqlRoute<Context extends RequestBase>({ apollo, signature, logger, context }: GraphQLRouteOptions<Context>) {
-  const { secret, audience, nonces } = signature;
-
-  /** The viewer the gateway vouches for, or the refusal to answer. */
-  async function checkSignature(req: IncomingMessage, body: Buffer, log: Logger): Promise<{ viewer: Viewer | null } | Refusal> {
-    const check = verifySignedRequest(secret, { method: 'POST', url: req.url!, audience, body }, req.headers);
-    if (!check.ok) return refuse(req, log, check.reason);
-    let firstUse: boolean;
-    try {
-      firstUse = await nonces.claim(check.nonce, check.nonceTtlMs);
-    } catch (error) {
-      log.error({ err: error }, 'refused a request: its nonce could not be checked for replay (Redis unreachable)');
-      return new Refusal(503, 'Cannot check the request for replay: the nonce store is unreachable.', NONCE_STORE_UNAVAILABLE);
-    }
-    return firstUse ? { viewer: check.viewer } : refuse(req, log, 'replayed request: its nonce was already used');
-  }
-
   async function serve(req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger): Promise<void> {
-    // The gateway only ever POSTs; a GET could carry a captured signature past Apollo's own rules.
-    if (req.method !== 'POST') return writeRefusal(res, refuse(req, log, `method ${req.method}: subgraphs accept only POST`));
-    const raw = await readBody(req);
+    // Anything but a POST is refused unread: checkGatewaySignature serves POST only.
+    const raw = req.method === 'POST' ? await readBody(req) : '';
     if (raw instanceof Refusal) {
       res.setHeader('connection', 'close');
       return writeRefusal(res, raw);
     }
-    const signed = await checkSignature(req, raw, log);
+    const signed = await checkGatewaySignature(signature, { method: req.method!, url: req.url!, headers: req.headers, body: raw }, log);
     if (signed instanceof Refusal) return writeRefusal(res, signed);
     let body: unknown;
     if (isJson(req.headers['content-type'])) {
       try {
-        body = JSON.parse(raw.toString('utf8'));
+        body = JSON.parse(raw.toString());
       } catch {
         return writeRefusal(res, refusalOf(400));
       }
@@ -164,11 +117,6 @@ export function graphqlRoute<Context extends RequestBase>({ apollo, signature, l
       else res.destroy();
     });
   };
-}
-
-function refuse(req: IncomingMessage, log: Logger, reason: string): Refusal {
-  log.warn({ reason, method: req.method, url: req.url }, 'refused a request not signed by the gateway for it');
-  return unsigned;
 }
 
 /**

@@ -19,7 +19,7 @@ import { createRedisClient, reportRedisOutages } from './redis.js';
 import { graphqlRoute, isGraphQLRequest } from './subgraph-route.js';
 import type { Viewer } from './viewer.js';
 
-export { NONCE_STORE_UNAVAILABLE, type GatewaySignatureOptions } from './subgraph-route.js';
+export { NONCE_STORE_UNAVAILABLE, requireGatewaySignature, type GatewaySignatureOptions } from './gateway-signature.js';
 
 export type { GraphQLResolverMap };
 
