@@ -55,12 +55,14 @@ export function isReadOperation(body: unknown): body is Record<string, unknown> 
 export class CacheRequests {
   private readonly publicScope: string;
   /**
-   * The keys of bodies seen before, by their exact bytes (latin1: one character per byte) and,
-   * when it changes the answer, `accept` before a newline no header value holds. A hit repeats
-   * the bytes of an earlier request: a map lookup, which compares the whole text, instead of a
-   * SHA-256 per request; and the same key strings, whose hashes V8 has kept, for the first level.
+   * The keys of bodies seen before, by their exact bytes (latin1: one character per byte): those
+   * sent with an `accept` that changes nothing, and apart from them, those sent with another,
+   * that `accept` and a newline (which no header value holds) in front. A hit repeats the bytes of
+   * an earlier request: a map lookup, which compares the whole text, instead of a SHA-256 per
+   * request; and the same key strings, whose hashes V8 has kept, for the first level.
    */
   private readonly remembered = new Map<string, KeysOfBytes>();
+  private readonly rememberedNegotiated = new Map<string, KeysOfBytes>();
   private rememberedChars = 0;
 
   constructor(
@@ -87,17 +89,19 @@ export class CacheRequests {
   }
 
   private keysOf(accept: string | undefined, raw: Buffer): KeysOfBytes {
-    const bytes = raw.toString('latin1');
-    const text = DEFAULT_ACCEPT.has(accept) ? bytes : `${accept}\n${bytes}`;
-    let keys = this.remembered.get(text);
+    const plain = DEFAULT_ACCEPT.has(accept);
+    const remembered = plain ? this.remembered : this.rememberedNegotiated;
+    const text = plain ? raw.toString('latin1') : `${accept}\n${raw.toString('latin1')}`;
+    let keys = remembered.get(text);
     if (keys === undefined) {
       const digest = digestOf(accept, raw);
       keys = { digest, publicKey: this.keys.entry(this.publicScope, digest) };
       if (this.rememberedChars + text.length > REMEMBERED_BODY_CHARS) {
         this.remembered.clear();
+        this.rememberedNegotiated.clear();
         this.rememberedChars = 0;
       }
-      this.remembered.set(text, keys);
+      remembered.set(text, keys);
       this.rememberedChars += text.length;
     }
     return keys;

@@ -1,0 +1,56 @@
+import { hash } from 'node:crypto';
+import { cacheKeys } from '@shopgraph/cache';
+import { describe, expect, it } from 'vitest';
+import { CacheRequests } from './cache-request.js';
+
+const keys = cacheKeys('sg:');
+const sha = (bytes: Buffer | string) => hash('sha256', bytes, 'base64url');
+const body = (text: string) => Buffer.from(text);
+const viewer = { id: 'u1', role: 'CUSTOMER', sessionId: 's1' } as const;
+
+describe('CacheRequests', () => {
+  it('keys a body by the SHA-256 of its bytes, and of accept when it changes the content type', () => {
+    const requests = new CacheRequests(keys, undefined);
+    const raw = body('{"query":"{ a }"}');
+    for (const accept of [undefined, '*/*', 'application/json']) {
+      expect(requests.of(accept, raw, null, undefined)).toMatchObject({ digest: sha(raw), publicKey: keys.entry('pub', sha(raw)), privateKey: undefined });
+    }
+    const negotiated = 'application/graphql-response+json';
+    expect(requests.of(negotiated, raw, viewer, undefined)).toMatchObject({
+      digest: `${sha(raw)}.${sha(negotiated)}`,
+      publicKey: keys.entry('pub', `${sha(raw)}.${sha(negotiated)}`),
+      privateKey: keys.entry('u:u1', `${sha(raw)}.${sha(negotiated)}`),
+    });
+  });
+
+  it('gives a body seen before the keys it had, and never another body’s, however their bytes meet', () => {
+    const requests = new CacheRequests(keys, 'list-1');
+    // The bytes of one request are the accept, a newline and the body of another.
+    const cases: [string | undefined, Buffer][] = [
+      ['a', body('b')],
+      [undefined, body('a\nb')],
+      ['', body('a\nb')],
+      ['application/json', body('a\nb')],
+      [undefined, Buffer.from([0xff, 0x00, 0x41])],
+      [undefined, Buffer.from('ÿ\u0000A')],
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const [accept, raw] of cases) {
+        const digest = accept === undefined || accept === 'application/json' ? sha(raw) : `${sha(raw)}.${sha(accept)}`;
+        expect(requests.of(accept, raw, viewer, undefined)).toMatchObject({
+          digest,
+          publicKey: keys.entry('list-1~pub', digest),
+          privateKey: keys.entry('list-1~u:u1', digest),
+        });
+      }
+    }
+  });
+
+  it('coalesces only requests whose parse shows the operation text', () => {
+    const requests = new CacheRequests(keys, undefined);
+    const raw = body('{"query":"{ a }"}');
+    expect(requests.of(undefined, raw, null, { query: '{ a }' }).coalescible).toBe(true);
+    expect(requests.of(undefined, raw, null, { extensions: {} }).coalescible).toBe(false);
+    expect(requests.of(undefined, raw, null, undefined).coalescible).toBe(false);
+  });
+});
