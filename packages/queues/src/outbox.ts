@@ -51,7 +51,7 @@ export async function enqueueInTransaction(tx: Transaction, outbox: OutboxTable,
       delayMs: request.delayMs ?? 0,
     })
     .onConflictDoNothing({ target: outbox.jobId });
-  // Delivered at commit (and dropped on rollback), so the relay moves the row at once instead of
-  // at its next poll; the poll stays as the safety net for a missed notification.
+  // Delivered at commit (and dropped on rollback): this is what starts the relay, which does not
+  // poll; its rare sweep (relay.ts) is only the safety net for a missed notification.
   await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, current_schema())`);
 }

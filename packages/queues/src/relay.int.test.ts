@@ -236,6 +236,11 @@ describe('the outbox relay', () => {
   });
 });
 
+/** The row a commit whose notification got lost leaves: nothing wakes the relay for it. */
+async function insertWithoutNotify(orderId: string): Promise<void> {
+  await db.insert(outbox).values({ queue: 'reservations', jobName: 'reserve-stock', jobId: jobIds.reserveStock(orderId, 1), payload: { orderId, version: 1 } });
+}
+
 describe('waking the relay', () => {
   it('relays a committed row at once through NOTIFY, without waiting for the next poll', async () => {
     const registry = new Registry();
@@ -247,5 +252,42 @@ describe('waking the relay', () => {
     await waitFor(async () => (await unsentRows()) === 0);
     const [orderId] = await placeReservations(1);
     await waitFor(async () => (await reservations.getJob(jobIds.reserveStock(orderId!, 1))) !== undefined);
+  });
+
+  it('relays a row whose notification was missed at its safety sweep', async () => {
+    const registry = new Registry();
+    relay(registry, 200, 50);
+    await waitFor(() => isLeader(registry));
+    const orderId = randomUUID();
+    await insertWithoutNotify(orderId);
+    await waitFor(async () => (await reservations.getJob(jobIds.reserveStock(orderId, 1))) !== undefined);
+    expect(await unsentRows()).toBe(0);
+  });
+
+  it('relays what no notification announced as soon as it holds the lock again after losing its connection', async () => {
+    const registry = new Registry();
+    // No sweep before the test's timeout: only taking the lock again can move the row.
+    relay(registry, 50, 600_000);
+    await waitFor(() => isLeader(registry));
+    await waitFor(async () => (await unsentRows()) === 0);
+    const orderId = randomUUID();
+    await insertWithoutNotify(orderId);
+
+    // As a Postgres restart would: the session holding the lock and listening ends.
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ pid: number }>(
+        `select pid from pg_locks
+          where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`,
+      );
+      expect(rows).toHaveLength(1);
+      await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+    } finally {
+      await admin.end();
+    }
+    await waitFor(async () => (await reservations.getJob(jobIds.reserveStock(orderId, 1))) !== undefined);
+    expect(await unsentRows()).toBe(0);
+    expect(await isLeader(registry)).toBe(true);
   });
 });

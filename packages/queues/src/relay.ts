@@ -17,7 +17,11 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** Gets `shopgraph_outbox_relayed_total`, `shopgraph_outbox_relay_lag_seconds`, `shopgraph_outbox_relay_leader`. */
   registry: Registry;
-  /** How long the leader sleeps when the outbox is empty. */
+  /**
+   * How long the leader sleeps when the outbox is empty and no notification comes: the safety
+   * sweep that relays a row whose NOTIFY was missed. Commits wake the leader, so this is not a
+   * poll; an idle database sees one sweep per interval and nothing else.
+   */
   intervalMs?: number;
   batchSize?: number;
   /** How often a follower asks for the lock, and how often the leader checks its lock connection. */
@@ -178,12 +182,15 @@ async function tryAdvisoryLock(
 /**
  * Moves a subgraph's outbox rows to BullMQ (docs/checkout.md, "Outbox"). Runs in every workers
  * replica; only the holder of `pg_try_advisory_lock(hashtext('shopgraph:outbox:<subgraph>'))`
- * relays. Each batch locks unsent rows `for update skip locked`, adds them with their
- * deterministic job ids (BullMQ ignores an id it has, so a crash before the commit re-sends
- * harmlessly) and marks them sent in the same transaction.
+ * relays. Each batch marks up to `batchSize` unsent rows sent (`for update skip locked`), adds
+ * them with their deterministic job ids (BullMQ ignores an id it has, so a crash before the
+ * commit re-sends harmlessly) and commits: one transaction per batch, however many rows.
+ *
+ * The leader relays when a commit notifies it, at once after it takes the lock (rows committed
+ * while nobody listened), and otherwise once per `intervalMs` as a safety sweep.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
-  const { db, subgraph, outbox, connection, prefix, intervalMs = 100, batchSize = 100, lockRetryMs = 1000 } = options;
+  const { db, subgraph, outbox, connection, prefix, intervalMs = 30_000, batchSize = 100, lockRetryMs = 1000 } = options;
   const logger = options.logger.child({ component: 'outbox-relay', subgraph });
   const metrics = relayMetrics(options.registry);
   const queues = new Map<string, Queue>();
@@ -206,12 +213,27 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const onLockLost = (error: unknown) => {
     metrics.leader.set({ subgraph }, 0);
     logger.warn({ err: error }, 'lost the outbox lock connection: relaying stops until the lock is held again');
+    // Notifications stopped with the connection (e.g. Postgres restarted): take the lock again
+    // now, and with it the sweep of what was committed meanwhile, not at the next safety sweep.
+    sleeper.wake();
   };
 
   async function relayBatch(): Promise<number> {
     const relayed = await db.transaction(async (tx) => {
+      // Marked sent first, in one statement; the adds below happen before the commit, and a
+      // failed add rolls the marks back.
+      const unsent = tx
+        .select({ id: outbox.id })
+        .from(outbox)
+        .where(isNull(outbox.sentAt))
+        .orderBy(asc(outbox.id))
+        .limit(batchSize)
+        .for('update', { skipLocked: true });
       const rows = await tx
-        .select({
+        .update(outbox)
+        .set({ sentAt: sql`now()` })
+        .where(inArray(outbox.id, unsent))
+        .returning({
           id: outbox.id,
           queue: outbox.queue,
           jobName: outbox.jobName,
@@ -220,13 +242,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           // Computed on the database clock, the same one that stamped created_at.
           remainingDelayMs: sql<number>`greatest(0, ${outbox.delayMs} - extract(epoch from now() - ${outbox.createdAt}) * 1000)::int`,
           ageSeconds: sql<number>`extract(epoch from clock_timestamp() - ${outbox.createdAt})::float8`,
-        })
-        .from(outbox)
-        .where(isNull(outbox.sentAt))
-        .orderBy(asc(outbox.id))
-        .limit(batchSize)
-        .for('update', { skipLocked: true });
-      if (rows.length === 0) return rows;
+        });
+      // RETURNING keeps no order: jobs are added in the order they were written.
+      rows.sort((a, b) => a.id - b.id);
       const byQueue = new Map<string, typeof rows>();
       for (const row of rows) {
         const group = byQueue.get(row.queue);
@@ -242,15 +260,6 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           })),
         );
       }
-      await tx
-        .update(outbox)
-        .set({ sentAt: sql`now()` })
-        .where(
-          inArray(
-            outbox.id,
-            rows.map((row) => row.id),
-          ),
-        );
       return rows;
     });
     // Counted once committed: a batch rolled back is relayed again and counted then.
