@@ -41,6 +41,47 @@ describe('LruCache', () => {
   it('refuses a size below one', () => {
     expect(() => new LruCache(0)).toThrow(RangeError);
   });
+
+  it('keeps the order and evicts as a list in use order would, the key used last read again and again', () => {
+    // A list of keys, least recent first: what the cache must match after every operation.
+    let order: string[] = [];
+    const values = new Map<string, number>();
+    const evicted: string[] = [];
+    const expectedEvicted: string[] = [];
+    const cache = new LruCache<number>(3, (key) => evicted.push(key));
+    const use = (key: string) => (order = [...order.filter((k) => k !== key), key]);
+    const keys = ['a', 'b', 'c', 'd'];
+    // A fixed pseudo-random walk (Park–Miller, not Math.random: every run the same), with runs of repeated reads.
+    let seed = 7;
+    const next = (n: number) => (seed = (seed * 48271) % 2147483647) % n;
+    for (let step = 0; step < 2000; step++) {
+      const key = keys[next(keys.length)]!;
+      const operation = next(10);
+      if (operation < 5) {
+        const times = 1 + next(3);
+        for (let i = 0; i < times; i++) expect(cache.get(key)).toBe(values.get(key));
+        if (values.has(key)) use(key);
+      } else if (operation < 8) {
+        if (!values.has(key) && order.length === 3) {
+          const oldest = order.shift()!;
+          expectedEvicted.push(oldest);
+          values.delete(oldest);
+        }
+        cache.set(key, step);
+        values.set(key, step);
+        use(key);
+      } else if (operation < 9) {
+        expect(cache.delete(key)).toBe(values.delete(key));
+        order = order.filter((k) => k !== key);
+      } else if (next(20) === 0) {
+        cache.clear();
+        values.clear();
+        order = [];
+      }
+      expect([...cache.keys()]).toEqual(order);
+    }
+    expect(evicted).toEqual(expectedEvicted);
+  });
 });
 
 describe('LfuCache', () => {

@@ -17,10 +17,13 @@ export type OnEvict<V> = (key: string, value: V) => void;
 
 /**
  * Least recently used. A Map iterates in insertion order, so re-inserting on every read keeps
- * the least recently used key first: O(1) per operation.
+ * the least recently used key first: O(1) per operation. A read of the key used last changes no
+ * order, so it is one lookup (a hot key read again and again: the response cache's hits).
  */
 export class LruCache<V> implements BoundedCache<V> {
   private readonly entries = new Map<string, V>();
+  /** The key inserted last (by `set` or a read): the last in the Map's order while it is there. */
+  private newest: string | undefined;
 
   constructor(
     private readonly maxEntries: number,
@@ -35,9 +38,10 @@ export class LruCache<V> implements BoundedCache<V> {
 
   get(key: string): V | undefined {
     const value = this.entries.get(key);
-    if (value === undefined) return undefined;
+    if (value === undefined || key === this.newest) return value;
     this.entries.delete(key);
     this.entries.set(key, value);
+    this.newest = key;
     return value;
   }
 
@@ -54,6 +58,7 @@ export class LruCache<V> implements BoundedCache<V> {
       this.onEvict?.(oldestKey, oldest);
     }
     this.entries.set(key, value);
+    this.newest = key;
   }
 
   delete(key: string): boolean {
