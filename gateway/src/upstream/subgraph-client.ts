@@ -1,5 +1,6 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { deadlinePassed, type Deadline } from './deadline.js';
 
 /** A subgraph's answer read to its end: several callers (deduplication) may each parse the body. */
 export interface UpstreamAnswer {
@@ -36,16 +37,16 @@ export class SubgraphClient {
   };
 
   /**
-   * POSTs `body` to `target` with the headers `headersFor` makes (again for a second sending);
-   * rejects when the connection fails or `signal` aborts before the answer's last byte.
+   * POSTs `body` to `target` with the headers `headersFor` makes, a new object for each sending;
+   * rejects when the connection fails or `deadline` passes before the answer's last byte.
    * `replayable`: the call may be sent again after a pooled connection was found closed.
    */
-  async post(target: RequestTarget, headersFor: () => Record<string, string>, body: string, signal: AbortSignal, replayable: boolean): Promise<UpstreamAnswer> {
+  async post(target: RequestTarget, headersFor: () => Record<string, string>, body: string, deadline: Deadline, replayable: boolean): Promise<UpstreamAnswer> {
     try {
-      return await send(target, target.agent, headersFor(), body, signal);
+      return await send(target, target.agent, headersFor(), body, deadline);
     } catch (error) {
       if (!replayable || !staleConnectionErrors.has(error as Error)) throw error;
-      return send(target, false, headersFor(), body, signal);
+      return send(target, false, headersFor(), body, deadline);
     }
   }
 
@@ -81,18 +82,24 @@ const IDLE_MS = 2000;
 /** Errors of a call sent on a pooled connection that the subgraph reset before any answer. */
 const staleConnectionErrors = new WeakSet<Error>();
 
-function send(target: RequestTarget, agent: http.Agent | false, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<UpstreamAnswer> {
+function send(target: RequestTarget, agent: http.Agent | false, headers: Record<string, string>, body: string, deadline: Deadline): Promise<UpstreamAnswer> {
+  if (deadline.expired) return Promise.reject(deadlinePassed());
   const { transport, hostname, port, path } = target;
+  headers['content-length'] = String(Buffer.byteLength(body));
   return new Promise<UpstreamAnswer>((resolve, reject) => {
     let answered = false;
-    const request = transport.request(
-      { method: 'POST', agent, hostname, port, path, signal, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
-      (response) => {
-        answered = true;
-        readAnswer(response, resolve, reject);
-      },
-    );
+    const request = transport.request({ method: 'POST', agent, hostname, port, path, headers }, (response) => {
+      answered = true;
+      readAnswer(
+        response,
+        (answer) => (unwatch(), resolve(answer)),
+        (error) => (unwatch(), reject(error)),
+      );
+    });
+    // Destroying the request also ends an answer being read (its 'error' and 'close').
+    const unwatch = deadline.watch(() => request.destroy(deadlinePassed()));
     request.on('error', (error: NodeJS.ErrnoException) => {
+      unwatch();
       if (request.reusedSocket && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) staleConnectionErrors.add(error);
       reject(error);
     });

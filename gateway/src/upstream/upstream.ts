@@ -1,5 +1,6 @@
 import type { Logger } from '@shopgraph/common';
 import { createBalancer, type Balancer, type BalancerStrategy } from './balancer.js';
+import { Deadline } from './deadline.js';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
 import { InFlightDeduplicator } from './deduplicator.js';
 import { subgraphTimeout, subgraphUnavailable } from './errors.js';
@@ -180,8 +181,16 @@ export class SubgraphUpstream {
   }
 
   private async execute(call: UpstreamCall, headersFor: AttemptHeaders): Promise<UpstreamAnswer> {
+    const deadline = new Deadline(this.options.policy.timeoutMs);
+    try {
+      return await this.retrying(call, headersFor, deadline);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  private async retrying(call: UpstreamCall, headersFor: AttemptHeaders, deadline: Deadline): Promise<UpstreamAnswer> {
     const { timeoutMs, retries } = this.options.policy;
-    const deadline = AbortSignal.timeout(timeoutMs);
     const tried = new Set<Replica>();
     this.budget.recordCall();
     let replica = this.pick(call, tried);
@@ -231,7 +240,7 @@ export class SubgraphUpstream {
     return target;
   }
 
-  private async attempt(replica: Replica, call: UpstreamCall, headersFor: AttemptHeaders, deadline: AbortSignal): Promise<Attempt> {
+  private async attempt(replica: Replica, call: UpstreamCall, headersFor: AttemptHeaders, deadline: Deadline): Promise<Attempt> {
     replica.breaker.onRequest();
     replica.inFlight++;
     const startedAt = process.hrtime.bigint();
@@ -241,7 +250,7 @@ export class SubgraphUpstream {
       const answer = await this.client.post(this.targetOf(replica), () => headersFor(replica.url), call.body, deadline, call.idempotent);
       attempt = { outcome: answer.status >= 500 ? 'error' : 'ok', answer };
     } catch (error) {
-      attempt = deadline.aborted ? { outcome: 'timeout' } : { outcome: 'unreachable', notSent: neverSent(error) };
+      attempt = deadline.expired ? { outcome: 'timeout' } : { outcome: 'unreachable', notSent: neverSent(error) };
       if (attempt.outcome === 'unreachable') {
         this.options.logger.warn({ err: error, subgraph: this.subgraph, replica: replica.id }, 'subgraph replica did not answer');
       }
