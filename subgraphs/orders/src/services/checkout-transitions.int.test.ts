@@ -86,6 +86,39 @@ describe('orderForReservation', () => {
     expect((await orderForReservation(db, { orderId, version: 2 }))?.items).toContainEqual({ productId: a, quantity: 5 });
     expect(await orderForReservation(db, { orderId: randomUUID(), version: 1 })).toBeNull();
   });
+
+  it('never answers a version with the items of another while item changes commit', async () => {
+    const a = randomUUID();
+    const { orderId, viewer } = await newOrder([
+      { productId: a, quantity: 1 },
+      { productId: randomUUID(), quantity: 1 },
+    ]);
+    // Version v holds v units of `a`: each change below sets the quantity to its new version.
+    const CHANGES = 30;
+    let changing = true;
+    const changes = (async () => {
+      try {
+        for (let quantity = 2; quantity <= CHANGES + 1; quantity++) await updateOrderItem(asUser(viewer), { orderId, productId: a, quantity });
+      } finally {
+        changing = false;
+      }
+    })();
+    const answers: { version: number; quantity: number | undefined }[] = [];
+    const reader = async () => {
+      while (changing) {
+        const { version } = await orderRow(orderId);
+        // Asked for the version just read and the next, as a job queued for either would.
+        for (const asked of [version, version + 1]) {
+          const answer = await orderForReservation(db, { orderId, version: asked });
+          if (answer) answers.push({ version: answer.version, quantity: answer.items.find((item) => item.productId === a)?.quantity });
+        }
+      }
+    };
+    await Promise.all([changes, reader(), reader(), reader()]);
+    expect(answers.length).toBeGreaterThan(0);
+    expect(answers.filter((answer) => answer.quantity !== answer.version)).toEqual([]);
+    expect((await orderForReservation(db, { orderId, version: CHANGES + 1 }))?.items).toContainEqual({ productId: a, quantity: CHANGES + 1 });
+  });
 });
 
 describe('applyReservationResult', () => {

@@ -42,21 +42,20 @@ export async function orderForReservation(
   db: Db,
   { orderId, version }: { orderId: string; version: number },
 ): Promise<OrderToReserve | null> {
-  return db.transaction(async (tx) => {
-    // A share lock keeps an item change from committing between the two reads.
-    const [order] = await tx
-      .select({ userId: orders.userId, version: orders.version })
-      .from(orders)
-      .where(eq(orders.id, orderId))
-      .for('share');
-    if (!order || order.version !== version) return null;
-    const items = await tx
-      .select({ productId: orderItems.productId, quantity: orderItems.quantity })
-      .from(orderItems)
-      .where(eq(orderItems.orderId, orderId))
-      .orderBy(asc(orderItems.productId));
-    return { orderId, userId: order.userId, version, items };
-  });
+  // One statement sees one snapshot, so the items are those of the version read beside them: no
+  // lock needed, and no write transaction (a row lock would be one, with its own commit flush).
+  // An item change committing right after is safe: it bumps the version, and
+  // applyReservationResult, which locks the order, leaves a stale version alone.
+  const rows = await db
+    .select({ userId: orders.userId, version: orders.version, productId: orderItems.productId, quantity: orderItems.quantity })
+    .from(orders)
+    .leftJoin(orderItems, eq(orderItems.orderId, orders.id))
+    .where(eq(orders.id, orderId))
+    .orderBy(asc(orderItems.productId));
+  const order = rows[0];
+  if (!order || order.version !== version) return null;
+  const items = rows.flatMap(({ productId, quantity }) => (productId !== null && quantity !== null ? [{ productId, quantity }] : []));
+  return { orderId, userId: order.userId, version, items };
 }
 
 /** The total of reserved lines, or why they cannot make one order. */
