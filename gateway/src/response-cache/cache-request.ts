@@ -39,6 +39,11 @@ interface KeysOfBytes {
 
 /** Bodies (in characters) whose keys `CacheRequests` remembers at most; past it, it starts again. */
 const REMEMBERED_BODY_CHARS = 4 * 1024 * 1024;
+/**
+ * Longest body whose keys are remembered: queries a cache answers are small, and V8 hashes a
+ * longer string by its length alone, so long bodies of one length would share a bucket.
+ */
+const REMEMBERED_BODY_MAX = 16 * 1024;
 
 /** A body that may be answered from the cache: an operation object whose text (if any) shows no write. */
 export function isReadOperation(body: unknown): body is Record<string, unknown> {
@@ -89,13 +94,13 @@ export class CacheRequests {
   }
 
   private keysOf(accept: string | undefined, raw: Buffer): KeysOfBytes {
+    if (raw.length > REMEMBERED_BODY_MAX) return this.keysOfDigest(digestOf(accept, raw));
     const plain = DEFAULT_ACCEPT.has(accept);
     const remembered = plain ? this.remembered : this.rememberedNegotiated;
     const text = plain ? raw.toString('latin1') : `${accept}\n${raw.toString('latin1')}`;
     let keys = remembered.get(text);
     if (keys === undefined) {
-      const digest = digestOf(accept, raw);
-      keys = { digest, publicKey: this.keys.entry(this.publicScope, digest) };
+      keys = this.keysOfDigest(digestOf(accept, raw));
       if (this.rememberedChars + text.length > REMEMBERED_BODY_CHARS) {
         this.remembered.clear();
         this.rememberedNegotiated.clear();
@@ -105,5 +110,9 @@ export class CacheRequests {
       this.rememberedChars += text.length;
     }
     return keys;
+  }
+
+  private keysOfDigest(digest: string): KeysOfBytes {
+    return { digest, publicKey: this.keys.entry(this.publicScope, digest) };
   }
 }
