@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readLogLines, type LogLine } from '@shopgraph/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const devScript = fileURLToPath(new URL('dev.ts', import.meta.url));
@@ -11,7 +12,7 @@ const tsx = import.meta.resolve('tsx');
 /** For failing only: a start on a loaded two-core machine takes well under this. */
 const DEADLINE_MS = 60_000;
 
-type Line = Record<string, unknown>;
+type Line = LogLine;
 
 /**
  * A service of its own: prints a line with its pid and the value its code holds when it starts,
@@ -63,34 +64,10 @@ function runDev(value: string): Dev {
   // The service's own failures (the broken start on purpose) and the runner's, for a failure's message.
   let stderr = '';
   runner.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const lines: Line[] = [];
-  const waiting = new Set<{ matches: (line: Line) => boolean; after: number; resolve: (line: Line) => void }>();
-  let pending = '';
-  runner.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (pending + chunk).split('\n');
-    pending = parts.pop()!;
-    for (const part of parts.filter((text) => text.startsWith('{'))) {
-      const line = JSON.parse(part) as Line;
-      lines.push(line);
-      for (const waiter of waiting) {
-        if (lines.length > waiter.after && waiter.matches(line)) {
-          waiting.delete(waiter);
-          waiter.resolve(line);
-        }
-      }
-    }
-  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     runner.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  const line = (matches: (line: Line) => boolean, after = 0) => {
-    const found = lines.slice(after).find(matches);
-    if (found) return Promise.resolve(found);
-    return new Promise<Line>((resolve, reject) => {
-      waiting.add({ matches, after, resolve });
-      void exited.then(({ code }) => reject(new Error(`dev exited (${code}) before the line awaited:\n${JSON.stringify(lines, null, 1)}\n${stderr}`)));
-    });
-  };
+  const { lines, line } = readLogLines(runner.stdout!, exited, () => `dev exited (${runner.exitCode})\n${stderr}`);
   return { runner, lines, line, exited, edit };
 }
 

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { removeQueueKeys, testQueuePrefix } from '@shopgraph/queues/testing';
-import { createTestDatabase, freePort, testEnv, testRedisUrl, waitFor, type TestDatabase } from '@shopgraph/testing';
+import { createTestDatabase, freePort, readLogLines, testEnv, testRedisUrl, waitFor, type LogLine, type TestDatabase } from '@shopgraph/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { platformProcesses } from './platform.js';
 
@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** For failing only: a start-up on a loaded two-core machine takes well under this. */
 const DEADLINE_MS = 150_000;
 
-type Line = Record<string, unknown>;
+type Line = LogLine;
 
 interface NpmStart {
   npm: ChildProcess;
@@ -50,36 +50,11 @@ async function npmStart(): Promise<NpmStart> {
   };
   const npm = spawn('npm', ['start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
   runs.push({ database, queuePrefix, npm });
-  const lines: Line[] = [];
-  const waiting = new Set<{ matches: (line: Line) => boolean; resolve: (line: Line) => void }>();
-  let pending = '';
-  npm.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (pending + chunk).split('\n');
-    pending = parts.pop()!;
-    // npm's own banner and anything else that is not a log line is left out.
-    for (const part of parts.filter((text) => text.startsWith('{'))) {
-      const line = JSON.parse(part) as Line;
-      lines.push(line);
-      for (const waiter of waiting) {
-        if (waiter.matches(line)) {
-          waiting.delete(waiter);
-          waiter.resolve(line);
-        }
-      }
-    }
-  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     npm.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const closed = new Promise((resolve) => npm.once('close', resolve));
-  const line = (matches: (line: Line) => boolean) => {
-    const found = lines.find(matches);
-    if (found) return Promise.resolve(found);
-    return new Promise<Line>((resolve, reject) => {
-      waiting.add({ matches, resolve });
-      void exited.then(({ code }) => reject(new Error(`npm start exited (${code}) before the line awaited:\n${JSON.stringify(lines, null, 1)}`)));
-    });
-  };
+  const { lines, line } = readLogLines(npm.stdout!, exited, () => `npm start exited (${npm.exitCode})`);
   const up = await line((entry) => entry.service === 'start' && String(entry.msg).startsWith('Shopgraph is up'));
   return { npm, lines, line, exited, closed, up, ports };
 }

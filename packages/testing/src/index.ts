@@ -6,3 +6,4 @@ export * from './redis-topologies.js';
 export * from './handshakes.js';
 export * from './holding-proxy.js';
 export * from './query-plans.js';
+export * from './log-lines.js';
