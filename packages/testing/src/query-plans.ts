@@ -101,3 +101,13 @@ export async function planProblems(pool: pg.Pool, statements: Statement[], expec
   }
   return problems;
 }
+
+/**
+ * The problems of the plans of every statement `read` sends through the drizzle database that
+ * `recorder` watches (`planProblems`): what a query-plan test expects to be empty.
+ */
+export async function planProblemsOfRead(pool: pg.Pool, recorder: StatementRecorder, read: () => Promise<unknown>, expectation: PlanExpectation): Promise<string[]> {
+  recorder.take();
+  await read();
+  return planProblems(pool, recorder.take(), expectation);
+}

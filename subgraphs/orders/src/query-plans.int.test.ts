@@ -1,5 +1,5 @@
 import { createDb, createLogger, prepareSubgraphDatabase, type Db, type Viewer } from '@shopgraph/common';
-import { createTestDatabase, planProblems, StatementRecorder, type PlanExpectation, type TestDatabase } from '@shopgraph/testing';
+import { createTestDatabase, planProblemsOfRead, StatementRecorder, type PlanExpectation, type TestDatabase } from '@shopgraph/testing';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,9 +133,7 @@ const reads: Read[] = [
 /** `analyzed`: the planner has statistics (older than some rows); see `anyNodeType` otherwise. */
 function checkEveryRead(analyzed: boolean) {
   it.each(reads)('$name uses its index and scans no large table', async ({ read, ...expectation }) => {
-    recorder.take();
-    await read();
-    expect(await planProblems(db.$client, recorder.take(), { ...expectation, anyNodeType: !analyzed })).toEqual([]);
+    expect(await planProblemsOfRead(db.$client, recorder, read, { ...expectation, anyNodeType: !analyzed })).toEqual([]);
   });
 }
 

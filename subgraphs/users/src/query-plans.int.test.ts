@@ -1,5 +1,5 @@
 import { createDb, createLogger, prepareSubgraphDatabase, type Db } from '@shopgraph/common';
-import { createTestDatabase, planProblems, StatementRecorder, type TestDatabase } from '@shopgraph/testing';
+import { createTestDatabase, planProblemsOfRead, StatementRecorder, type TestDatabase } from '@shopgraph/testing';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,8 +57,6 @@ describe.each([
   });
 
   it('loads users by id through their primary key and scans no large table', async () => {
-    recorder.take();
-    await loadUsers();
-    expect(await planProblems(db.$client, recorder.take(), { uses: ['users_pkey'], anyNodeType: !analyzed })).toEqual([]);
+    expect(await planProblemsOfRead(db.$client, recorder, loadUsers, { uses: ['users_pkey'], anyNodeType: !analyzed })).toEqual([]);
   });
 });
