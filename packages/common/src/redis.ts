@@ -208,11 +208,6 @@ export interface RedisClientOptions {
    * on the node it moves its subscriber to, so this only applies to one server.
    */
   autoResubscribe?: boolean;
-  /**
-   * Send the commands issued in one turn of the event loop in one write (ioredis's auto-pipelining):
-   * for a client that many concurrent requests each send one command through.
-   */
-  enableAutoPipelining?: boolean;
 }
 
 const defined = <T extends object>(value: T) =>
@@ -226,7 +221,7 @@ const defined = <T extends object>(value: T) =>
  */
 export function createRedisClient(url: string, options: RedisClientOptions = {}): RedisClient {
   const target = parseRedisUrl(url);
-  const { retryStrategy, enableOfflineQueue, lazyConnect, connectionName, connectTimeout, commandTimeout, maxRetriesPerRequest, enableAutoPipelining } = options;
+  const { retryStrategy, enableOfflineQueue, lazyConnect, connectionName, connectTimeout, commandTimeout, maxRetriesPerRequest } = options;
   switch (target.kind) {
     case 'server':
       return new Redis(url, defined(options) as RedisOptions);
@@ -248,7 +243,6 @@ export function createRedisClient(url: string, options: RedisClientOptions = {})
       const clusterOptions: ClusterOptions = {
         lazyConnect,
         enableOfflineQueue,
-        enableAutoPipelining,
         clusterRetryStrategy: retryStrategy,
         redisOptions: defined({
           connectionName,

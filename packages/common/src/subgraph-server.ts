@@ -209,15 +209,8 @@ export async function serveSubgraph<Context extends RequestBase>(options: ServeS
   const registry = new Registry();
   const db = createDb({ url: config.databaseUrl, subgraph: name, logger, registry });
   // Fails a command within a second while Redis is away (the request is refused, never left
-  // waiting) and reconnects in the background. Each request claims its nonce with one command:
-  // the claims of the requests read in one turn of the event loop leave in one write (−15 % of
-  // the fixed CPU per request at 32 concurrent calls).
-  const redis = createRedisClient(config.redisUrl, {
-    connectionName: `shopgraph:${name}:signature-nonces`,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 1000,
-    enableAutoPipelining: true,
-  });
+  // waiting) and reconnects in the background.
+  const redis = createRedisClient(config.redisUrl, { connectionName: `shopgraph:${name}:signature-nonces`, maxRetriesPerRequest: 1, commandTimeout: 1000 });
   reportRedisOutages(redis, logger, 'signature nonces: gateway requests are refused while it is away');
   const release = async () => {
     await db.$client.end();
