@@ -46,13 +46,13 @@ describe('createAccessLogger', () => {
     const lines = json(await runLogging(`
       createLogger('svc').info({ req: { id: 'app' } }, 'started');
       const access = createAccessLogger('svc');
-      for (let i = 0; i < 300; i++) access.info({ req: { id: 'r' + i, method: 'POST', url: '/graphql' }, res: { statusCode: 200 } }, 'request completed');
+      for (let i = 0; i < 1000; i++) access.info({ req: { id: 'r' + i, method: 'POST', url: '/graphql' }, res: { statusCode: 200 } }, 'request completed');
       setImmediate(() => process.exit(0));
     `));
-    expect(lines).toHaveLength(301);
+    expect(lines).toHaveLength(1001);
     const [app, ...access] = lines;
-    expect(access.map((line) => (line.req as { id: string }).id)).toEqual(Array.from({ length: 300 }, (_, i) => `r${i}`));
-    for (const line of [app!, access[299]!]) {
+    expect(access.map((line) => (line.req as { id: string }).id)).toEqual(Array.from({ length: 1000 }, (_, i) => `r${i}`));
+    for (const line of [app!, access[999]!]) {
       expect(Object.keys(line).slice(0, 3)).toEqual(['level', 'time', 'service']);
       expect(line).toMatchObject({ level: 'info', service: 'svc' });
       expect(new Date(line.time as string).toISOString()).toBe(line.time);

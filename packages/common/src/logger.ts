@@ -1,6 +1,5 @@
-import { writeSync } from 'node:fs';
-import { destination, pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import { PinoPretty, prettyFactory, type PrettyOptions } from 'pino-pretty';
+import { destination, pino, type Logger, type LoggerOptions } from 'pino';
+import { prettyFactory, type PrettyOptions } from 'pino-pretty';
 
 export type { Logger };
 
@@ -36,18 +35,16 @@ const READABLE: PrettyOptions = {
 };
 
 /**
- * stdout, written asynchronously: under load the lines of many requests go out in one write
- * instead of one write each. For a person, each line printed readably (`READABLE`).
+ * Writes a batch of JSON lines to stdout as the process's loggers print them: as they are, or
+ * each readably for a person (`READABLE`). Synchronously: a batch is written once in up to 256
+ * lines (`LineBatch`), so the write costs little, and the last batch at exit cannot overtake an
+ * earlier one still on its way, as an asynchronous write in flight can.
  */
-function stdout(settings: string | LogSettings): DestinationStream {
-  return forAPerson(settings) ? PinoPretty({ ...READABLE, destination: 1, sync: false }) : destination({ dest: 1, sync: false });
-}
-
-/** Writes JSON lines to stdout at once, as `stdout(settings)` would print them: for the last lines at exit. */
-function writeNow(settings: string | LogSettings): (lines: string) => void {
-  if (!forAPerson(settings)) return (lines) => writeSync(1, lines);
+function stdout(settings: string | LogSettings): (lines: string) => void {
+  const out = destination({ dest: 1, sync: true });
+  if (!forAPerson(settings)) return (lines) => out.write(lines);
   const readable = prettyFactory(READABLE);
-  return (lines) => writeSync(1, lines.split('\n').filter(Boolean).map((line) => readable(line)).join(''));
+  return (lines) => out.write(lines.split('\n').filter(Boolean).map((line) => readable(line)).join(''));
 }
 
 /** The shape every line has: level by name, ISO time, the service. */
@@ -89,7 +86,7 @@ const LOG_FLUSH_MS = 250;
 const LOG_BATCH = 256;
 
 /**
- * A pino destination that collects lines and hands them to `out` in one write per batch: a
+ * A pino destination that collects lines and hands them to `write` in one write per batch: a
  * write costs as much as formatting a line, so one per request would double the cost of an
  * access log line (a cache hit's at the gateway, every call's at a subgraph). What is collected
  * is written at exit too.
@@ -97,15 +94,9 @@ const LOG_BATCH = 256;
 class LineBatch {
   private lines: string[] = [];
 
-  constructor(
-    private readonly out: { write(chunk: string): unknown },
-    atExit: (lines: string) => void,
-  ) {
+  constructor(private readonly out: (lines: string) => void) {
     setInterval(() => this.flush(), LOG_FLUSH_MS).unref();
-    // Synchronously, since nothing asynchronous runs once the process exits.
-    process.once('exit', () => {
-      if (this.lines.length > 0) atExit(this.take());
-    });
+    process.once('exit', () => this.flush());
   }
 
   write(line: string): void {
@@ -114,13 +105,10 @@ class LineBatch {
   }
 
   private flush(): void {
-    if (this.lines.length > 0) this.out.write(this.take());
-  }
-
-  private take(): string {
+    if (this.lines.length === 0) return;
     const chunk = this.lines.join('');
     this.lines = [];
-    return chunk;
+    this.out(chunk);
   }
 }
 
@@ -134,7 +122,7 @@ function sharedStdout(settings: string | LogSettings): LineBatch {
   const person = forAPerson(settings);
   let batch = batches.get(person);
   if (!batch) {
-    batch = new LineBatch(stdout(settings), writeNow(settings));
+    batch = new LineBatch(stdout(settings));
     batches.set(person, batch);
   }
   return batch;
