@@ -22,8 +22,15 @@ export function redactUrl(url: string): string {
 const describe = (error: unknown) =>
   ((error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error))).replace(/\s+/g, ' ');
 
+/**
+ * How long a dependency may take to answer at start-up. A server that is down refuses at once;
+ * this only bounds one that is slow, such as a Postgres forking a backend on a machine whose
+ * cores every other process is busy starting on (a 3 s bound failed `npm test` there).
+ */
+const ANSWER_TIMEOUT_MS = 10_000;
+
 /** Connects to the server's maintenance database: the target database may not exist yet. */
-export async function checkPostgres(url: string, timeoutMs = 3000): Promise<void> {
+export async function checkPostgres(url: string, timeoutMs = ANSWER_TIMEOUT_MS): Promise<void> {
   const target = new URL(url);
   target.pathname = '/postgres';
   const client = new pg.Client({ connectionString: target.toString(), connectionTimeoutMillis: timeoutMs });
@@ -42,7 +49,7 @@ export async function checkPostgres(url: string, timeoutMs = 3000): Promise<void
 }
 
 /** Connects to what `url` names (one server, the master its sentinels name, or a cluster) and pings it. */
-export async function checkRedis(url: string, timeoutMs = 3000): Promise<void> {
+export async function checkRedis(url: string, timeoutMs = ANSWER_TIMEOUT_MS): Promise<void> {
   let redis: RedisClient | undefined;
   let deadline: NodeJS.Timeout | undefined;
   let cause: Error | undefined;
