@@ -29,6 +29,7 @@ import { useTokenLimit } from './plugins/useTokenLimit.js';
 import { clientIpResolver, type TrustProxy } from './protection/client-ip.js';
 import { RedisKeyValueCache } from './protection/redis-key-value-cache.js';
 import { shopgraphMutationTags } from './response-cache/mutation-tags.js';
+import { SupergraphVersion } from './response-cache/supergraph-version.js';
 import { GatewayReadiness, probeHealth } from './readiness.js';
 import { SignedDataSource } from './signed-data-source.js';
 import { subgraphsOf, supergraphFromFile } from './supergraph-file.js';
@@ -70,6 +71,8 @@ export async function createGatewayServer(
   const sessions = new SessionCheck({ redis, keyPrefix: config.sessions.redisPrefix, cacheMs: config.sessions.cacheMs });
   const { rateLimit, persistedOperations } = config.protection;
   const allowList = persistedOperations && usePersistedOperations({ ...persistedOperations, onRejected: () => metrics.countError(PERSISTED_QUERY_NOT_ALLOWED) });
+  // Part of every cache key: an answer cached under one supergraph never answers under another.
+  const supergraph = new SupergraphVersion();
   // The request path in one direction: identify the client → limits → cache → execute → store.
   // Each hook runs in this order among the plugins that have it (plugins/plugin.ts): the rate
   // limits' front-door step before the cache's lookup, the allow-list before the lookup, the
@@ -107,6 +110,7 @@ export async function createGatewayServer(
             mutationTags: shopgraphMutationTags,
             // Entries stored under another allow-list must not answer requests this one refuses.
             keyVariant: allowList?.only ? allowList.version : undefined,
+            supergraph,
             jwtSecret: config.jwtSecret,
             sessions,
             registry,
@@ -138,6 +142,8 @@ export async function createGatewayServer(
     validateSupergraph: true,
   });
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    // Registered before Apollo Server's own listener: the version moves before the schema does.
+    supergraph.loaded(coreSupergraphSdl);
     const subgraphs = subgraphsOf(coreSupergraphSdl);
     upstreams.retain(subgraphs.map((subgraph) => subgraph.name));
     readiness.supergraphLoaded(subgraphs, (subgraph) => upstreams.for(subgraph).replicas.map((replica) => replica.url));

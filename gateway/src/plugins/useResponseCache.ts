@@ -13,6 +13,7 @@ import type { MutationTagRules } from '../response-cache/mutation-tags.js';
 import { Purges } from '../response-cache/purge.js';
 import { Revalidations } from '../response-cache/revalidation.js';
 import { Flights } from '../response-cache/single-flight.js';
+import type { SupergraphVersion } from '../response-cache/supergraph-version.js';
 import { VerifiedTokens } from '../response-cache/verified-tokens.js';
 import type { PluginWith } from './plugin.js';
 
@@ -35,6 +36,8 @@ export interface ResponseCacheOptions {
    * never found.
    */
   keyVariant?: string;
+  /** The supergraph in service: part of every entry key, so a hot reload never serves an answer cached under the old one. */
+  supergraph: SupergraphVersion;
   /** To verify bearer tokens at the front door, as `useAuth` does behind it. */
   jwtSecret: string;
   /** To refuse the tokens of ended sessions at the front door, as `useAuth` does behind it. */
@@ -55,7 +58,7 @@ const SWEEP_INTERVAL_MS = 5000;
  * limits) let it through.
  *
  * Keys: the SHA-256 of the exact request body (and of `accept`, when it changes the content
- * type), under the public scope or the viewer's own. TTL and scope: the most restrictive
+ * type), under the public scope or the viewer's own, and the supergraph's version. TTL and scope: the most restrictive
  * `@cacheControl` hint of the subgraph responses involved; PRIVATE answers are kept per user,
  * never for anonymous viewers; responses with errors and no-store ones (orders, payments) are
  * never kept. Tags: the entities found by walking the operation over the response data
@@ -66,7 +69,9 @@ export function useResponseCache(options: ResponseCacheOptions): PluginWith<'ope
   const { logger, registry } = options;
   const metrics = createCacheMetrics(registry);
   const levels = new CacheLevels({ ...options, l1Enabled: options.l1Enabled ?? true, metrics });
-  const requests = new CacheRequests(levels.keys, options.keyVariant);
+  const requests = new CacheRequests(levels.keys, options.keyVariant, options.supergraph);
+  // Entries of the old supergraph can no longer be found: free the memory they hold.
+  options.supergraph.onChange(() => levels.clearFirstLevel());
   const flights = new Flights();
   const revalidations = new Revalidations(levels.store, flights, metrics, logger);
   const decisions = new CacheDecisions(new Purges(levels, options.mutationTags ?? {}, metrics, logger));
@@ -88,7 +93,7 @@ export function useResponseCache(options: ResponseCacheOptions): PluginWith<'ope
     onExecute: behindExpress.execute,
     apolloPlugins: [decisions.plugin],
     onApolloStart(apollo, context) {
-      behindExpress.executeWith(new CacheExecutor(apollo, context, decisions, levels, options.swrSeconds));
+      behindExpress.executeWith(new CacheExecutor(apollo, context, decisions, levels, options.swrSeconds, options.supergraph));
     },
     async close() {
       clearInterval(sweeper);

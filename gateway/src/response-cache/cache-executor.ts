@@ -6,6 +6,7 @@ import type { CacheDecisions, Decision } from './cache-decision.js';
 import type { CacheLevels } from './cache-levels.js';
 import type { CacheRequest } from './cache-request.js';
 import type { Outcome } from './single-flight.js';
+import type { SupergraphVersion } from './supergraph-version.js';
 
 /**
  * Executes a miss as the Apollo middleware would, then stores the answer if the decision
@@ -20,6 +21,7 @@ export class CacheExecutor {
     private readonly decisions: CacheDecisions,
     private readonly levels: CacheLevels,
     swrSeconds: number,
+    private readonly supergraph: SupergraphVersion,
   ) {
     this.swrMs = swrSeconds * 1000;
   }
@@ -61,7 +63,8 @@ export class CacheExecutor {
   /** PUBLIC answers under the public key, PRIVATE ones under the viewer's own (none for anonymous viewers). */
   private async keep(request: CacheRequest, decision: Decision, outcome: Outcome): Promise<void> {
     const entryKey = decision.scope === 'PUBLIC' ? request.publicKey : request.privateKey;
-    if (!entryKey || !request.since) return;
+    // A reload while it ran: the answer may be the new supergraph's, under the old one's key.
+    if (!entryKey || !request.since || request.version !== this.supergraph.current) return;
     const now = Date.now();
     const freshUntil = now + decision.maxAge * 1000;
     const entry: CachedResponse = {

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { PUBLIC_SCOPE, userScope, type CacheKeys, type MissStart } from '@shopgraph/cache';
 import type { Viewer } from '@shopgraph/common';
+import type { SupergraphVersion } from './supergraph-version.js';
 
 /** A POST that may be answered from the cache, with its keys. */
 export interface CacheRequest {
@@ -11,6 +12,8 @@ export interface CacheRequest {
   privateKey: string | undefined;
   /** Identical concurrent misses may share one execution: the text shows no write. */
   coalescible: boolean;
+  /** The supergraph version its keys belong to: its answer is kept only if still the one in service. */
+  version: string;
   /** Set by the second-level lookup; without it (Redis away) nothing is stored. */
   since?: MissStart;
 }
@@ -54,11 +57,14 @@ export function isReadOperation(body: unknown): body is Record<string, unknown> 
 }
 
 /**
- * Entry keys: under the public scope, or the viewer's own; both set apart by `keyVariant` (a
- * persisted operation allow-list), so entries stored under another list are never found.
+ * Entry keys: under the public scope, or the viewer's own; both set apart by the supergraph's
+ * version and by `keyVariant` (a persisted operation allow-list), so entries stored under another
+ * supergraph or list are never found.
  */
 export class CacheRequests {
-  private readonly publicScope: string;
+  private publicScope = '';
+  /** The supergraph version the scopes and remembered keys were made for. */
+  private version: string | undefined;
   /**
    * The keys of bodies seen before, by their exact bytes (latin1: one character per byte): those
    * sent with an `accept` that changes nothing, and apart from them, those sent with another,
@@ -73,16 +79,17 @@ export class CacheRequests {
   constructor(
     private readonly keys: CacheKeys,
     private readonly keyVariant: string | undefined,
-  ) {
-    this.publicScope = this.scoped(PUBLIC_SCOPE);
-  }
+    private readonly supergraph: SupergraphVersion,
+  ) {}
 
   private scoped(scope: string): string {
-    return this.keyVariant === undefined ? scope : `${this.keyVariant}~${scope}`;
+    const versioned = `${this.version}~${scope}`;
+    return this.keyVariant === undefined ? versioned : `${this.keyVariant}~${versioned}`;
   }
 
   /** The request of body bytes `raw` (`accept` as sent) by `viewer`; `body` is its parse, if made. */
   of(accept: string | undefined, raw: Buffer, viewer: Viewer | null, body: Record<string, unknown> | undefined): CacheRequest {
+    if (this.supergraph.current !== this.version) this.startVersion(this.supergraph.current);
     const { digest, publicKey } = this.keysOf(accept, raw);
     return {
       digest,
@@ -90,7 +97,21 @@ export class CacheRequests {
       publicKey,
       privateKey: viewer ? this.keys.entry(this.scoped(userScope(viewer.id)), digest) : undefined,
       coalescible: body?.query !== undefined,
+      version: this.version!,
     };
+  }
+
+  /** A new supergraph: new scopes, and the keys remembered for the old one forgotten. */
+  private startVersion(version: string): void {
+    this.version = version;
+    this.publicScope = this.scoped(PUBLIC_SCOPE);
+    this.forget();
+  }
+
+  private forget(): void {
+    this.remembered.clear();
+    this.rememberedNegotiated.clear();
+    this.rememberedChars = 0;
   }
 
   private keysOf(accept: string | undefined, raw: Buffer): KeysOfBytes {
@@ -101,11 +122,7 @@ export class CacheRequests {
     let keys = remembered.get(text);
     if (keys === undefined) {
       keys = this.keysOfDigest(digestOf(accept, raw));
-      if (this.rememberedChars + text.length > REMEMBERED_BODY_CHARS) {
-        this.remembered.clear();
-        this.rememberedNegotiated.clear();
-        this.rememberedChars = 0;
-      }
+      if (this.rememberedChars + text.length > REMEMBERED_BODY_CHARS) this.forget();
       remembered.set(text, keys);
       this.rememberedChars += text.length;
     }

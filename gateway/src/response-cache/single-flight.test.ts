@@ -9,6 +9,7 @@ const request = (viewerId: string | null, coalescible = true): CacheRequest => (
   publicKey: 'public',
   privateKey: viewerId === null ? undefined : `private:${viewerId}`,
   coalescible,
+  version: 'v1',
 });
 
 const outcome = (isPublic: boolean, body: string): Outcome => ({ status: 200, headers: [], body: Buffer.from(body), public: isPublic });
