@@ -9,10 +9,10 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig as loadProviderConfig } from '../../../payment-provider/src/env.js';
 import { createPaymentProviderServer, type RunningProvider } from '../../../payment-provider/src/server.js';
-import { outbox, payments } from './db/schema.js';
+import { outbox, payableOrders, payments } from './db/schema.js';
 import { loadConfig } from './env.js';
 import { createPaymentsServer } from './server.js';
-import { chargePayment, closePayableOrder, markPayableOrderPaid, recordPayableOrder } from './services/charges.js';
+import { chargePayment, closePayableOrder, recordPayableOrder } from './services/charges.js';
 
 const CARDS = {
   succeeds: '4242424242424242',
@@ -162,7 +162,7 @@ describe('payOrder', () => {
   it('answers the same key with the same payment later, also once the order is paid', async () => {
     const orderId = await payableOrder(alice);
     const first = await pay(alice, orderId, 'replayed');
-    await markPayableOrderPaid(db, orderId);
+    await chargePayment(db, provider, first.data!.payOrder.id);
     const again = await pay(alice, orderId, 'replayed');
     expect(again.errors).toBeUndefined();
     expect(again.data!.payOrder.id).toBe(first.data!.payOrder.id);
@@ -217,9 +217,16 @@ describe('payOrder', () => {
     const orderId = await payableOrder(alice);
     const first = await pay(alice, orderId, 'paid-once');
     await expect(chargePayment(db, provider, first.data!.payOrder.id)).resolves.toMatchObject({ status: 'SUCCEEDED' });
+    // The charge closed the payable order in the transaction that recorded it.
     const second = await pay(alice, orderId, 'paid-twice');
     expect(second.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', orderId });
-    expect(second.errors?.[0]?.message).toMatch(/already been paid/);
+    expect(second.errors?.[0]?.message).toBe(`Order ${orderId} is not awaiting payment.`);
+    // Even with the payable order open (a payment settled before the charge closed it), the
+    // succeeded payment refuses another.
+    await db.update(payableOrders).set({ status: 'AWAITING_PAYMENT' }).where(eq(payableOrders.orderId, orderId));
+    const third = await pay(alice, orderId, 'paid-thrice');
+    expect(third.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', orderId });
+    expect(third.errors?.[0]?.message).toMatch(/already been paid/);
   });
 
   it('lets the customer pay again after a decline', async () => {
@@ -236,7 +243,8 @@ describe('payOrder', () => {
     const closed = await payableOrder(alice);
     await closePayableOrder(db, { orderId: closed });
     const paid = await payableOrder(alice);
-    await markPayableOrderPaid(db, paid);
+    // As a succeeded charge leaves it, with no payment of this customer's to find.
+    await db.update(payableOrders).set({ status: 'PAID' }).where(eq(payableOrders.orderId, paid));
     for (const orderId of [closed, paid]) {
       const result = await pay(alice, orderId, `late-${orderId}`);
       expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', orderId });

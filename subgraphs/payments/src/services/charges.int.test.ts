@@ -12,7 +12,6 @@ import {
   chargePayment,
   closePayableOrder,
   failStuckPayment,
-  markPayableOrderPaid,
   recordPayableOrder,
   refundOrderPayment,
 } from './charges.js';
@@ -123,6 +122,31 @@ describe('chargePayment', () => {
     const row = await paymentRow(payment.id);
     expect(row).toMatchObject({ status: 'SUCCEEDED', providerChargeId: charges[0]!.id, failureReason: null });
     expect(row.updatedAt.getTime()).toBeGreaterThan(payment.updatedAt.getTime());
+    // In the same transaction, the order stops taking other payments.
+    expect(await payableRow(payment.orderId)).toMatchObject({ status: 'PAID', version: 3 });
+  });
+
+  it('closes only the payable record of the version it paid for: a newer one stays open, a closed one closed', async () => {
+    const newer = await processingPayment(CARDS.succeeds);
+    // The items changed while the charge was under way: version 4 awaits its own payment.
+    await recordPayableOrder(db, { orderId: newer.orderId, userId: newer.userId, total: { amount: 5000, currency: 'EUR' }, version: 4 });
+    await chargePayment(db, provider, newer.id);
+    expect(await payableRow(newer.orderId)).toMatchObject({ status: 'AWAITING_PAYMENT', version: 4 });
+
+    const closed = await processingPayment(CARDS.succeeds);
+    await closePayableOrder(db, { orderId: closed.orderId });
+    await chargePayment(db, provider, closed.id);
+    expect(await payableRow(closed.orderId)).toMatchObject({ status: 'CLOSED', version: 3 });
+  });
+
+  it('closes the payable record of a payment that was settled SUCCEEDED without it, when delivered again', async () => {
+    const payment = await processingPayment(CARDS.succeeds);
+    await chargePayment(db, provider, payment.id);
+    // As a payment settled by a version of this code that closed the record in a later step.
+    await db.update(payableOrders).set({ status: 'AWAITING_PAYMENT' }).where(eq(payableOrders.orderId, payment.orderId));
+    await expect(chargePayment(db, provider, payment.id)).resolves.toMatchObject({ status: 'SUCCEEDED' });
+    expect(await payableRow(payment.orderId)).toMatchObject({ status: 'PAID' });
+    expect(await chargesAt(payment.id)).toHaveLength(1);
   });
 
   it.each([
@@ -135,6 +159,8 @@ describe('chargePayment', () => {
     expect(row).toMatchObject({ status: 'FAILED', failureReason: reason, providerChargeId: null });
     expect(row.updatedAt.getTime()).toBeGreaterThan(payment.updatedAt.getTime());
     expect(await chargesAt(payment.id)).toEqual([]);
+    // The customer may pay again with another card.
+    expect(await payableRow(payment.orderId)).toMatchObject({ status: 'AWAITING_PAYMENT' });
   });
 
   it('throws a transient error twice for the 0119 card, leaving the payment PROCESSING, then succeeds once', async () => {
@@ -264,16 +290,13 @@ describe('payable orders', () => {
     expect(closed!.updatedAt.getTime()).toBeGreaterThan(before!.updatedAt.getTime());
   });
 
-  it('marks an order PAID once, and closing leaves a PAID order PAID', async () => {
-    const orderId = randomUUID();
-    await record(orderId, 1, 1000);
-    await markPayableOrderPaid(db, orderId);
-    const paid = await payableRow(orderId);
+  it('leaves a PAID order PAID when closed or recorded again at its version', async () => {
+    const payment = await succeededPayment();
+    const paid = await payableRow(payment.orderId);
     expect(paid!.status).toBe('PAID');
-    await markPayableOrderPaid(db, orderId);
-    await closePayableOrder(db, { orderId });
-    await record(orderId, 1, 1000);
-    expect(await payableRow(orderId)).toEqual(paid);
+    await closePayableOrder(db, { orderId: payment.orderId });
+    await recordPayableOrder(db, { orderId: payment.orderId, userId: payment.userId, total: { amount: 4430, currency: 'EUR' }, version: 3 });
+    expect(await payableRow(payment.orderId)).toEqual(paid);
   });
 });
 

@@ -1,4 +1,4 @@
-import { and, eq, lte, ne, sql } from 'drizzle-orm';
+import { and, eq, lte, sql } from 'drizzle-orm';
 import type { Db } from '@shopgraph/common';
 import type { PaymentProvider } from '@shopgraph/payment-provider';
 import type { ChargeOutcome, MoneyValue } from '@shopgraph/queues';
@@ -57,12 +57,25 @@ export async function closePayableOrder(db: Db, { orderId, version }: { orderId:
     );
 }
 
-/** Orders has accepted the payment: the payable order is PAID. */
-export async function markPayableOrderPaid(db: Db, orderId: string): Promise<void> {
-  await db
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/**
+ * A succeeded payment closes its order's payable record to any other payment: AWAITING_PAYMENT
+ * at the payment's version → PAID. A newer version's record (the items changed while the charge
+ * ran) stays open, and a CLOSED one stays closed; the money of a charge orders refuses goes back
+ * by a refund either way.
+ */
+async function closeToOtherPayments(tx: Db | Tx, payment: Payment): Promise<void> {
+  await tx
     .update(payableOrders)
     .set({ status: 'PAID', updatedAt: sql`now()` })
-    .where(and(eq(payableOrders.orderId, orderId), ne(payableOrders.status, 'PAID')));
+    .where(
+      and(
+        eq(payableOrders.orderId, payment.orderId),
+        eq(payableOrders.version, payment.orderVersion),
+        eq(payableOrders.status, 'AWAITING_PAYMENT'),
+      ),
+    );
 }
 
 async function paymentById(db: Db, paymentId: string): Promise<Payment> {
@@ -87,7 +100,12 @@ const outcomeOf = (payment: Payment): ChargeOutcome => ({
  */
 export async function chargePayment(db: Db, provider: PaymentProvider, paymentId: string): Promise<ChargeOutcome> {
   const payment = await paymentById(db, paymentId);
-  if (payment.status !== 'PROCESSING') return outcomeOf(payment);
+  if (payment.status !== 'PROCESSING') {
+    // Nothing to change when the settling transaction closed it (an update of no row writes
+    // nothing); a payment settled before that transaction did both still gets its record closed.
+    if (payment.status === 'SUCCEEDED') await closeToOtherPayments(db, payment);
+    return outcomeOf(payment);
+  }
   if (!payment.providerToken) throw new Error(`Payment ${paymentId} is PROCESSING without a card token.`);
   const result = await provider.charge({
     token: payment.providerToken,
@@ -99,11 +117,15 @@ export async function chargePayment(db: Db, provider: PaymentProvider, paymentId
     result.status === 'succeeded'
       ? { status: 'SUCCEEDED' as const, providerChargeId: result.chargeId }
       : { status: 'FAILED' as const, failureReason: result.reason };
-  const [settled] = await db
-    .update(payments)
-    .set({ ...settledAs, updatedAt: sql`now()` })
-    .where(and(eq(payments.id, paymentId), eq(payments.status, 'PROCESSING')))
-    .returning();
+  const settled = await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(payments)
+      .set({ ...settledAs, updatedAt: sql`now()` })
+      .where(and(eq(payments.id, paymentId), eq(payments.status, 'PROCESSING')))
+      .returning();
+    if (row?.status === 'SUCCEEDED') await closeToOtherPayments(tx, row);
+    return row;
+  });
   // Nothing updated: a concurrent delivery settled it first, and its answer is the answer.
   return outcomeOf(settled ?? (await paymentById(db, paymentId)));
 }
