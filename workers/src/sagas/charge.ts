@@ -1,5 +1,5 @@
 import { markOrderPaid } from '@shopgraph/orders/checkout';
-import { chargePayment, failStuckPayment, markPayableOrderPaid } from '@shopgraph/payments/checkout';
+import { chargePayment, failStuckPayment } from '@shopgraph/payments/checkout';
 import { commitReservation } from '@shopgraph/products/inventory';
 import { jobIds, type ChargeOutcome, type PayloadOf } from '@shopgraph/queues';
 import { continuingStep, done, next, saga, undo } from './saga.js';
@@ -42,8 +42,9 @@ const chargeDeadLettered = saga<ChargeJob>('charge, dead-lettered')
 
 /**
  * `charge-payment {paymentId}`: payments charges through the provider (at most once per
- * payment: the payment id is the idempotency key), orders takes the money, products lets the
- * reserved units go. Transient provider errors throw, so BullMQ retries with backoff.
+ * payment: the payment id is the idempotency key) and, in the transaction that records it,
+ * takes no other money for the order; orders takes the money, products lets the reserved
+ * units go. Transient provider errors throw, so BullMQ retries with backoff.
  */
 export const chargeSaga = saga<ChargeJob>('charge')
   .step({
@@ -69,16 +70,8 @@ export const chargeSaga = saga<ChargeJob>('charge')
     name: 'commit-reservation',
     owner: 'products',
     // Reserved and on-hand units drop together: the stock shown does not change, nothing to purge.
-    run: async ({ charge }, { db }) => {
-      await commitReservation(db, charge.orderId);
-      return next({});
-    },
-  })
-  .step({
-    name: 'mark-payable-order-paid',
-    owner: 'payments',
     run: async ({ charge, order }, { db }) => {
-      await markPayableOrderPaid(db, charge.orderId);
+      await commitReservation(db, charge.orderId);
       return done({ payment: charge.status, order });
     },
   })
