@@ -20,4 +20,18 @@ describe('bearer tokens', () => {
     expect(await verifyToken(secret, `${header}.${forged}.${signature}`)).toBeNull();
     expect(await verifyToken(secret, await issueToken(secret, viewer, { ttlS: -10 }))).toBeNull();
   });
+
+  it('once verified, stop verifying at their expiry, and a tampered copy or another secret still fails', async () => {
+    const now = Date.now();
+    const token = await issueToken(secret, viewer, { ttlS: 60 });
+    expect(await verifyToken(secret, token, now)).toMatchObject({ viewer });
+    // Remembered now: the second answer comes from memory, and must hold the same rules.
+    expect(await verifyToken(secret, token, now)).toMatchObject({ viewer });
+    expect(await verifyToken(secret, token, now + 61_000)).toBeNull();
+    expect(await verifyToken(`${secret}-other`, token, now)).toBeNull();
+    const [header, payload, signature] = token.split('.');
+    const flipped = `${signature!.slice(0, -2)}${signature!.endsWith('AA') ? 'BB' : 'AA'}`;
+    expect(await verifyToken(secret, `${header}.${payload}.${flipped}`, now)).toBeNull();
+  });
 });
+

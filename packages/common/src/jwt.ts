@@ -68,21 +68,49 @@ export async function issueToken(secret: string, viewer: Viewer, options: IssueT
     .sign(keyOf(secret));
 }
 
+/** Valid tokens a process remembers at most, per secret: a few MiB. */
+const MAX_REMEMBERED_TOKENS = 10_000;
+
 /**
- * The viewer and session a token names, or null when it is invalid, expired or not ours. A valid
- * token may still belong to an ended session: the gateway checks that against Redis.
+ * Tokens verified before, per secret, each until its own expiry: a client sends the same token
+ * with every request, and checking its HMAC again through WebCrypto was 8 % of the gateway's CPU
+ * on an uncached deep read. Only valid tokens are kept, so tokens an attacker makes up cost a
+ * check each and fill nothing; the oldest kept goes first when the bound is reached.
  */
-export async function verifyToken(secret: string, token: string): Promise<VerifiedToken | null> {
+const remembered = new Map<string, Map<string, VerifiedToken>>();
+
+function remember(secret: string, token: string, verified: VerifiedToken): void {
+  let tokens = remembered.get(secret);
+  if (!tokens) {
+    tokens = new Map();
+    remembered.set(secret, tokens);
+  }
+  if (tokens.size >= MAX_REMEMBERED_TOKENS) tokens.delete(tokens.keys().next().value!);
+  tokens.set(token, verified);
+}
+
+/**
+ * The viewer and session a token names, or null when it is invalid, expired (at `now`, epoch
+ * milliseconds) or not ours. A valid token may still belong to an ended session: the gateway
+ * checks that against Redis.
+ */
+export async function verifyToken(secret: string, token: string, now = Date.now()): Promise<VerifiedToken | null> {
+  const known = remembered.get(secret)?.get(token);
+  // jose's rule, as below: valid while `exp` is still ahead.
+  if (known) return known.expiresAt > now ? known : null;
   try {
     const { payload } = await jwtVerify(token, keyOf(secret), {
       issuer: ISSUER,
       audience: AUDIENCE,
       algorithms: ['HS256'],
+      currentDate: new Date(now),
     });
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) return null;
     const { sub, role, sid, ver, exp } = claims.data;
-    return { viewer: { id: sub, role }, session: { id: sid, version: ver }, expiresAt: exp * 1000 };
+    const verified: VerifiedToken = Object.freeze({ viewer: Object.freeze({ id: sub, role }), session: Object.freeze({ id: sid, version: ver }), expiresAt: exp * 1000 });
+    remember(secret, token, verified);
+    return verified;
   } catch {
     return null;
   }
