@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { baseEnv, ConfigError, DEFAULT_SESSION_KEY_PREFIX, gatewaySecretEnv, jwtEnv, listenEnv, parseEnv, portSchema, postgresEnv, redisEnv, toBaseConfig } from '@shopgraph/common';
+import { defaultCacheKeyPrefix } from '@shopgraph/cache';
 import { z } from 'zod';
+import { entityCacheEnvSchema, entityCacheProblems, entityCacheRules, toEntityCacheConfig } from './entity-cache/entity-cache-env.js';
 import { protectionEnvSchema, protectionProblems, toProtectionConfig } from './protection/protection-env.js';
 import { responseCacheEnvSchema, toResponseCacheConfig } from './response-cache/response-cache-env.js';
 import { subgraphUpstreamOverrides, toUpstreamConfig, upstreamEnvSchema } from './upstream/upstream-env.js';
@@ -53,6 +55,7 @@ const schema = z.object({
   ...upstreamEnvSchema.shape,
   ...protectionEnvSchema.shape,
   ...responseCacheEnvSchema.shape,
+  ...entityCacheEnvSchema.shape,
 });
 
 /** `SUBGRAPH_URL_<NAME>` overrides the URL the supergraph gives the subgraph called `name`. */
@@ -95,6 +98,7 @@ function toGatewayConfig(
   env: z.output<typeof schema>,
   subgraphUrls: Record<string, string>,
   upstreamOverrides: ReturnType<typeof subgraphUpstreamOverrides>['overrides'],
+  entityRules: ReturnType<typeof entityCacheRules>['rules'],
 ) {
   const limits: OperationLimits = {
     maxDepth: env.MAX_DEPTH,
@@ -124,6 +128,8 @@ function toGatewayConfig(
     protection: toProtectionConfig(env),
     /** Null when RESPONSE_CACHE is off. */
     responseCache: toResponseCacheConfig(env),
+    /** Null when ENTITY_CACHE is off; its entries live beside the response cache's, under the same prefix and tags. */
+    entityCache: toEntityCacheConfig(env, entityRules, env.CACHE_KEY_PREFIX ?? defaultCacheKeyPrefix(env.DATABASE_URL)),
     /** Ended sessions (logout, logoutEverywhere, role or password changed, account deleted). */
     sessions: { redisPrefix: env.SESSION_REDIS_PREFIX, cacheMs: env.SESSION_CHECK_CACHE_MS },
   };
@@ -133,7 +139,8 @@ function toGatewayConfig(
 export function loadConfig(source: Record<string, string | undefined> = process.env): GatewayConfig {
   const overrides = subgraphUrlOverrides(source);
   const upstream = subgraphUpstreamOverrides(source);
-  const perSubgraphProblems = [...overrides.problems, ...upstream.problems];
+  const entityRules = entityCacheRules(source);
+  const perSubgraphProblems = [...overrides.problems, ...upstream.problems, ...entityRules.problems];
   // Every check runs before any fails, so one start lists every problem.
   let env: z.output<typeof schema>;
   try {
@@ -144,9 +151,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     }
     throw error;
   }
-  const problems = [...perSubgraphProblems, ...protectionProblems(env)];
+  const problems = [...perSubgraphProblems, ...protectionProblems(env), ...entityCacheProblems(env)];
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
-  return toGatewayConfig(env, overrides.urls, upstream.overrides);
+  return toGatewayConfig(env, overrides.urls, upstream.overrides, entityRules.rules);
 }
 
 /** The URL the gateway calls for a subgraph: its env override, or the supergraph's. */

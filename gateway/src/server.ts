@@ -11,6 +11,7 @@ import { createAccessLogger, createLogger, createMetricsServer, createRedisClien
 import type { RunningServer } from '@shopgraph/common/subgraph';
 import type { GatewayContext, GatewayContextFactory } from './context.js';
 import { SessionCheck } from './auth/session-check.js';
+import { useEntityCache } from './entity-cache/use-entity-cache.js';
 import { subgraphEnvName, subgraphUrlFor, type GatewayConfig } from './env.js';
 import { formatGatewayError } from './format-error.js';
 import { apolloOptionsOf, frontDoorOf, handlersOf } from './plugins/compose.js';
@@ -73,6 +74,18 @@ export async function createGatewayServer(
   const allowList = persistedOperations && usePersistedOperations({ ...persistedOperations, onRejected: () => metrics.countError(PERSISTED_QUERY_NOT_ALLOWED) });
   // Part of every cache key: an answer cached under one supergraph never answers under another.
   const supergraph = new SupergraphVersion();
+  // In front of every subgraph's _entities fetches (buildService below); purged with the response cache.
+  const entityCache =
+    config.entityCache &&
+    useEntityCache({
+      ...config.entityCache,
+      redisUrl: config.redisUrl,
+      supergraph,
+      envNameOf: subgraphEnvName,
+      purgeOwnMutations: config.responseCache ? undefined : shopgraphMutationTags,
+      registry,
+      logger,
+    });
   // The request path in one direction: identify the client → limits → cache → execute → store.
   // Each hook runs in this order among the plugins that have it (plugins/plugin.ts): the rate
   // limits' front-door step before the cache's lookup, the allow-list before the lookup, the
@@ -108,6 +121,7 @@ export async function createGatewayServer(
             ...config.responseCache,
             redisUrl: config.redisUrl,
             mutationTags: shopgraphMutationTags,
+            purgesAlso: entityCache ? [entityCache.purgedLevels] : [],
             // Entries stored under another allow-list must not answer requests this one refuses.
             keyVariant: allowList?.only ? allowList.version : undefined,
             supergraph,
@@ -119,6 +133,7 @@ export async function createGatewayServer(
           }),
         ]
       : []),
+    ...(entityCache ? [entityCache] : []),
     useTokenLimit({ maxTokens: config.limits.maxTokens, onRejected: () => metrics.countError('GRAPHQL_VALIDATION_FAILED') }),
   ];
   const httpServer = createServer(frontDoorOf(app, plugins));
@@ -135,15 +150,18 @@ export async function createGatewayServer(
   process.env.APOLLO_TELEMETRY_DISABLED = String(!config.apolloTelemetry);
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFromFile({ path: config.supergraphPath, logger }),
-    buildService: (subgraph) =>
-      new SignedDataSource({ name: subgraph.name, gatewaySecret: config.gatewaySecret, upstream: upstreams.for(subgraph) }),
+    buildService: (subgraph) => {
+      const source = new SignedDataSource({ name: subgraph.name, gatewaySecret: config.gatewaySecret, upstream: upstreams.for(subgraph) });
+      return entityCache ? entityCache.wrap(subgraph.name, source) : source;
+    },
     logger: logger.child({ component: 'apollo-gateway' }),
     // Apollo skips this when NODE_ENV=production; a hot-reloaded file should be checked there too.
     validateSupergraph: true,
   });
-  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     // Registered before Apollo Server's own listener: the version moves before the schema does.
     supergraph.loaded(coreSupergraphSdl);
+    entityCache?.schemaLoaded(apiSchema);
     const subgraphs = subgraphsOf(coreSupergraphSdl);
     upstreams.retain(subgraphs.map((subgraph) => subgraph.name));
     readiness.supergraphLoaded(subgraphs, (subgraph) => upstreams.for(subgraph).replicas.map((replica) => replica.url));

@@ -10,7 +10,7 @@ import { CacheRequests } from '../response-cache/cache-request.js';
 import { ExpressLookup } from '../response-cache/express-lookup.js';
 import { CacheFrontDoor } from '../response-cache/front-door.js';
 import type { MutationTagRules } from '../response-cache/mutation-tags.js';
-import { Purges } from '../response-cache/purge.js';
+import { Purges, type PurgedLevels } from '../response-cache/purge.js';
 import { Revalidations } from '../response-cache/revalidation.js';
 import { Flights } from '../response-cache/single-flight.js';
 import type { SupergraphVersion } from '../response-cache/supergraph-version.js';
@@ -30,6 +30,8 @@ export interface ResponseCacheOptions {
   swrSeconds: number;
   /** What mutations purge beyond the entities in their results. */
   mutationTags?: MutationTagRules;
+  /** Other caches of this process under the same tags and prefix (the entity cache): a mutation's purge drops their entries at once too. */
+  purgesAlso?: readonly PurgedLevels[];
   /**
    * Set apart the entries of gateways that would not execute the same requests (a persisted
    * operation allow-list): part of every entry key, so entries stored under another list are
@@ -74,7 +76,7 @@ export function useResponseCache(options: ResponseCacheOptions): PluginWith<'ope
   options.supergraph.onChange(() => levels.clearFirstLevel());
   const flights = new Flights();
   const revalidations = new Revalidations(levels.store, flights, metrics, logger);
-  const decisions = new CacheDecisions(new Purges(levels, options.mutationTags ?? {}, metrics, logger));
+  const decisions = new CacheDecisions(new Purges(levels, options.mutationTags ?? {}, metrics, logger, options.purgesAlso));
   const verifiedTokens = new VerifiedTokens(options.jwtSecret, options.sessions);
   const frontDoor = new CacheFrontDoor({ levels, requests, revalidations, verifiedTokens, metrics, logger, accessLog: options.accessLog });
   const behindExpress = new ExpressLookup({ levels, requests, frontDoor, flights, revalidations, metrics });

@@ -1,9 +1,8 @@
 import type { GraphQLRequestContextWillSendResponse } from '@apollo/server';
-import { typeTag } from '@shopgraph/cache';
+import { typeTag, type InvalidationListener, type ResponseStore } from '@shopgraph/cache';
 import type { Logger } from '@shopgraph/common';
 import { getArgumentValues, Kind, type FieldNode, type SelectionSetNode } from 'graphql';
 import type { GatewayContext } from '../context.js';
-import type { CacheLevels } from './cache-levels.js';
 import type { CacheMetrics } from './cache-metrics.js';
 import type { MutationTagRules } from './mutation-tags.js';
 import { entitiesOf } from './response-entities.js';
@@ -17,16 +16,30 @@ function rootFields(selectionSet: SelectionSetNode, fragments: Map<string, Selec
   });
 }
 
+/** What a purge acts on: the Redis store it deletes from, and a first level it drops from at once. */
+export interface PurgedLevels {
+  readonly store: ResponseStore;
+  readonly listener: InvalidationListener;
+  dropFromFirstLevel(tags: Iterable<string>): void;
+  clearFirstLevel(): void;
+}
+
+/** The counters a purge adds to. */
+export type PurgeMetrics = Pick<CacheMetrics, 'invalidations' | 'purged' | 'errors'>;
+
 /**
  * What a mutation purges: the entities in its result (an entity of unknown id: all of its type)
- * and the tags `mutationTags` adds, everywhere, before its response is sent.
+ * and the tags `mutationTags` adds, everywhere, before its response is sent. `also` are first
+ * levels of this process kept under the same tags in the same Redis namespace (the entity
+ * cache's): one purge deletes their entries from Redis too, and they drop theirs at once as well.
  */
 export class Purges {
   constructor(
-    private readonly levels: CacheLevels,
+    private readonly levels: PurgedLevels,
     private readonly mutationTags: MutationTagRules,
-    private readonly metrics: CacheMetrics,
+    private readonly metrics: PurgeMetrics,
     private readonly logger: Logger,
+    private readonly also: readonly PurgedLevels[] = [],
   ) {}
 
   async afterMutation(requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>): Promise<void> {
@@ -60,13 +73,15 @@ export class Purges {
       metrics.invalidations.inc({ origin: 'mutation' });
       metrics.purged.inc({ level: 'l2' }, invalidation.purged);
       // Applied here now, not when the message comes back: the response must not precede the purge.
-      levels.listener.appliedLocally(invalidation.epoch);
-      levels.dropFromFirstLevel(invalidation.tags);
+      for (const level of [levels, ...this.also]) {
+        level.listener.appliedLocally(invalidation.epoch);
+        level.dropFromFirstLevel(invalidation.tags);
+      }
     } catch (error) {
       // The write is done and cannot be undone; at least this process stops serving what it holds.
       metrics.errors.inc({ operation: 'invalidate' });
       this.logger.error({ err: error, tags: [...tags] }, 'response cache: a purge failed; cached responses may be stale until they expire');
-      levels.clearFirstLevel();
+      for (const level of [levels, ...this.also]) level.clearFirstLevel();
     }
   }
 }

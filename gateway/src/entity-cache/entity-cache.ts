@@ -1,0 +1,224 @@
+import { hash } from 'node:crypto';
+import type { GraphQLDataSource } from '@apollo/gateway';
+import { userScope } from '@shopgraph/cache';
+import type { Viewer } from '@shopgraph/common';
+import type { GraphQLSchema } from 'graphql';
+import type { SupergraphVersion } from '../response-cache/supergraph-version.js';
+import type { SubgraphCacheHint } from '../upstream/subgraph-response.js';
+import { ruleFor, type EntityCacheConfig } from './entity-cache-env.js';
+import type { EntityEntry, EntityLevels } from './entity-levels.js';
+import type { EntityCacheMetrics } from './entity-metrics.js';
+import { nestedTags, representationTag } from './entity-tags.js';
+
+export type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+
+/** An `_entities` fetch of a query plan, as its data source is asked for it. */
+export interface EntityFetch {
+  /** The subgraph's name in the supergraph. */
+  subgraph: string;
+  query: string;
+  /** `representations` and whatever other variables the fetch's selection uses. */
+  variables: Record<string, unknown>;
+  viewer: Viewer | null;
+}
+
+/** What the subgraph answered for the representations sent, and the cache hint it gave. */
+export interface FetchedEntities {
+  response: GatewayGraphQLResponse;
+  /** From its `cache-control`; none when it gave none (nothing is then kept). */
+  hint: SubgraphCacheHint | undefined;
+}
+
+/** What one entity fetch found and fetched (the debugging extension lists these). */
+export interface EntityFetchReport {
+  subgraph: string;
+  requested: number;
+  hits: { l1: number; l2: number };
+  /** Representations sent to the subgraph: the missing ones, each once. */
+  fetched: number;
+}
+
+export interface EntityCacheOptions {
+  levels: EntityLevels;
+  config: Pick<EntityCacheConfig, 'maxTtlS' | 'rules'>;
+  metrics: EntityCacheMetrics;
+  supergraph: SupergraphVersion;
+  /** `products` → `PRODUCTS`: the name the rules know a subgraph by. */
+  envNameOf(subgraph: string): string;
+}
+
+/** One distinct representation of a fetch and the positions it holds in it. */
+interface Slot {
+  representation: Record<string, unknown>;
+  positions: number[];
+  /** Null when its type is not cached (a rule, or no id to tag it with). */
+  cached: { publicKey: string; privateKey: string | undefined; tag: string; maxTtlS: number } | null;
+  entry?: EntityEntry;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The entity cache: for each `_entities` fetch, the representations already cached (in process,
+ * then in Redis, one round trip) are answered from there, the others are fetched in one call to
+ * the subgraph (each distinct one once), kept if the subgraph's hint allows, and the answer is
+ * put back together in the order the query plan asked.
+ *
+ * Keys: the supergraph version, the subgraph, the fetch's selection and other variables (a hash),
+ * the representation (type, key fields and any @requires fields) and the scope: PUBLIC entries
+ * are shared, PRIVATE ones kept per viewer (never for an anonymous one). What may be kept, for how
+ * long and for whom is the subgraph's cache-control for the fetch — the most restrictive of the
+ * `@cacheControl` hints of every type and field it resolved, a field with no hint making it
+ * uncacheable — capped per subgraph and type by the rules. Tags: the entity's own (`Product:42`)
+ * and those of the entities nested in its value, so the response cache's purges clear them.
+ */
+export class EntityCache {
+  private schema: GraphQLSchema | undefined;
+
+  constructor(private readonly options: EntityCacheOptions) {}
+
+  /** The API schema of the supergraph in service, to find the entities nested in a value. */
+  schemaLoaded(schema: GraphQLSchema): void {
+    this.schema = schema;
+  }
+
+  /**
+   * Answers `fetch`: `send` fetches the representations the cache does not hold (one call), and
+   * `restrict` narrows the operation's cache policy by what the answers from the cache allow.
+   */
+  async resolve(
+    fetch: EntityFetch,
+    send: (representations: Record<string, unknown>[]) => Promise<FetchedEntities>,
+    restrict: (hint: SubgraphCacheHint) => void,
+  ): Promise<{ response: GatewayGraphQLResponse; report: EntityFetchReport }> {
+    const { levels, metrics } = this.options;
+    const representations = fetch.variables.representations as Record<string, unknown>[];
+    const slots = this.slotsOf(fetch, representations, Date.now());
+    const report: EntityFetchReport = { subgraph: fetch.subgraph, requested: representations.length, hits: { l1: 0, l2: 0 }, fetched: 0 };
+
+    const pending = slots.filter((slot) => slot.cached && !slot.entry);
+    let since = null;
+    if (pending.length > 0) {
+      const keys = pending.flatMap((slot) => (slot.cached!.privateKey ? [slot.cached!.publicKey, slot.cached!.privateKey] : [slot.cached!.publicKey]));
+      const lookup = await levels.secondLevel(keys);
+      since = lookup.since;
+      for (const slot of pending) {
+        slot.entry = lookup.found.get(slot.cached!.publicKey) ?? (slot.cached!.privateKey ? lookup.found.get(slot.cached!.privateKey) : undefined);
+        if (slot.entry) report.hits.l2 += slot.positions.length;
+      }
+    }
+    const missing = slots.filter((slot) => !slot.entry);
+    report.hits.l1 = representations.length - report.hits.l2 - missing.reduce((sum, slot) => sum + slot.positions.length, 0);
+    report.fetched = missing.length;
+    metrics.representations.inc({ subgraph: fetch.subgraph, kind: 'requested' }, representations.length);
+    if (report.fetched > 0) metrics.representations.inc({ subgraph: fetch.subgraph, kind: 'fetched' }, report.fetched);
+    if (report.hits.l1 > 0) metrics.hits.inc({ subgraph: fetch.subgraph, level: 'l1' }, report.hits.l1);
+    if (report.hits.l2 > 0) metrics.hits.inc({ subgraph: fetch.subgraph, level: 'l2' }, report.hits.l2);
+    const missed = missing.reduce((sum, slot) => sum + (slot.cached ? slot.positions.length : 0), 0);
+    if (missed > 0) metrics.misses.inc({ subgraph: fetch.subgraph }, missed);
+
+    const merged: unknown[] = new Array(representations.length);
+    this.answerFromCache(slots, merged, restrict);
+    if (missing.length === 0) return { response: { data: { _entities: merged } }, report };
+
+    const fetched = await send(missing.map((slot) => slot.representation));
+    const { response } = fetched;
+    const entities: unknown = response.data?._entities;
+    if (!Array.isArray(entities) || entities.length !== missing.length) {
+      // No data, or not what was asked: the query plan handles it as it would without the cache.
+      return { response: { ...response, ...(response.errors ? { errors: remapErrors(response.errors, missing) } : {}) }, report };
+    }
+    const keep: { key: string; entry: EntityEntry }[] = [];
+    const storable = since !== null && !response.errors?.length && fetched.hint !== undefined && fetched.hint.maxAge > 0;
+    missing.forEach((slot, index) => {
+      const value: unknown = entities[index];
+      const json = value === null || value === undefined ? undefined : JSON.stringify(value);
+      // Every position its own copy: the query plan merges later fetches into what it is given.
+      slot.positions.forEach((position, n) => (merged[position] = n === 0 || json === undefined ? value : JSON.parse(json)));
+      if (storable && json !== undefined && isRecord(value)) {
+        const kept = this.entryOf(slot, value, json, fetched.hint!);
+        if (kept) keep.push(kept);
+      }
+    });
+    if (keep.length > 0) await levels.keep(keep, since!);
+    return {
+      response: { ...response, data: { ...response.data, _entities: merged }, ...(response.errors ? { errors: remapErrors(response.errors, missing) } : {}) },
+      report,
+    };
+  }
+
+  private slotsOf(fetch: EntityFetch, representations: Record<string, unknown>[], now: number): Slot[] {
+    const { config, envNameOf, supergraph, levels } = this.options;
+    const { representations: _, ...others } = fetch.variables;
+    const envName = envNameOf(fetch.subgraph);
+    const version = supergraph.current;
+    const shape = `${fetch.subgraph}\n${fetch.query}\n${JSON.stringify(others)}\n`;
+    const publicScope = `ent~${version}~pub`;
+    const privateScope = fetch.viewer ? `ent~${version}~${userScope(fetch.viewer.id)}` : undefined;
+    const byText = new Map<string, Slot>();
+    const slots: Slot[] = [];
+    representations.forEach((representation, position) => {
+      const text = JSON.stringify(representation);
+      let slot = byText.get(text);
+      if (!slot) {
+        const tag = representationTag(representation);
+        const rule = tag === undefined ? undefined : ruleFor(config, envName, representation.__typename as string);
+        let cached: Slot['cached'] = null;
+        if (tag !== undefined && rule?.enabled) {
+          const digest = hash('sha256', shape + text, 'base64url');
+          cached = {
+            publicKey: levels.keys.entry(publicScope, digest),
+            privateKey: privateScope === undefined ? undefined : levels.keys.entry(privateScope, digest),
+            tag,
+            maxTtlS: rule.maxTtlS,
+          };
+        }
+        slot = { representation, positions: [], cached };
+        if (cached) slot.entry = levels.firstLevel(cached.publicKey, now) ?? (cached.privateKey ? levels.firstLevel(cached.privateKey, now) : undefined);
+        byText.set(text, slot);
+        slots.push(slot);
+      }
+      slot.positions.push(position);
+    });
+    return slots;
+  }
+
+  /** Fills the positions of cached entities, and narrows the cache policy to the shortest of them (PRIVATE if one is). */
+  private answerFromCache(slots: Slot[], merged: unknown[], restrict: (hint: SubgraphCacheHint) => void): void {
+    const now = Date.now();
+    let maxAge = Infinity;
+    let scope: 'PUBLIC' | 'PRIVATE' = 'PUBLIC';
+    for (const slot of slots) {
+      const entry = slot.entry;
+      if (!entry) continue;
+      for (const position of slot.positions) merged[position] = JSON.parse(entry.json);
+      maxAge = Math.min(maxAge, Math.floor((entry.freshUntil - now) / 1000));
+      if (entry.scope === 'PRIVATE') scope = 'PRIVATE';
+    }
+    if (maxAge !== Infinity) restrict({ maxAge: Math.max(0, maxAge), scope });
+  }
+
+  /** The entry to keep for a fetched entity, under the key of its scope; none when it may not be kept. */
+  private entryOf(slot: Slot, value: Record<string, unknown>, json: string, hint: SubgraphCacheHint): { key: string; entry: EntityEntry } | undefined {
+    const cached = slot.cached;
+    if (!cached || !this.schema) return undefined;
+    const scope = hint.scope === 'PRIVATE' ? 'PRIVATE' : 'PUBLIC';
+    const key = scope === 'PUBLIC' ? cached.publicKey : cached.privateKey;
+    if (key === undefined) return undefined;
+    const nested = nestedTags(this.schema, slot.representation.__typename as string, value);
+    if (nested === undefined) return undefined;
+    const freshUntil = Date.now() + Math.min(hint.maxAge, cached.maxTtlS) * 1000;
+    return { key, entry: { json, scope, freshUntil, staleUntil: freshUntil, tags: [cached.tag, ...nested] } };
+  }
+}
+
+type FormattedErrors = NonNullable<GatewayGraphQLResponse['errors']>;
+
+/** The subgraph's errors with `_entities.<i>` of the call made put back at the positions of the fetch asked for. */
+function remapErrors(errors: FormattedErrors, missing: Slot[]): FormattedErrors {
+  return errors.flatMap((error) => {
+    const path = error.path;
+    if (!path || path[0] !== '_entities' || typeof path[1] !== 'number' || !missing[path[1]]) return [error];
+    return missing[path[1]]!.positions.map((position) => ({ ...error, path: ['_entities', position, ...path.slice(2)] }));
+  });
+}
