@@ -1,3 +1,4 @@
+import { waitFor } from '@shopgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARDS, newCustomer, startCheckoutHarness, type CheckoutHarness } from './fixtures/checkout-harness.js';
 
@@ -42,13 +43,18 @@ describe('two workers processes side by side', () => {
     const { rows: statuses } = await h.sql.orders.query('select distinct status from orders.orders where id = any($1::uuid[])', [orderIds]);
     expect(statuses).toEqual([{ status: 'PAID' }]);
 
-    // Every outbox row was relayed, and counted once across both replicas.
+    // Every outbox row was relayed, and counted once across both replicas. Rows are marked sent
+    // a moment after their jobs were added, many at a time.
     const outboxes = { orders: ORDERS, payments: ORDERS };
     for (const [subgraph, expected] of Object.entries(outboxes) as ['orders' | 'payments', number][]) {
-      const { rows } = await h.sql[subgraph].query<{ total: number; unsent: number }>(
-        `select count(*)::int as total, count(*) filter (where sent_at is null)::int as unsent from ${subgraph}.outbox`,
-      );
-      expect(rows[0]).toEqual({ total: expected, unsent: 0 });
+      const outboxRows = async () =>
+        (
+          await h.sql[subgraph].query<{ total: number; unsent: number }>(
+            `select count(*)::int as total, count(*) filter (where sent_at is null)::int as unsent from ${subgraph}.outbox`,
+          )
+        ).rows[0]!;
+      await waitFor(async () => (await outboxRows()).unsent === 0);
+      expect(await outboxRows()).toEqual({ total: expected, unsent: 0 });
       expect(await sumOverReplicas('shopgraph_outbox_relayed_total', { subgraph })).toBe(expected);
       // One relay per subgraph across the replicas: the advisory lock's holder.
       expect(await sumOverReplicas('shopgraph_outbox_relay_leader', { subgraph })).toBe(1);

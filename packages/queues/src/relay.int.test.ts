@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { jobIds } from './job-ids.js';
 import { enqueueInTransaction, outboxTable } from './outbox.js';
 import { createQueueConnection } from './redis.js';
-import { startOutboxRelay, type OutboxRelay } from './relay.js';
+import { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay.js';
 import { createOutboxForTest, removeQueueKeys, testQueuePrefix } from './testing.js';
 
 const logger = createLogger('queues-test', process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -23,8 +23,8 @@ let reservations: Queue;
 let payments: Queue;
 const running: OutboxRelay[] = [];
 
-function relay(registry: Registry, lockRetryMs: number, intervalMs = 20): OutboxRelay {
-  const started = startOutboxRelay({ db, subgraph: 'orders', outbox, connection, prefix, logger, registry, intervalMs, lockRetryMs });
+function relay(registry: Registry, lockRetryMs: number, intervalMs = 20, more: Pick<OutboxRelayOptions, 'batchSize' | 'markDelayMs'> = {}): OutboxRelay {
+  const started = startOutboxRelay({ db, subgraph: 'orders', outbox, connection, prefix, logger, registry, intervalMs, lockRetryMs, ...more });
   running.push(started);
   return started;
 }
@@ -79,6 +79,29 @@ afterAll(async () => {
   await removeQueueKeys(testRedisUrl, prefix);
   await database?.drop();
 });
+
+/** Terminates the session holding the relay's lock (the only advisory lock in this test database), as a Postgres restart would. */
+async function endLockSession(): Promise<void> {
+  const admin = new pg.Client({ connectionString: database.url });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ pid: number }>(
+      `select pid from pg_locks
+        where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`,
+    );
+    expect(rows).toHaveLength(1);
+    await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Places one reservation and waits until its job is in BullMQ. */
+async function placeRelayed(): Promise<string> {
+  const [orderId] = await placeReservations(1);
+  await waitFor(async () => (await reservations.getJob(jobIds.reserveStock(orderId!, 1))) !== undefined);
+  return orderId!;
+}
 
 describe('enqueueInTransaction', () => {
   it('refuses a payload that does not match its schema', async () => {
@@ -199,19 +222,7 @@ describe('the outbox relay', () => {
     await waitFor(() => isLeader(holder));
     const standbyRelay = relay(standby, 50);
 
-    const admin = new pg.Client({ connectionString: database.url });
-    await admin.connect();
-    try {
-      const { rows } = await admin.query<{ pid: number }>(
-        // The relay's lock is the only advisory lock in this test database.
-        `select pid from pg_locks
-          where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`,
-      );
-      expect(rows).toHaveLength(1);
-      await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
-    } finally {
-      await admin.end();
-    }
+    await endLockSession();
     await waitFor(async () => (await isLeader(standby)) && !(await isLeader(holder)));
 
     const before = await relayedBy(holder);
@@ -233,6 +244,44 @@ describe('the outbox relay', () => {
     await placeReservations(5);
     await waitFor(async () => (await unsentRows()) === 0);
     expect(await relayedBy(holder)).toBe(before + 5);
+  });
+});
+
+describe('marking rows sent', () => {
+  it('relays without writing, then marks the rows it relayed in one statement once a batch of them waits', async () => {
+    const registry = new Registry();
+    // Neither the sweep nor the mark delay comes within the test: only a full batch marks.
+    relay(registry, 200, 600_000, { batchSize: 5, markDelayMs: 600_000 });
+    await waitFor(() => isLeader(registry));
+    await waitFor(async () => (await unsentRows()) === 0);
+    const orderIds = [await placeRelayed(), await placeRelayed(), await placeRelayed(), await placeRelayed()];
+    // Four jobs in BullMQ, and not one row written for them.
+    expect(await unsentRows()).toBe(4);
+    orderIds.push(await placeRelayed());
+    await waitFor(async () => (await unsentRows()) === 0);
+    const { rows } = await db.$client.query<{ rows: number; marks: number }>(
+      'select count(*)::int as rows, count(distinct sent_at)::int as marks from outbox where job_id = any($1)',
+      [orderIds.map((orderId) => jobIds.reserveStock(orderId, 1))],
+    );
+    expect(rows[0]).toEqual({ rows: 5, marks: 1 });
+    expect(await relayedBy(registry)).toBe(5);
+  });
+
+  it('leaves what a dead leader relayed but did not mark to the next, which adds it again (one job each) and marks it', async () => {
+    const [holder, standby] = [new Registry(), new Registry()];
+    // The holder never marks within the test and waits long before asking for the lock again.
+    relay(holder, 2_000, 600_000, { markDelayMs: 600_000 });
+    await waitFor(() => isLeader(holder));
+    await waitFor(async () => (await unsentRows()) === 0);
+    const orderIds = [await placeRelayed(), await placeRelayed(), await placeRelayed()];
+    expect(await unsentRows()).toBe(3);
+
+    relay(standby, 50, 600_000, { markDelayMs: 50 });
+    await endLockSession();
+    await waitFor(async () => (await unsentRows()) === 0);
+    expect(await relayedBy(standby)).toBe(3);
+    const jobs = await reservations.getJobs(['waiting']);
+    for (const orderId of orderIds) expect(jobs.filter((job) => job.id === jobIds.reserveStock(orderId, 1))).toHaveLength(1);
   });
 });
 
@@ -261,7 +310,8 @@ describe('waking the relay', () => {
     const orderId = randomUUID();
     await insertWithoutNotify(orderId);
     await waitFor(async () => (await reservations.getJob(jobIds.reserveStock(orderId, 1))) !== undefined);
-    expect(await unsentRows()).toBe(0);
+    // Marked a moment later, with whatever else was relayed by then.
+    await waitFor(async () => (await unsentRows()) === 0);
   });
 
   it('relays what no notification announced as soon as it holds the lock again after losing its connection', async () => {
@@ -273,21 +323,10 @@ describe('waking the relay', () => {
     const orderId = randomUUID();
     await insertWithoutNotify(orderId);
 
-    // As a Postgres restart would: the session holding the lock and listening ends.
-    const admin = new pg.Client({ connectionString: database.url });
-    await admin.connect();
-    try {
-      const { rows } = await admin.query<{ pid: number }>(
-        `select pid from pg_locks
-          where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`,
-      );
-      expect(rows).toHaveLength(1);
-      await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
-    } finally {
-      await admin.end();
-    }
+    await endLockSession();
     await waitFor(async () => (await reservations.getJob(jobIds.reserveStock(orderId, 1))) !== undefined);
-    expect(await unsentRows()).toBe(0);
+    // Marked a moment later, with whatever else was relayed by then.
+    await waitFor(async () => (await unsentRows()) === 0);
     expect(await isLeader(registry)).toBe(true);
   });
 });

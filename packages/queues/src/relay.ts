@@ -1,6 +1,6 @@
 import type { Db, Logger, RedisClient, SubgraphName } from '@shopgraph/common';
 import { Queue } from 'bullmq';
-import { asc, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, inArray, isNull, notInArray, sql } from 'drizzle-orm';
 import type { PoolClient } from 'pg';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { jobOptionsFor } from './job-options.js';
@@ -23,13 +23,19 @@ export interface OutboxRelayOptions {
    * poll; an idle database sees one sweep per interval and nothing else.
    */
   intervalMs?: number;
+  /** Rows read and added per batch, and how many relayed rows wait before they are marked sent. */
   batchSize?: number;
+  /**
+   * How long a relayed row may wait to be marked sent, so that the marks of many rows share one
+   * transaction. Until then a new leader would add its job again, which BullMQ ignores.
+   */
+  markDelayMs?: number;
   /** How often a follower asks for the lock, and how often the leader checks its lock connection. */
   lockRetryMs?: number;
 }
 
 export interface OutboxRelay {
-  /** Finishes the batch in flight, gives the lock up and closes the relay's queues. */
+  /** Finishes the batch in flight, marks what it relayed, gives the lock up and closes the relay's queues. */
   stop(): Promise<void>;
 }
 
@@ -182,15 +188,17 @@ async function tryAdvisoryLock(
 /**
  * Moves a subgraph's outbox rows to BullMQ (docs/checkout.md, "Outbox"). Runs in every workers
  * replica; only the holder of `pg_try_advisory_lock(hashtext('shopgraph:outbox:<subgraph>'))`
- * relays. Each batch marks up to `batchSize` unsent rows sent (`for update skip locked`), adds
- * them with their deterministic job ids (BullMQ ignores an id it has, so a crash before the
- * commit re-sends harmlessly) and commits: one transaction per batch, however many rows.
+ * relays. A batch is a read, not a write: up to `batchSize` unsent rows this leader has not
+ * relayed yet, added with their deterministic job ids in one round trip per queue. The rows are
+ * marked sent later, many in one statement: once `batchSize` wait, or `markDelayMs` after the
+ * first. A leader that dies before marking leaves them unsent; the next one adds them again and
+ * BullMQ, which ignores an id it has, drops the copies.
  *
  * The leader relays when a commit notifies it, at once after it takes the lock (rows committed
  * while nobody listened), and otherwise once per `intervalMs` as a safety sweep.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
-  const { db, subgraph, outbox, connection, prefix, intervalMs = 30_000, batchSize = 100, lockRetryMs = 1000 } = options;
+  const { db, subgraph, outbox, connection, prefix, intervalMs = 30_000, batchSize = 100, markDelayMs = 1000, lockRetryMs = 1000 } = options;
   const logger = options.logger.child({ component: 'outbox-relay', subgraph });
   const metrics = relayMetrics(options.registry);
   const queues = new Map<string, Queue>();
@@ -218,54 +226,60 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     sleeper.wake();
   };
 
+  // Relayed by this replica, not yet marked sent; the first one's relay time.
+  let unmarked: number[] = [];
+  let firstUnmarkedAt = 0;
+  const markDue = () => unmarked.length >= batchSize || (unmarked.length > 0 && Date.now() - firstUnmarkedAt >= markDelayMs);
+
+  async function markSent(): Promise<void> {
+    const ids = unmarked;
+    await db
+      .update(outbox)
+      .set({ sentAt: sql`now()` })
+      .where(and(inArray(outbox.id, ids), isNull(outbox.sentAt)));
+    unmarked = unmarked.slice(ids.length);
+  }
+
   async function relayBatch(): Promise<number> {
-    const relayed = await db.transaction(async (tx) => {
-      // Marked sent first, in one statement; the adds below happen before the commit, and a
-      // failed add rolls the marks back.
-      const unsent = tx
-        .select({ id: outbox.id })
-        .from(outbox)
-        .where(isNull(outbox.sentAt))
-        .orderBy(asc(outbox.id))
-        .limit(batchSize)
-        .for('update', { skipLocked: true });
-      const rows = await tx
-        .update(outbox)
-        .set({ sentAt: sql`now()` })
-        .where(inArray(outbox.id, unsent))
-        .returning({
-          id: outbox.id,
-          queue: outbox.queue,
-          jobName: outbox.jobName,
-          jobId: outbox.jobId,
-          payload: outbox.payload,
-          // Computed on the database clock, the same one that stamped created_at.
-          remainingDelayMs: sql<number>`greatest(0, ${outbox.delayMs} - extract(epoch from now() - ${outbox.createdAt}) * 1000)::int`,
-          ageSeconds: sql<number>`extract(epoch from clock_timestamp() - ${outbox.createdAt})::float8`,
-        });
-      // RETURNING keeps no order: jobs are added in the order they were written.
-      rows.sort((a, b) => a.id - b.id);
-      const byQueue = new Map<string, typeof rows>();
-      for (const row of rows) {
-        const group = byQueue.get(row.queue);
-        if (group) group.push(row);
-        else byQueue.set(row.queue, [row]);
-      }
-      for (const [queueName, group] of byQueue) {
-        await queueFor(queueName).addBulk(
+    const rows = await db
+      .select({
+        id: outbox.id,
+        queue: outbox.queue,
+        jobName: outbox.jobName,
+        jobId: outbox.jobId,
+        payload: outbox.payload,
+        // Computed on the database clock, the same one that stamped created_at.
+        remainingDelayMs: sql<number>`greatest(0, ${outbox.delayMs} - extract(epoch from now() - ${outbox.createdAt}) * 1000)::int`,
+        ageSeconds: sql<number>`extract(epoch from clock_timestamp() - ${outbox.createdAt})::float8`,
+      })
+      .from(outbox)
+      .where(unmarked.length > 0 ? and(isNull(outbox.sentAt), notInArray(outbox.id, unmarked)) : isNull(outbox.sentAt))
+      .orderBy(asc(outbox.id))
+      .limit(batchSize);
+    if (rows.length === 0) return 0;
+    const byQueue = new Map<string, typeof rows>();
+    for (const row of rows) {
+      const group = byQueue.get(row.queue);
+      if (group) group.push(row);
+      else byQueue.set(row.queue, [row]);
+    }
+    // Within a queue, jobs are added in the order they were written.
+    await Promise.all(
+      [...byQueue].map(([queueName, group]) =>
+        queueFor(queueName).addBulk(
           group.map((row) => ({
             name: row.jobName,
             data: row.payload,
             opts: { ...jobOptionsFor(row.jobName), jobId: row.jobId, delay: row.remainingDelayMs },
           })),
-        );
-      }
-      return rows;
-    });
-    // Counted once committed: a batch rolled back is relayed again and counted then.
-    metrics.relayed.inc({ subgraph }, relayed.length);
-    for (const row of relayed) metrics.lag.observe({ subgraph }, row.ageSeconds);
-    return relayed.length;
+        ),
+      ),
+    );
+    if (unmarked.length === 0) firstUnmarkedAt = Date.now();
+    unmarked = [...unmarked, ...rows.map((row) => row.id)];
+    metrics.relayed.inc({ subgraph }, rows.length);
+    for (const row of rows) metrics.lag.observe({ subgraph }, row.ageSeconds);
+    return rows.length;
   }
 
   /** Holds the lock, or learns that another replica does; returns whether to relay now. */
@@ -300,13 +314,17 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     let failures = 0;
     while (!stopping) {
       try {
+        // Also without the lock: the jobs of these rows are in BullMQ, whoever relays now.
+        if (markDue()) await markSent();
         if (!(await ensureLeadership()) || stopping) continue;
         const relayed = await relayBatch();
         if (failures > 0) logger.info({ failures }, 'outbox relay recovered: relaying again');
         failures = 0;
         if (relayed > 0) logger.debug({ relayed }, 'relayed outbox rows');
-        // A full batch means more rows are waiting: go again at once.
-        if (relayed < batchSize) await sleeper.sleep(intervalMs);
+        // A full batch means more rows are waiting: go again at once. Otherwise sleep until a
+        // commit notifies, the marks are due, or the safety sweep.
+        const untilMarks = markDue() ? 0 : unmarked.length > 0 ? firstUnmarkedAt + markDelayMs - Date.now() : intervalMs;
+        if (relayed < batchSize && untilMarks > 0) await sleeper.sleep(Math.min(intervalMs, untilMarks));
       } catch (error) {
         failures++;
         if (failures === 1) logger.error({ err: error }, 'outbox relay failed: retrying every second until it succeeds');
@@ -321,6 +339,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       stopping = true;
       sleeper.wake();
       await loop;
+      // What is left unmarked is relayed again by the next leader, which BullMQ ignores.
+      if (unmarked.length > 0) await markSent().catch((error: unknown) => logger.warn({ err: error }, 'relayed outbox rows not marked sent'));
       await lock?.release();
       lock = undefined;
       metrics.leader.set({ subgraph }, 0);
