@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { GraphQLError, parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { BREAK, GraphQLError, parse, visit, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { Registry } from 'prom-client';
 import { createDb, prepareSubgraphDatabase, type Db, type SubgraphName } from './db.js';
 import { ErrorCode, isDependencyUnavailable, serviceUnavailable } from './errors.js';
@@ -115,6 +115,19 @@ function requestLogger(logger: Logger): ApolloServerPlugin<RequestBase> {
   };
 }
 
+/** Whether an SDL gives any `@cacheControl` hint. */
+function hasCacheHints(typeDefs: DocumentNode): boolean {
+  let found = false;
+  visit(typeDefs, {
+    Directive(node) {
+      if (node.name.value !== 'cacheControl') return undefined;
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
+}
+
 /** A federated subgraph over HTTP with the shared service shell, ready to `listen`. */
 export async function createSubgraphServer<Context extends RequestBase>(
   options: SubgraphServerOptions<Context>,
@@ -139,6 +152,10 @@ export async function createSubgraphServer<Context extends RequestBase>(
       ApolloServerPluginLandingPageDisabled(),
       // Inline traces are for Apollo's hosted studio; this platform exports its own metrics.
       ApolloServerPluginInlineTraceDisabled(),
+      // Without a hint every answer is uncacheable, as the gateway reads an answer without a
+      // cache-control header (gateway/src/upstream/subgraph-response.ts): computing that per
+      // field wraps every resolver (orders, payments).
+      ...(hasCacheHints(options.typeDefs) ? [] : [ApolloServerPluginCacheControlDisabled()]),
       requestLogger(options.logger) as ApolloServerPlugin<Context>,
       refuseNulCharacters<Context>(),
     ],
