@@ -133,6 +133,15 @@ describe('the body', () => {
     expect(unsigned.status).toBe(401);
   });
 
+  it('executes only a JSON body: a form a browser may post cross-site (text/plain) runs nothing, signed or not', async () => {
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const signed = signedSubgraphPost(target, REQUEST_ID);
+      const response = await fetch(target.url, { ...signed, headers: { ...signed.headers, 'content-type': contentType } });
+      expect(response.status).toBe(400);
+      expect(JSON.stringify(await response.json())).not.toContain('"requestId"');
+    }
+  });
+
   it('refuses a compressed body: the signature is over the bytes the gateway sent', async () => {
     const signed = signedSubgraphPost(target, REQUEST_ID);
     const response = await fetch(target.url, { ...signed, headers: { ...signed.headers, 'content-encoding': 'gzip' } });
