@@ -14,6 +14,7 @@ import { Purges, type PurgedLevels } from '../response-cache/purge.js';
 import { Revalidations } from '../response-cache/revalidation.js';
 import { Flights } from '../response-cache/single-flight.js';
 import type { SupergraphVersion } from '../response-cache/supergraph-version.js';
+import { UncacheableOperations } from '../response-cache/uncacheable-operations.js';
 import { VerifiedTokens } from '../response-cache/verified-tokens.js';
 import type { PluginWith } from './plugin.js';
 
@@ -76,10 +77,11 @@ export function useResponseCache(options: ResponseCacheOptions): PluginWith<'ope
   options.supergraph.onChange(() => levels.clearFirstLevel());
   const flights = new Flights();
   const revalidations = new Revalidations(levels.store, flights, metrics, logger);
-  const decisions = new CacheDecisions(new Purges(levels, options.mutationTags ?? {}, metrics, logger, options.purgesAlso));
+  const uncacheable = new UncacheableOperations();
+  const decisions = new CacheDecisions(new Purges(levels, options.mutationTags ?? {}, metrics, logger, options.purgesAlso), uncacheable);
   const verifiedTokens = new VerifiedTokens(options.jwtSecret, options.sessions);
-  const frontDoor = new CacheFrontDoor({ levels, requests, revalidations, verifiedTokens, metrics, logger, accessLog: options.accessLog });
-  const behindExpress = new ExpressLookup({ levels, requests, frontDoor, flights, revalidations, metrics });
+  const frontDoor = new CacheFrontDoor({ levels, requests, revalidations, verifiedTokens, metrics, uncacheable, logger, accessLog: options.accessLog });
+  const behindExpress = new ExpressLookup({ levels, requests, frontDoor, flights, revalidations, metrics, uncacheable });
   const sweeper = setInterval(() => {
     const now = Date.now();
     levels.sweep(now);

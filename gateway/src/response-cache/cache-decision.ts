@@ -3,6 +3,7 @@ import { listTag, typeTag, unidentifiedTag } from '@shopgraph/cache';
 import type { GatewayContext } from '../context.js';
 import type { Purges } from './purge.js';
 import { entitiesOf } from './response-entities.js';
+import type { UncacheableOperations } from './uncacheable-operations.js';
 
 /** What a query's response may be kept for, by whom, and the tags that purge it. */
 export interface Decision {
@@ -45,17 +46,23 @@ export class CacheDecisions {
   private readonly decisions = new WeakMap<HTTPGraphQLRequest, Decision>();
   readonly plugin: ApolloServerPlugin<GatewayContext>;
 
-  constructor(purges: Purges) {
+  constructor(purges: Purges, uncacheable: UncacheableOperations) {
     const { wanted, decisions } = this;
     this.plugin = {
       async requestDidStart() {
         return {
           async willSendResponse(requestContext) {
-            const { operation } = requestContext;
+            const { operation, response } = requestContext;
             const http = requestContext.request.http;
             if (operation?.operation === 'mutation') {
               await purges.afterMutation(requestContext);
-            } else if (operation?.operation === 'query' && http && wanted.has(http)) {
+              return;
+            }
+            if (operation?.operation !== 'query') return;
+            // Every query teaches whether its operation can be kept, also one that skipped the lookups.
+            const clean = response.body.kind === 'single' && !response.body.singleResult.errors?.length && (response.http.status ?? 200) === 200;
+            if (clean) uncacheable.learn(requestContext.request, requestContext.overallCachePolicy.policyIfCacheable() !== null);
+            if (http && wanted.has(http)) {
               const decision = decide(requestContext);
               if (decision) decisions.set(http, decision);
             }

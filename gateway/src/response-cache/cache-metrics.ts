@@ -22,6 +22,7 @@ export interface CacheMetrics {
   l2Hits: PendingCount;
   stale: Counter;
   misses: Counter;
+  bypassed: Counter;
   invalidations: Counter<'origin'>;
   purged: Counter<'level'>;
   errors: Counter<'operation'>;
@@ -57,6 +58,11 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
     misses: new Counter({
       name: 'shopgraph_gateway_cache_misses_total',
       help: 'Cacheable-looking requests the response cache could not answer (executed, or joined an identical one in flight).',
+      registers: [registry],
+    }),
+    bypassed: new Counter({
+      name: 'shopgraph_gateway_cache_bypassed_total',
+      help: 'Reads of operations known to be uncacheable (orders, payments), executed without a lookup in either level.',
       registers: [registry],
     }),
     invalidations: new Counter({

@@ -1,4 +1,5 @@
 import type { CachedResponse } from '@shopgraph/cache';
+import { CACHE_STATUS_HEADER } from '@shopgraph/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { viewerOf } from '../plugins/useAuth.js';
 import { answerHit, sendMiss } from './answer.js';
@@ -9,6 +10,7 @@ import { isReadOperation, type CacheRequest, type CacheRequests } from './cache-
 import type { CacheFrontDoor } from './front-door.js';
 import type { Revalidations } from './revalidation.js';
 import type { Flights } from './single-flight.js';
+import type { UncacheableOperations } from './uncacheable-operations.js';
 
 export interface ExpressLookupOptions {
   levels: CacheLevels;
@@ -17,6 +19,7 @@ export interface ExpressLookupOptions {
   flights: Flights;
   revalidations: Revalidations;
   metrics: CacheMetrics;
+  uncacheable: UncacheableOperations;
 }
 
 /**
@@ -40,6 +43,13 @@ export class ExpressLookup {
     const learnt = this.options.frontDoor.learnt(req);
     if (learnt && 'error' in learnt) {
       next(learnt.error);
+      return;
+    }
+    if (isReadOperation(req.body) && this.options.uncacheable.has(req.body)) {
+      // No lookup in either level, and Apollo answers as for any request the cache passes by.
+      this.options.metrics.bypassed.inc();
+      res.setHeader(CACHE_STATUS_HEADER, 'MISS');
+      next();
       return;
     }
     const found = this.requestOf(req, res);

@@ -9,6 +9,7 @@ import type { CacheLevels } from './cache-levels.js';
 import type { CacheMetrics } from './cache-metrics.js';
 import { isReadOperation, type CacheRequest, type CacheRequests } from './cache-request.js';
 import type { Revalidations } from './revalidation.js';
+import type { UncacheableOperations } from './uncacheable-operations.js';
 import type { VerifiedTokens } from './verified-tokens.js';
 
 /** Largest body the front door reads itself; larger ones go to express untouched (cacheable queries are small). */
@@ -25,6 +26,7 @@ export interface CacheFrontDoorOptions {
   revalidations: Revalidations;
   verifiedTokens: VerifiedTokens;
   metrics: CacheMetrics;
+  uncacheable: UncacheableOperations;
   logger: Logger;
   /** Where the access log line of each request answered here goes (`createAccessLogger`). */
   accessLog: Logger;
@@ -150,8 +152,9 @@ export class CacheFrontDoor implements FrontDoor {
       return;
     }
     const parsed = parseJsonBody(raw);
-    // A stale entry nobody revalidates yet goes to express, which answers it and starts that.
-    if (local || !('body' in parsed) || !isReadOperation(parsed.body)) {
+    // A stale entry nobody revalidates yet goes to express, which answers it and starts that; so
+    // does an operation known to be uncacheable, which express executes without a lookup.
+    if (local || !('body' in parsed) || !isReadOperation(parsed.body) || this.options.uncacheable.has(parsed.body)) {
       this.handOver(req, res, raw);
       return;
     }
