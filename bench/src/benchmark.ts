@@ -11,6 +11,7 @@ import { capacityModel } from './scenarios/capacity.js';
 import { MISS_GATEWAY, prepareCatalog, runCatalog, type CatalogResult } from './scenarios/catalog.js';
 import { runCheckout, type CheckoutResult } from './scenarios/checkout.js';
 import { DEEP_GATEWAY, prepareDeep, runDeep, type DeepResult } from './scenarios/deep.js';
+import { prepareEntityCache, runEntityCache, type EntityCacheResult } from './scenarios/entity-cache.js';
 import { runSubgraphPipeline, type SubgraphPipelineResult } from './scenarios/subgraph-pipeline.js';
 import { repoRoot, START_TIMEOUT_MS } from './processes.js';
 import { summariseProfiles } from './profile/summary.js';
@@ -77,14 +78,16 @@ export async function runBenchmark(options: BenchOptions, progress: Progress): P
     };
     // Every process any scenario needs starts at once, beside the platform: start-up (CPU-bound
     // module loading) overlaps, and idle processes cost the measured ones nothing.
-    const [, catalogSetup, deepSetup, balancingSetup] = await Promise.all([
+    const [, catalogSetup, deepSetup, balancingSetup, entityCacheSetup] = await Promise.all([
       stage.platform.healthy(START_TIMEOUT_MS),
       attempt('catalog', () => prepareCatalog(stage, CACHE_OFF)),
-      attempt('deep read', () => prepareDeep(stage, CACHE_OFF)),
+      attempt('deep read', () => prepareDeep(stage, { ...CACHE_OFF, ENTITY_CACHE: 'false' })),
       attempt('balancing', () => prepareBalancing(stage, CACHE_OFF)),
+      attempt('entity cache', () => prepareEntityCache(stage, CACHE_OFF)),
     ]);
     const catalog: CatalogResult | null = catalogSetup && (await attempt('catalog', () => runCatalog(stage, progress, catalogSetup)));
     const deep: DeepResult | null = deepSetup && (await attempt('deep read', () => runDeep(stage, progress, deepSetup)));
+    const entityCache: EntityCacheResult | null = entityCacheSetup && (await attempt('entity cache', () => runEntityCache(stage, progress, entityCacheSetup)));
     const pipeline: SubgraphPipelineResult | null = await attempt('subgraph pipeline', () => runSubgraphPipeline(stage, progress));
     const checkout: CheckoutResult | null = await attempt('checkout', () => runCheckout(stage, progress));
     const balancing: BalancingResult | null = balancingSetup && (await attempt('balancing', () => runBalancing(stage, progress, balancingSetup)));
@@ -99,7 +102,7 @@ export async function runBenchmark(options: BenchOptions, progress: Progress): P
       checkout: checkout ?? undefined,
     });
     missing.push(...(catalog?.missing ?? []), ...(deep?.missing ?? []), ...(checkout?.missing ?? []), ...capacity.missing);
-    const scenarios = { catalog, deep, checkout, balancing, pipeline, capacity };
+    const scenarios = { catalog, deep, checkout, balancing, pipeline, entityCache, capacity };
     const ratios = headlineRatios(scenarios, missing);
     const { seed, name, resultsDir, quick, ...settings } = options;
     report = {

@@ -6,6 +6,7 @@ import type { CapacityResult } from '../scenarios/capacity.js';
 import { CACHE_STATUS_HEADER, type CatalogResult } from '../scenarios/catalog.js';
 import type { CheckoutResult } from '../scenarios/checkout.js';
 import { DEEP_GATEWAY, type DeepResult } from '../scenarios/deep.js';
+import type { EntityCacheResult } from '../scenarios/entity-cache.js';
 import type { SubgraphPipelineResult } from '../scenarios/subgraph-pipeline.js';
 import { profileMarkdown, type ProfileSummary } from '../profile/summary.js';
 import { barChart, formatNumber, groupedBarChart } from './svg.js';
@@ -57,6 +58,8 @@ export interface BenchReport {
     checkout: CheckoutResult | null;
     balancing: BalancingResult | null;
     pipeline: SubgraphPipelineResult | null;
+    /** Absent from reports written before the entity cache. */
+    entityCache?: EntityCacheResult | null;
     capacity: CapacityResult;
   };
   /** Top functions by self time of each process, when the run was profiled (BENCH_CPU_PROF). */
@@ -241,6 +244,16 @@ export function renderMarkdown(report: BenchReport, chartFiles: Record<string, s
       `\`${pipeline.query}\` with one User reference, sent straight to the ${pipeline.subgraph} subgraph and signed as the gateway signs (a fresh nonce each, checked in Redis, whose CPU is not counted). User is a stub there (no reference resolver, no SQL), so this is the fixed cost every subgraph call pays: **${pipeline.subgraphCpuMsPerRequest} ms CPU per request** (target ≤ 0.8).`,
       '',
       systemsTable([pipeline.system]),
+      '',
+    );
+  }
+  const entityCache = report.scenarios.entityCache;
+  if (entityCache) {
+    out.push('## 5b. Entity cache (deep private read)', '');
+    out.push(
+      `Scenario 2's query for ${entityCache.customers} customers in turn, response cache off, through our gateway with its entity cache warm and with it off, over the same subgraphs in the same rounds. Products are PUBLIC entities (shared by every customer), each customer's user PRIVATE (kept per viewer); orders and payments give no hint and are never cached. **CPU per request over every process, Postgres included: ${entityCache.cpu.on} ms warm vs ${entityCache.cpu.off} ms off = ${cell(entityCache.ratios.cpuOnVsOff)}×** (target ≤ 0.5); the gateway's own ${entityCache.cpu.gatewayOn} vs ${entityCache.cpu.gatewayOff}. Calls per request (counted one request at a time, cache warm): products subgraph **${entityCache.productsCallsPerRequest.on}** warm vs ${entityCache.productsCallsPerRequest.off} off, all subgraphs ${entityCache.subgraphCallsPerRequest.on} vs ${entityCache.subgraphCallsPerRequest.off}. Entity representations over the measured run: **${entityCache.representations.requested} requested, ${entityCache.representations.fetched} fetched** (${cell(entityCache.representations.fetchedShare)}).`,
+      '',
+      systemsTable(entityCache.systems),
       '',
     );
   }
