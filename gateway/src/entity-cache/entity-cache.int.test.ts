@@ -152,6 +152,24 @@ describe('the entity cache', () => {
     }
   });
 
+  it('keeps nothing a subgraph gives no hint for, and stops looking such fetches up once it has seen one', async () => {
+    const gateway = await gatewayWith('no-hint', { ENTITY_CACHE_EXTENSION: 'true' });
+    const token = await tokenOf('u9');
+    const shopMisses = async () => {
+      const text = await (await fetch(`${gateway.metricsOrigin}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('shopgraph_gateway_entity_cache_misses_total{') && l.includes('subgraph="shop"'));
+      return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+    };
+    const query = '{ me { id orderCount } }';
+    for (let read = 0; read < 3; read++) {
+      const answer = await post(gateway.url, query, token);
+      expect(answer.data).toEqual({ me: { id: 'u9', orderCount: 2 } });
+      expect(answer.extensions?.entityCache?.find((report) => report.subgraph === 'shop')).toEqual({ subgraph: 'shop', requested: 1, hits: { l1: 0, l2: 0 }, fetched: 1 });
+    }
+    // Looked up once (a miss), then known uncacheable: sent as the plan asked, without a lookup.
+    expect(await shopMisses()).toBe(1);
+  });
+
   it('keeps nothing of a subgraph or type whose rule is off', async () => {
     const gateway = await gatewayWith('rules', { SUBGRAPH_ENTITY_CACHE_CATALOG: 'Product=off' });
     const token = await tokenOf('u7');

@@ -58,6 +58,9 @@ interface Slot {
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** Fetch shapes remembered as uncacheable at most; past it, the memory starts again. */
+const MAX_UNCACHEABLE_SHAPES = 10_000;
+
 /**
  * The entity cache: for each `_entities` fetch, the representations already cached (in process,
  * then in Redis, one round trip) are answered from there, the others are fetched in one call to
@@ -74,12 +77,20 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
  */
 export class EntityCache {
   private schema: GraphQLSchema | undefined;
+  /**
+   * Fetch shapes (subgraph, selection, variables) whose last clean answer the subgraph said may
+   * not be kept (orders, payments: no hint): sent as they are, without lookups, until an answer
+   * says otherwise.
+   */
+  private readonly uncacheable = new Set<string>();
 
   constructor(private readonly options: EntityCacheOptions) {}
 
   /** The API schema of the supergraph in service, to find the entities nested in a value. */
   schemaLoaded(schema: GraphQLSchema): void {
     this.schema = schema;
+    // New query plans, perhaps new hints: learnt again.
+    this.uncacheable.clear();
   }
 
   /**
@@ -93,8 +104,18 @@ export class EntityCache {
   ): Promise<{ response: GatewayGraphQLResponse; report: EntityFetchReport }> {
     const { levels, metrics } = this.options;
     const representations = fetch.variables.representations as Record<string, unknown>[];
-    const slots = this.slotsOf(fetch, representations, Date.now());
+    const { representations: _, ...others } = fetch.variables;
+    const shape = `${fetch.subgraph}\n${fetch.query}\n${JSON.stringify(others)}\n`;
     const report: EntityFetchReport = { subgraph: fetch.subgraph, requested: representations.length, hits: { l1: 0, l2: 0 }, fetched: 0 };
+    if (this.uncacheable.has(shape)) {
+      const fetched = await send(representations);
+      if (fetched.hint && fetched.hint.maxAge > 0) this.uncacheable.delete(shape);
+      report.fetched = representations.length;
+      metrics.representations.inc({ subgraph: fetch.subgraph, kind: 'requested' }, representations.length);
+      metrics.representations.inc({ subgraph: fetch.subgraph, kind: 'fetched' }, representations.length);
+      return { response: fetched.response, report };
+    }
+    const slots = this.slotsOf(fetch, shape, representations, Date.now());
 
     const pending = slots.filter((slot) => slot.cached && !slot.entry);
     let since = null;
@@ -123,6 +144,7 @@ export class EntityCache {
 
     const fetched = await send(missing.map((slot) => slot.representation));
     const { response } = fetched;
+    if (!response.errors?.length && (!fetched.hint || fetched.hint.maxAge === 0)) this.rememberUncacheable(shape);
     const entities: unknown = response.data?._entities;
     if (!Array.isArray(entities) || entities.length !== missing.length) {
       // No data, or not what was asked: the query plan handles it as it would without the cache.
@@ -147,12 +169,15 @@ export class EntityCache {
     };
   }
 
-  private slotsOf(fetch: EntityFetch, representations: Record<string, unknown>[], now: number): Slot[] {
+  private rememberUncacheable(shape: string): void {
+    if (this.uncacheable.size >= MAX_UNCACHEABLE_SHAPES) this.uncacheable.clear();
+    this.uncacheable.add(shape);
+  }
+
+  private slotsOf(fetch: EntityFetch, shape: string, representations: Record<string, unknown>[], now: number): Slot[] {
     const { config, envNameOf, supergraph, levels } = this.options;
-    const { representations: _, ...others } = fetch.variables;
     const envName = envNameOf(fetch.subgraph);
     const version = supergraph.current;
-    const shape = `${fetch.subgraph}\n${fetch.query}\n${JSON.stringify(others)}\n`;
     const publicScope = `ent~${version}~pub`;
     const privateScope = fetch.viewer ? `ent~${version}~${userScope(fetch.viewer.id)}` : undefined;
     const byText = new Map<string, Slot>();
