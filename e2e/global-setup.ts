@@ -17,6 +17,8 @@ declare module 'vitest' {
     webUrl: string;
     /** The workers' queue dashboard (basic auth with the admin's email and password). */
     dashboardUrl: string;
+    /** The run's BullMQ prefix, so a test can hold a queue (pause it) as a handshake. */
+    queuePrefix: string;
   }
 }
 
@@ -62,6 +64,7 @@ export default async function startE2ePlatform(project: TestProject) {
   project.provide('adminPassword', E2E_ADMIN.password);
   project.provide('webUrl', `http://127.0.0.1:${ports.WEB_PORT}`);
   project.provide('dashboardUrl', `http://127.0.0.1:${ports.DASHBOARD_PORT}/queues`);
+  project.provide('queuePrefix', queuePrefix);
   return async () => {
     await platform.stop();
     await removeQueueKeys(testRedisUrl, queuePrefix);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { entityCacheEnvSchema, entityCacheProblems, entityCacheRules, toEntityCacheConfig } from './entity-cache/entity-cache-env.js';
 import { protectionEnvSchema, protectionProblems, toProtectionConfig } from './protection/protection-env.js';
 import { responseCacheEnvSchema, toResponseCacheConfig } from './response-cache/response-cache-env.js';
+import { subscriptionsEnvSchema, toSubscriptionsConfig } from './subscriptions/subscriptions-env.js';
 import { subgraphUpstreamOverrides, toUpstreamConfig, upstreamEnvSchema } from './upstream/upstream-env.js';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -56,6 +57,7 @@ const schema = z.object({
   ...protectionEnvSchema.shape,
   ...responseCacheEnvSchema.shape,
   ...entityCacheEnvSchema.shape,
+  ...subscriptionsEnvSchema.shape,
 });
 
 /** `SUBGRAPH_URL_<NAME>` overrides the URL the supergraph gives the subgraph called `name`. */
@@ -132,6 +134,8 @@ function toGatewayConfig(
     entityCache: toEntityCacheConfig(env, entityRules, env.CACHE_KEY_PREFIX ?? defaultCacheKeyPrefix(env.DATABASE_URL)),
     /** Ended sessions (logout, logoutEverywhere, role or password changed, account deleted). */
     sessions: { redisPrefix: env.SESSION_REDIS_PREFIX, cacheMs: env.SESSION_CHECK_CACHE_MS },
+    /** Limits, heartbeats and the events' namespace of the Subscription root. */
+    subscriptions: toSubscriptionsConfig(env),
   };
 }
 

@@ -26,6 +26,7 @@ import { useMetrics } from './plugins/useMetrics.js';
 import { PERSISTED_QUERY_NOT_ALLOWED, usePersistedOperations } from './plugins/usePersistedOperations.js';
 import { RATE_LIMITED, useRateLimit } from './plugins/useRateLimit.js';
 import { useResponseCache } from './plugins/useResponseCache.js';
+import { useSubscriptions } from './plugins/useSubscriptions.js';
 import { useTokenLimit } from './plugins/useTokenLimit.js';
 import { clientIpResolver, type TrustProxy } from './protection/client-ip.js';
 import { RedisKeyValueCache } from './protection/redis-key-value-cache.js';
@@ -33,6 +34,8 @@ import { shopgraphMutationTags } from './response-cache/mutation-tags.js';
 import { SupergraphVersion } from './response-cache/supergraph-version.js';
 import { GatewayReadiness, probeHealth } from './readiness.js';
 import { SignedDataSource } from './signed-data-source.js';
+import { shopgraphLiveFields } from './subscriptions/live-fields.js';
+import { shopgraphMutationEvents } from './subscriptions/mutation-events.js';
 import { subgraphsOf, supergraphFromFile } from './supergraph-file.js';
 import { Upstreams } from './upstream/upstreams.js';
 
@@ -71,6 +74,19 @@ export async function createGatewayServer(
   const clientIpOf = clientIpResolver(app.get('trust proxy fn') as TrustProxy);
   const sessions = new SessionCheck({ redis, keyPrefix: config.sessions.redisPrefix, cacheMs: config.sessions.cacheMs });
   const { rateLimit, persistedOperations } = config.protection;
+  const subscriptions = useSubscriptions({
+    ...config.subscriptions,
+    redisUrl: config.redisUrl,
+    redis,
+    jwtSecret: config.jwtSecret,
+    // Read from Redis at each check, not trusted for SESSION_CHECK_CACHE_MS: a subscription outlives
+    // requests, and the push after a logout must not go out.
+    sessions: new SessionCheck({ redis, keyPrefix: config.sessions.redisPrefix, cacheMs: 0 }),
+    liveFields: shopgraphLiveFields,
+    mutationEvents: shopgraphMutationEvents,
+    registry,
+    logger,
+  });
   const allowList = persistedOperations && usePersistedOperations({ ...persistedOperations, onRejected: () => metrics.countError(PERSISTED_QUERY_NOT_ALLOWED) });
   // Part of every cache key: an answer cached under one supergraph never answers under another.
   const supergraph = new SupergraphVersion();
@@ -115,6 +131,8 @@ export async function createGatewayServer(
       ? [useCredentialLimit({ redis, keyPrefix: `${rateLimit.redisPrefix}credentials:`, ...credentialLimit, onLimited: () => metrics.countError(RATE_LIMITED) })]
       : []),
     useArmor({ limits: config.limits, production: config.production }),
+    // Before the cache's lookup: a subscription is served here, never looked up.
+    subscriptions,
     ...(config.responseCache
       ? [
           useResponseCache({
@@ -137,6 +155,7 @@ export async function createGatewayServer(
     useTokenLimit({ maxTokens: config.limits.maxTokens, onRejected: () => metrics.countError('GRAPHQL_VALIDATION_FAILED') }),
   ];
   const httpServer = createServer(frontDoorOf(app, plugins));
+  subscriptions.attach(httpServer);
   const upstreams = new Upstreams({
     config: config.upstream,
     envNameOf: subgraphEnvName,
@@ -159,6 +178,7 @@ export async function createGatewayServer(
     validateSupergraph: true,
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
+    subscriptions.schemaLoaded(apiSchema);
     // Registered before Apollo Server's own listener: the version moves before the schema does.
     supergraph.loaded(coreSupergraphSdl);
     entityCache?.schemaLoaded(apiSchema);
@@ -219,6 +239,7 @@ export async function createGatewayServer(
       return `http://${host && host !== '0.0.0.0' ? host : 'localhost'}:${bound}/metrics`;
     },
     async close() {
+      await subscriptions.shutDown();
       // Stops the gateway too (and with it the supergraph file watch); the drain plugin closes the HTTP server.
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));

@@ -16,11 +16,12 @@ export const checkoutWiring: WorkersWiring = {
   processors(ctx) {
     const provider = createHttpPaymentProvider(ctx.config.paymentProvider.url, ctx.config.paymentProvider);
     const sagas = createSagaRunner({ ...ctx, provider });
+    const orderChanged = (orderId: string) => ctx.entitiesChanged([{ typename: 'Order', id: orderId }]);
     return {
-      reservations: reservationProcessors(sagas),
-      payments: paymentProcessors(sagas),
-      refunds: refundProcessors(sagas),
-      expiries: expiryProcessors(sagas),
+      reservations: reservationProcessors(sagas, orderChanged),
+      payments: paymentProcessors(sagas, orderChanged),
+      refunds: refundProcessors(sagas, orderChanged),
+      expiries: expiryProcessors(sagas, orderChanged),
     };
   },
 };

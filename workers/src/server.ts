@@ -1,4 +1,4 @@
-import { createCacheInvalidator, entityTag } from '@shopgraph/cache';
+import { createCacheInvalidator, createEntityEventPublisher, entityTag } from '@shopgraph/cache';
 import { createServer, type Server } from 'node:http';
 import {
   checkRedis,
@@ -49,6 +49,12 @@ export interface WorkerContext {
    * change commits and before the step reports done, so a read after it never sees old stock.
    */
   purgeProducts(productIds: readonly string[]): Promise<void>;
+  /**
+   * Tells the gateways' subscriptions that these entities changed (after the change committed),
+   * so they push them again. Never rejects: a failure is logged, and a subscriber catches up on
+   * the entity's next event or when it reconnects.
+   */
+  entitiesChanged(entities: readonly { typename: string; id: string }[]): Promise<void>;
 }
 
 export interface QueueWiring<Q extends WorkQueueName> {
@@ -122,14 +128,20 @@ export async function startWorkers(
 
   const metrics = createJobMetrics(registry);
   const cache = createCacheInvalidator(config.redisUrl, config.cacheKeyPrefix, logger);
+  const events = createEntityEventPublisher(config.redisUrl, config.cacheKeyPrefix, logger);
+  const entitiesChanged = (entities: readonly { typename: string; id: string }[]) =>
+    events.publish(entities).catch((error: unknown) => logger.error({ err: error, entities }, 'entity events not published: subscribers catch up later'));
   const wirings = wiring.processors({
     config,
     logger,
     db: dbOf,
     enqueue: (request) => addJob(queues, request),
     purgeProducts: async (productIds) => {
-      if (productIds.length > 0) await cache.invalidateEntities(productIds.map((id) => entityTag('Product', id)));
+      if (productIds.length === 0) return;
+      await cache.invalidateEntities(productIds.map((id) => entityTag('Product', id)));
+      await entitiesChanged(productIds.map((id) => ({ typename: 'Product', id })));
     },
+    entitiesChanged,
   });
   const workers: Worker[] = [];
   for (const queueName of workQueueNames) {
@@ -174,7 +186,7 @@ export async function startWorkers(
         httpServer.closeAllConnections();
       });
       await Promise.all([...dbs.values()].map((db) => db.$client.end()));
-      await Promise.all([producerConnection.quit(), workerConnection.quit(), throttleRedis.quit(), cache.close()]);
+      await Promise.all([producerConnection.quit(), workerConnection.quit(), throttleRedis.quit(), cache.close(), events.close()]);
     },
   };
 }

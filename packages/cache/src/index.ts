@@ -4,3 +4,4 @@ export * from './invalidator.js';
 export * from './keys.js';
 export * from './listener.js';
 export * from './store.js';
+export * from './entity-events.js';

@@ -1,12 +1,13 @@
 import { refundSaga } from '../sagas/refund.js';
 import type { SagaRunner } from '../sagas/run-saga.js';
 import type { QueueWiring } from '../server.js';
+import { announcing, type OrderChanged } from './order-changed.js';
 
 /** `refunds` (docs/checkout.md, "Sagas"): a refund runs the refund saga. */
-export function refundProcessors(sagas: SagaRunner): QueueWiring<'refunds'> {
+export function refundProcessors(sagas: SagaRunner, orderChanged: OrderChanged): QueueWiring<'refunds'> {
   return {
     processors: {
-      'refund-payment': (payload) => sagas.run(refundSaga, payload),
+      'refund-payment': (payload) => announcing(orderChanged, payload.orderId, () => sagas.run(refundSaga, payload)),
     },
   };
 }

@@ -53,7 +53,7 @@ export const chargeSaga = saga<ChargeJob>('charge')
     compensation: queueRefund,
     run: async ({ paymentId }, { db, provider }) => {
       const charge = await chargePayment(db, provider, paymentId);
-      return charge.status === 'SUCCEEDED' ? next({ charge }) : done({ payment: charge.status });
+      return charge.status === 'SUCCEEDED' ? next({ charge }) : done({ payment: charge.status, orderId: charge.orderId });
     },
   })
   .step({
@@ -63,7 +63,7 @@ export const chargeSaga = saga<ChargeJob>('charge')
     // or paid by another payment).
     run: async ({ paymentId, charge }, { db }) => {
       const order = await markOrderPaid(db, { orderId: charge.orderId, version: charge.orderVersion, paymentId });
-      return order === 'PAID' ? next({ order }) : undo({ payment: charge.status, order });
+      return order === 'PAID' ? next({ order }) : undo({ payment: charge.status, order, orderId: charge.orderId });
     },
   })
   .step({
@@ -72,7 +72,7 @@ export const chargeSaga = saga<ChargeJob>('charge')
     // Reserved and on-hand units drop together: the stock shown does not change, nothing to purge.
     run: async ({ charge, order }, { db }) => {
       await commitReservation(db, charge.orderId);
-      return done({ payment: charge.status, order });
+      return done({ payment: charge.status, order, orderId: charge.orderId });
     },
   })
   .build({ deadLettered: chargeDeadLettered });

@@ -158,6 +158,19 @@ export type MutationCancelOrderArgs = {
   id: Scalars['ID']['input'];
 };
 
+/** Served by the gateway over graphql-ws and Apollo's multipart HTTP subscription protocol. */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Owner or ADMIN. The order as it is after each change, in version order; any Order field may be selected. */
+  orderUpdated: Order;
+};
+
+
+/** Served by the gateway over graphql-ws and Apollo's multipart HTTP subscription protocol. */
+export type SubscriptionOrderUpdatedArgs = {
+  id: Scalars['ID']['input'];
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -274,6 +287,7 @@ export type ResolversTypes = {
   OrderItemInput: OrderItemInput;
   PlaceOrderInput: PlaceOrderInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -295,6 +309,7 @@ export type ResolversParentTypes = {
   OrderItemInput: OrderItemInput;
   PlaceOrderInput: PlaceOrderInput;
   Mutation: Record<PropertyKey, never>;
+  Subscription: Record<PropertyKey, never>;
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -362,6 +377,10 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   cancelOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'id'>>;
 };
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  orderUpdated?: SubscriptionResolver<ResolversTypes['Order'], "orderUpdated", ParentType, ContextType, RequireFields<SubscriptionOrderUpdatedArgs, 'id'>>;
+};
+
 export type Resolvers<ContextType = Context> = {
   DateTime?: GraphQLScalarType;
   Money?: MoneyResolvers<ContextType>;
@@ -374,5 +393,6 @@ export type Resolvers<ContextType = Context> = {
   OrderConnection?: OrderConnectionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
 };
 

@@ -137,6 +137,19 @@ export type MutationRestockProductArgs = {
   quantity: Scalars['Int']['input'];
 };
 
+/** Served by the gateway over graphql-ws and Apollo's multipart HTTP subscription protocol. */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Anyone. A product on screen, after each change of its stock or price. */
+  productStock: Product;
+};
+
+
+/** Served by the gateway over graphql-ws and Apollo's multipart HTTP subscription protocol. */
+export type SubscriptionProductStockArgs = {
+  ids: Array<Scalars['ID']['input']>;
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -245,6 +258,7 @@ export type ResolversTypes = {
   UpdateProductInput: UpdateProductInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 };
@@ -264,6 +278,7 @@ export type ResolversParentTypes = {
   UpdateProductInput: UpdateProductInput;
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
+  Subscription: Record<PropertyKey, never>;
   Int: Scalars['Int']['output'];
   Boolean: Scalars['Boolean']['output'];
 };
@@ -325,6 +340,10 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   restockProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationRestockProductArgs, 'id' | 'quantity'>>;
 };
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  productStock?: SubscriptionResolver<ResolversTypes['Product'], "productStock", ParentType, ContextType, RequireFields<SubscriptionProductStockArgs, 'ids'>>;
+};
+
 export type Resolvers<ContextType = Context> = {
   DateTime?: GraphQLScalarType;
   Money?: MoneyResolvers<ContextType>;
@@ -334,6 +353,7 @@ export type Resolvers<ContextType = Context> = {
   ProductConnection?: ProductConnectionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = Context> = {

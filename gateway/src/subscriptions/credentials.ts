@@ -1,0 +1,40 @@
+import { ErrorCode, verifyToken, type VerifiedToken, type Viewer } from '@shopgraph/common';
+import type { GraphQLFormattedError } from 'graphql';
+import type { SessionCheck } from '../auth/session-check.js';
+import { bearerTokenOf } from '../plugins/useAuth.js';
+import type { CredentialCheck } from './live-subscription.js';
+
+export type Authentication = { viewer: Viewer | null; token: VerifiedToken | null } | { errors: readonly GraphQLFormattedError[] };
+
+/**
+ * The subscriptions' side of `useAuth`: the same bearer tokens and ended sessions, checked when a
+ * subscription starts and again while it is open (a token expires, a session is ended).
+ */
+export class SubscriptionCredentials {
+  constructor(
+    private readonly jwtSecret: string,
+    private readonly sessions: SessionCheck,
+  ) {}
+
+  /** The viewer of an `Authorization` value (`Bearer <jwt>`); anonymous without one; errors for a token that does not hold. */
+  async authenticate(authorization: unknown): Promise<Authentication> {
+    if (authorization === undefined || authorization === null || authorization === '') return { viewer: null, token: null };
+    const jwt = typeof authorization === 'string' ? bearerTokenOf(authorization) : undefined;
+    const token = jwt ? await verifyToken(this.jwtSecret, jwt) : null;
+    if (!token) return { errors: [{ message: 'The bearer token is invalid or has expired.', extensions: { code: ErrorCode.UNAUTHENTICATED } }] };
+    const check = await this.check({ viewer: token.viewer, token, clientIp: '' });
+    if (check === 'unavailable') return { errors: [{ message: 'Sessions cannot be checked right now; try again shortly.', extensions: { code: 'SESSIONS_UNAVAILABLE' } }] };
+    if (check === 'ended') return { errors: [{ message: 'The session of this bearer token has ended.', extensions: { code: ErrorCode.UNAUTHENTICATED } }] };
+    return { viewer: { ...token.viewer, sessionId: token.session.id }, token };
+  }
+
+  readonly check: CredentialCheck = async ({ token }) => {
+    if (!token) return 'live';
+    if (Date.now() >= token.expiresAt) return 'ended';
+    try {
+      return (await this.sessions.isLive(token)) ? 'live' : 'ended';
+    } catch {
+      return 'unavailable';
+    }
+  };
+}

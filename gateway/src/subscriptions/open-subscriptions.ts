@@ -1,0 +1,108 @@
+import type { GraphQLSchema } from 'graphql';
+import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
+import type { EntityEventHub } from './entity-event-hub.js';
+import type { LiveField } from './live-fields.js';
+import { LiveSubscription, type CredentialCheck, type Subscriber } from './live-subscription.js';
+import type { PreparedSubscription } from './prepare.js';
+import type { SubscriptionMetrics } from './subscription-metrics.js';
+
+export interface OpenSubscriptionsOptions {
+  hub: EntityEventHub;
+  metrics: SubscriptionMetrics;
+  liveFields: Readonly<Record<string, LiveField>>;
+  maxIds: number;
+  perUser: number;
+  sessionRecheckMs: number;
+  checkCredentials: CredentialCheck;
+  execute(query: string, variables: Record<string, unknown>, subscriber: Subscriber): Promise<FormattedExecutionResult>;
+}
+
+/** The error a subscription ends with when the gateway shuts down: subscribe again, to this gateway's successor or another. */
+export const SHUTTING_DOWN = { message: 'The gateway is restarting: subscribe again.', extensions: { code: 'SHUTTING_DOWN' } } as const satisfies GraphQLFormattedError;
+
+/**
+ * Every subscription open on this gateway, over either transport: the per-user limit, the graph
+ * they are validated against, and the shutdown that ends them all.
+ */
+export class OpenSubscriptions {
+  /** The graph's API schema, once the gateway has loaded it. */
+  schema: GraphQLSchema | undefined;
+  closing = false;
+  private readonly perUser = new Map<string, number>();
+  private readonly live = new Set<LiveSubscription>();
+
+  constructor(private readonly options: OpenSubscriptionsOptions) {}
+
+  get liveFields() {
+    return this.options.liveFields;
+  }
+
+  get maxIds() {
+    return this.options.maxIds;
+  }
+
+  /** How many are open. */
+  get size() {
+    return this.live.size;
+  }
+
+  /**
+   * Opens `prepared` for `subscriber`: the subscription, or the errors that refuse it. `onEnd` is
+   * called once when it ends, or at once when it is refused.
+   */
+  async open(
+    prepared: PreparedSubscription,
+    subscriber: Subscriber,
+    transport: string,
+    onEnd: () => void,
+  ): Promise<LiveSubscription | { errors: readonly GraphQLFormattedError[] }> {
+    const user = subscriber.viewer ? `user:${subscriber.viewer.id}` : `ip:${subscriber.clientIp}`;
+    const count = this.perUser.get(user) ?? 0;
+    if (this.closing) {
+      onEnd();
+      return { errors: [SHUTTING_DOWN] };
+    }
+    if (count >= this.options.perUser) {
+      onEnd();
+      this.options.metrics.refused.inc({ code: 'RATE_LIMITED' });
+      return { errors: [{ message: `At most ${this.options.perUser} open subscriptions per user.`, extensions: { code: 'RATE_LIMITED' } }] };
+    }
+    this.perUser.set(user, count + 1);
+    const release = () => {
+      const left = (this.perUser.get(user) ?? 1) - 1;
+      if (left > 0) this.perUser.set(user, left);
+      else this.perUser.delete(user);
+    };
+    const { hub, metrics, execute, checkCredentials, sessionRecheckMs } = this.options;
+    let opened: LiveSubscription | undefined;
+    const result = await LiveSubscription.open(prepared.subscription, prepared.query, prepared.variables, subscriber, {
+      hub,
+      metrics,
+      execute,
+      checkCredentials,
+      sessionRecheckMs,
+      transport,
+      onEnd: () => {
+        if (opened) this.live.delete(opened);
+        release();
+        onEnd();
+      },
+    });
+    if (!(result instanceof LiveSubscription)) {
+      release();
+      onEnd();
+      return result;
+    }
+    opened = result;
+    this.live.add(result);
+    // Shut down while it was opening: it ends at once, with the same word as the others.
+    if (this.closing) result.endWith([SHUTTING_DOWN]);
+    return result;
+  }
+
+  /** Ends every open subscription with `SHUTTING_DOWN`; new ones are refused from now on. */
+  shutDown(): void {
+    this.closing = true;
+    for (const live of this.live) live.endWith([SHUTTING_DOWN]);
+  }
+}
