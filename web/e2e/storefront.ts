@@ -55,7 +55,7 @@ export async function placeOrder(page: Page): Promise<void> {
   await orderStatus(page, 'AWAITING_PAYMENT');
 }
 
-/** Waits until the order page shows `status` (it polls while the workers move the order). */
+/** Waits until the order page shows `status` (pushed to it while the workers move the order). */
 export async function orderStatus(page: Page, status: string, timeout = 20_000): Promise<void> {
   await page.locator(`[data-testid=order-status] [data-status=${status}]`).waitFor({ timeout });
 }

@@ -52,6 +52,8 @@ export function gatewayProxy(target: URL, logger: Logger): RequestHandler {
         errors: [{ message: 'The shop is not reachable right now.', extensions: { code: 'GATEWAY_UNREACHABLE' } }],
       });
     });
+    // A subscription's stream ends when the browser goes away: the gateway is told at once.
+    res.on('close', () => upstream.destroy());
     req.pipe(upstream);
   };
 }

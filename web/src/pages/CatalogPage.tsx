@@ -5,9 +5,12 @@ import { useSearchParams } from 'react-router';
 import { ErrorNotice, Loading } from '../components/feedback';
 import { LoadMore } from '../components/LoadMore';
 import { ProductCard } from '../components/ProductCard';
-import { PRODUCTS } from '../graph';
+import { PRODUCT_STOCK, PRODUCTS } from '../graph';
+import { LiveInterrupted, useLive } from '../live';
 
 const PAGE_SIZE = 12;
+/** The most products one subscription watches (the gateway's SUBSCRIPTIONS_MAX_IDS): the first pages shown. */
+const LIVE_PRODUCTS = 100;
 
 export function CatalogPage() {
   const [params, setParams] = useSearchParams();
@@ -21,6 +24,9 @@ export function CatalogPage() {
 
   const products = data?.products;
   const loadingMore = networkStatus === NetworkStatus.fetchMore;
+  // Stock and prices on screen change as orders reserve and admins restock: pushed, not polled.
+  const ids = products?.edges.slice(0, LIVE_PRODUCTS).map(({ node }) => node.id) ?? [];
+  const { interrupted } = useLive(PRODUCT_STOCK, { ids }, ids.length > 0);
 
   return (
     <section>
@@ -43,6 +49,7 @@ export function CatalogPage() {
       </div>
 
       {error && <ErrorNotice error={error} retry={() => void refetch()} />}
+      {interrupted && <LiveInterrupted what="stock" />}
       {!products && !error && <Loading label="Loading products…" />}
       {products && products.edges.length === 0 && (
         <p className="empty">{search ? `No products match “${search}”.` : 'The shop has no products yet.'}</p>

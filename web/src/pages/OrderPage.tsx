@@ -1,43 +1,26 @@
 import { useMutation, useQuery } from '@apollo/client/react';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { groupDigits, TEST_CARDS } from '../cards';
 import { ErrorNotice, Loading, Notice } from '../components/feedback';
 import { describeFailure, OrderStatusBadge, PaymentStatusBadge, Price } from '../components/status';
 import { errorCode } from '../errors';
-import { CANCEL_ORDER, ORDER, PAY_ORDER, UPDATE_ORDER_ITEM, type Money, type Order, type OrderItem } from '../graph';
+import { CANCEL_ORDER, ORDER, ORDER_UPDATED, PAY_ORDER, UPDATE_ORDER_ITEM, type Money, type Order, type OrderItem } from '../graph';
+import { LiveInterrupted, useLive } from '../live';
 import { formatMoney } from '../money';
 import { useSession } from '../session';
-
-/** How often an order that is still moving (reserving, charging, refunding) is asked for. */
-const ORDER_POLL_MS = 1000;
-
-/** True while the workers have something left to do for this order. */
-function isMoving(order: Order): boolean {
-  return (
-    order.status === 'PENDING' ||
-    order.payment?.status === 'PROCESSING' ||
-    // A cancelled paid order is refunded asynchronously.
-    (order.status === 'CANCELLED' && order.payment?.status === 'SUCCEEDED')
-  );
-}
 
 export function OrderPage() {
   const { id = '' } = useParams();
   const { viewer, loading: sessionLoading } = useSession();
-  const { data, error, refetch, startPolling, stopPolling } = useQuery(ORDER, {
+  const { data, error, refetch } = useQuery(ORDER, {
     variables: { id },
     skip: !viewer,
     fetchPolicy: 'cache-and-network',
   });
   const order = data?.order;
-  const moving = order ? isMoving(order) : false;
-
-  useEffect(() => {
-    if (!moving) return;
-    startPolling(ORDER_POLL_MS);
-    return () => stopPolling();
-  }, [moving, startPolling, stopPolling]);
+  // The workers' progress (reserved, charged, refunded) arrives as pushes, no polling.
+  const { interrupted } = useLive(ORDER_UPDATED, { id }, !!order);
 
   if (sessionLoading) return <Loading label="Checking your login…" />;
   if (!viewer) {
@@ -77,6 +60,7 @@ export function OrderPage() {
       </div>
       <p className="muted">Placed {new Date(order.createdAt).toLocaleString()}</p>
       {error && <ErrorNotice error={error} />}
+      {interrupted && <LiveInterrupted what="this order" />}
       <Progress order={order} />
       <StatusMessage order={order} />
       <Items order={order} />
