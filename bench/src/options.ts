@@ -47,6 +47,9 @@ export interface CheckoutSize {
   seconds: number;
   /** Orders placed one after another while Postgres' WAL is read, to count write transactions. */
   countedOrders: number;
+  /** Concurrent customers of each point of the throughput curve, and seconds of placing orders at each. */
+  curveCustomers: number[];
+  curveSeconds: number;
 }
 
 const full: Omit<BenchOptions, 'quick' | 'name' | 'resultsDir' | 'cpuProfileDir'> = {
@@ -55,7 +58,7 @@ const full: Omit<BenchOptions, 'quick' | 'name' | 'resultsDir' | 'cpuProfileDir'
   roundSeconds: 2.5,
   warmupSeconds: 1,
   connections: 32,
-  checkout: { customers: 32, seconds: 25, countedOrders: 40 },
+  checkout: { customers: 32, seconds: 25, countedOrders: 40, curveCustomers: [4, 8, 16, 32, 48], curveSeconds: 6 },
   pgbenchSeconds: 10,
   pgbenchClients: 8,
   balancingRequests: 2_000,
@@ -67,7 +70,7 @@ const quick: typeof full = {
   roundSeconds: 0.5,
   warmupSeconds: 0.2,
   connections: 16,
-  checkout: { customers: 8, seconds: 2, countedOrders: 6 },
+  checkout: { customers: 8, seconds: 2, countedOrders: 6, curveCustomers: [2, 8], curveSeconds: 1 },
   pgbenchSeconds: 1,
   pgbenchClients: 2,
   balancingRequests: 600,

@@ -24,6 +24,7 @@ export function headlineRatios(scenarios: BenchReport['scenarios'], missing: str
   });
   const deep = scenarios.deep;
   const checkout = scenarios.checkout;
+  const checkoutReason = checkout?.missing[0] ?? 'the checkout scenario did not run';
   const deepReason = deep?.missing[0] ?? 'the deep scenario did not run';
   const pageWorkload = scenarios.catalog?.workloads.find((w) => w.key === 'catalog-page');
   const pageMiss = pageWorkload?.systems.find((s) => s.key === 'ours-cache-off');
@@ -56,6 +57,12 @@ export function headlineRatios(scenarios: BenchReport['scenarios'], missing: str
     ratio('dataloaderStatements', 'SQL statements per deep request: naive / DataLoader', deep?.ratios.statements, null, null, deepReason),
     ratio('dataloaderThroughput', 'deep request throughput: DataLoader / naive', deep?.ratios.throughput, null, null, deepReason),
     ratio('checkoutVsCeiling', 'checkout orders/s to PAID vs pgbench ceiling (tps / write transactions per order)', checkout?.ratioToCeiling, '>=', 0.5, checkout?.missing[0] ?? 'the checkout scenario did not run'),
+    ratio('checkoutWriteTransactions', 'checkout: write transactions per order placed and paid', checkout?.writeTransactions.perOrder, '<=', 6, checkoutReason),
+    ratio('checkoutRedisRoundTrips', 'checkout: Redis round trips per order placed and paid (queues, response cache, purges)', checkout?.redis.roundTrips, '<=', 8, checkoutReason),
+    ratio('checkoutAwaitingP50', `checkout at ${checkout?.customers ?? '?'} customers: placeOrder → AWAITING_PAYMENT committed, p50 ms (server-side)`, checkout?.serverLatency.placedToAwaitingMs.p50, '<=', 40, checkoutReason),
+    ratio('checkoutAwaitingP99', `checkout at ${checkout?.customers ?? '?'} customers: placeOrder → AWAITING_PAYMENT committed, p99 ms (server-side)`, checkout?.serverLatency.placedToAwaitingMs.p99, '<=', 250, checkoutReason),
+    ratio('checkoutPaidP50', `checkout at ${checkout?.customers ?? '?'} customers: payOrder accepted → PAID committed, p50 ms (server-side, provider latency included)`, checkout?.serverLatency.paymentToPaidMs.p50, '<=', 80, checkoutReason),
+    ratio('checkoutPaidP99', `checkout at ${checkout?.customers ?? '?'} customers: payOrder accepted → PAID committed, p99 ms (server-side, provider latency included)`, checkout?.serverLatency.paymentToPaidMs.p99, '<=', 250, checkoutReason),
     ratio('oversold', 'hot-product units oversold under concurrency', checkout?.oversold, '==', 0, 'the checkout scenario did not run'),
     ratio('balancingMaxShareError', 'replica balancing: largest gap between a replica\'s measured share and w/Σw (weights 3:2:1)', scenarios.balancing?.maxShareError, '<', 0.05, 'the balancing scenario did not run', '< 0.05'),
   ];

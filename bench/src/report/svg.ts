@@ -12,6 +12,9 @@ export function formatNumber(value: number): string {
   return String(Math.round(value * 1000) / 1000);
 }
 
+/** A table cell: the number formatted, or a dash when it was not measured. */
+export const cell = (value: number | null | undefined, suffix = '') => (value === null || value === undefined ? '—' : `${formatNumber(value)}${suffix}`);
+
 interface Bar {
   label: string;
   value: number;

@@ -1,13 +1,15 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { defaultCacheKeyPrefix } from '@shopgraph/cache';
 import pg from 'pg';
-import type { CheckoutLoadResult } from '../load/protocol.js';
+import type { CheckoutLoadCommand, CheckoutLoadResult } from '../load/protocol.js';
 import { sumBy } from '../metrics.js';
 import { round, UsageMeter, type ProcessUsage } from '../proc.js';
 import type { Progress } from '../progress.js';
 import { benchId } from '../seed.js';
 import type { Stage } from '../stage.js';
 import { percentiles, ratio, type Percentiles } from '../stats.js';
+import { serverSideLatency, watchRedis, type RedisPerOrder, type ServerSideLatency } from './checkout-costs.js';
 
 const run = promisify(execFile);
 
@@ -53,12 +55,25 @@ export interface CheckoutResult {
     perOrder: number | null;
     method: string;
   };
+  /** Redis traffic of the counted orders (the same run that counts write transactions). */
+  redis: RedisPerOrder;
+  /** Latencies of the PAID orders of the load, read from the database. Targets: placed → AWAITING_PAYMENT p50 ≤ 40, p99 ≤ 250; payment → PAID p50 ≤ 80, p99 ≤ 250. */
+  serverLatency: ServerSideLatency;
+  /** PAID orders per second by concurrent customers (ordinary products only), to show where throughput stops growing. */
+  curve: CurvePoint[];
   pgbench: PgbenchResult;
   /** pgbench tps / write transactions per order: the orders/s Postgres alone would allow. */
   ceilingOrdersPerSecond: number | null;
   /** paidPerSecond / ceiling. Target ≥ 0.5. */
   ratioToCeiling: number | null;
   missing: string[];
+}
+
+export interface CurvePoint {
+  customers: number;
+  placed: number;
+  paid: number;
+  paidPerSecond: number;
 }
 
 /**
@@ -138,12 +153,15 @@ export async function runCheckout(stage: Stage, progress: Progress): Promise<Che
   const { options } = stage;
   const { seed } = options;
   const missing: string[] = [];
-  const task = progress.task('checkout', 4);
+  const task = progress.task('checkout', 5);
   const admin = new pg.Client({ connectionString: stage.database.url });
   await admin.connect();
   try {
     const customers = Math.min(options.checkout.customers, seed.users);
-    const tokens = await Promise.all(Array.from({ length: customers }, (_, i) => stage.tokenFor(i + 1)));
+    // The throughput curve may want more customers than the load.
+    const tokens = await Promise.all(
+      Array.from({ length: Math.min(Math.max(customers, ...options.checkout.curveCustomers), seed.users) }, (_, i) => stage.tokenFor(i + 1)),
+    );
     const hotProductIds = Array.from({ length: seed.hotProducts }, (_, i) => benchId('product', i + 1));
     // Ordinary products come from the long tail, well away from the hot ones.
     const productIds = Array.from({ length: Math.min(200, seed.products - seed.hotProducts) }, (_, i) => benchId('product', seed.products - i));
@@ -156,16 +174,7 @@ export async function runCheckout(stage: Stage, progress: Progress): Promise<Che
       count: await sumBy(workersMetrics, 'shopgraph_job_duration_seconds_count', 'queue'),
     };
     await meter.begin();
-    const load: CheckoutLoadResult = await stage.loadgen.run({
-      kind: 'checkout',
-      gatewayUrl: stage.gatewayUrl,
-      tokens,
-      productIds,
-      hotProductIds,
-      seconds: options.checkout.seconds,
-      orders: 0,
-      orderTimeoutSeconds: ORDER_TIMEOUT_SECONDS,
-    });
+    const load: CheckoutLoadResult = await stage.loadgen.run({ ...loadCommand(stage, tokens.slice(0, customers), productIds), hotProductIds, seconds: options.checkout.seconds });
     await meter.end();
     task.advance(`${load.outcomes.length} orders placed`);
     const jobsAfter = {
@@ -198,9 +207,20 @@ export async function runCheckout(stage: Stage, progress: Progress): Promise<Che
     const oversold = hotProducts.reduce((n, p) => n + Math.max(0, p.soldInPaidOrders - p.stock), 0);
     const stockMismatches = hotProducts.filter((p) => p.onHandAfter !== p.stock - p.soldInPaidOrders).length;
 
-    // The counted run: a few orders alone, every write transaction read back from the WAL.
-    const writeTransactions = await countWriteTransactions(stage, admin, tokens, productIds, missing);
-    task.advance('write transactions per order counted');
+    const serverLatency = await serverSideLatency(admin, paidOrderIds(load));
+    // Where adding customers stops adding PAID orders per second: ordinary products only, so none sells out.
+    const curve: CurvePoint[] = [];
+    for (const count of options.checkout.curveCustomers.filter((n) => n <= tokens.length)) {
+      await settled(admin, []);
+      const point = await stage.loadgen.run({ ...loadCommand(stage, tokens.slice(0, count), productIds), seconds: options.checkout.curveSeconds });
+      const paidCount = paidOrderIds(point).length;
+      curve.push({ customers: count, placed: point.outcomes.length, paid: paidCount, paidPerSecond: round(paidCount / point.seconds, 1) });
+    }
+    task.advance(`curve: ${curve.map((p) => `${p.customers} → ${p.paidPerSecond}/s`).join(', ')}`);
+
+    // The counted run: a few orders alone, every write transaction read back from the WAL and every Redis command watched.
+    const { writeTransactions, redis } = await countWriteTransactions(stage, admin, tokens, productIds, missing);
+    task.advance('write transactions and Redis round trips per order counted');
     const bench = await pgbench(admin, stage.database.url, options.pgbenchClients, options.pgbenchSeconds);
     task.advance(`pgbench ${bench.tps} tps`);
 
@@ -226,6 +246,9 @@ export async function runCheckout(stage: Stage, progress: Progress): Promise<Che
       processes: meter.result(),
       jobSeconds,
       writeTransactions,
+      redis,
+      serverLatency,
+      curve,
       pgbench: bench,
       ceilingOrdersPerSecond: ceiling,
       ratioToCeiling: ceiling ? ratio(paidPerSecond, ceiling) : null,
@@ -236,20 +259,37 @@ export async function runCheckout(stage: Stage, progress: Progress): Promise<Che
   }
 }
 
+/** A load of customers ordering ordinary products, each order placed and paid to its end. */
+function loadCommand(stage: Stage, tokens: string[], productIds: string[]): CheckoutLoadCommand {
+  return {
+    kind: 'checkout',
+    gatewayUrl: stage.gatewayUrl,
+    tokens,
+    productIds,
+    hotProductIds: [],
+    seconds: 0,
+    orders: 0,
+    orderTimeoutSeconds: ORDER_TIMEOUT_SECONDS,
+  };
+}
+
+const paidOrderIds = (load: CheckoutLoadResult) => load.outcomes.filter((o) => o.status === 'PAID' && o.orderId).map((o) => o.orderId!);
+
 async function countWriteTransactions(
   stage: Stage,
   admin: pg.Client,
   tokens: string[],
   productIds: string[],
   missing: string[],
-): Promise<CheckoutResult['writeTransactions']> {
+): Promise<{ writeTransactions: CheckoutResult['writeTransactions']; redis: RedisPerOrder }> {
   const countedOrders = stage.options.checkout.countedOrders;
   const method = 'pg_walinspect: distinct committed xids whose WAL records touch the bench database';
+  let walinspect = true;
   try {
     await admin.query('create extension if not exists pg_walinspect');
   } catch (error) {
+    walinspect = false;
     missing.push(`write transactions per order: pg_walinspect is not available (${(error as Error).message})`);
-    return { countedOrders, paidCountedOrders: 0, total: null, perOrder: null, method };
   }
   // Whatever the load left in flight finishes first: its writes are not the counted orders'.
   await settled(admin, []);
@@ -257,29 +297,29 @@ async function countWriteTransactions(
     'select oid, pg_current_wal_lsn()::text as lsn from pg_database where datname = current_database()',
   );
   const { oid, lsn: from } = rows[0]!;
+  const redisWatch = await watchRedis(stage.env.REDIS_URL!, [stage.env.QUEUE_PREFIX!, defaultCacheKeyPrefix(stage.database.url)]);
   const counted = await stage.loadgen.run({
-    kind: 'checkout',
-    gatewayUrl: stage.gatewayUrl,
-    tokens: tokens.slice(0, Math.min(COUNTED_CUSTOMERS, countedOrders)),
-    productIds,
-    hotProductIds: [],
-    seconds: 0,
+    ...loadCommand(stage, tokens.slice(0, Math.min(COUNTED_CUSTOMERS, countedOrders)), productIds),
     orders: countedOrders,
-    orderTimeoutSeconds: ORDER_TIMEOUT_SECONDS,
   });
-  const paidIds = counted.outcomes.filter((o) => o.status === 'PAID' && o.orderId).map((o) => o.orderId!);
+  const paidIds = paidOrderIds(counted);
   await settled(admin, paidIds);
-  const { rows: end } = await admin.query<{ lsn: string }>('select pg_current_wal_flush_lsn()::text as lsn');
-  const total = await committedWriteTransactions(admin, from, end[0]!.lsn, oid);
   const paidCountedOrders = paidIds.length;
+  const redis = await redisWatch.stop(paidCountedOrders);
   if (paidCountedOrders !== countedOrders) {
     missing.push(`write transactions per order: only ${paidCountedOrders} of ${countedOrders} counted orders were paid (${counted.firstError ?? 'no error seen'})`);
   }
+  if (!walinspect) return { writeTransactions: { countedOrders, paidCountedOrders, total: null, perOrder: null, method }, redis };
+  const { rows: end } = await admin.query<{ lsn: string }>('select pg_current_wal_flush_lsn()::text as lsn');
+  const total = await committedWriteTransactions(admin, from, end[0]!.lsn, oid);
   return {
-    countedOrders,
-    paidCountedOrders,
-    total,
-    perOrder: paidCountedOrders > 0 ? round(total / paidCountedOrders, 2) : null,
-    method,
+    writeTransactions: {
+      countedOrders,
+      paidCountedOrders,
+      total,
+      perOrder: paidCountedOrders > 0 ? round(total / paidCountedOrders, 2) : null,
+      method,
+    },
+    redis,
   };
 }
