@@ -1,7 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { removeQueueKeys, testQueuePrefix } from '@shopgraph/queues/testing';
 import { createTestDatabase, freePort, testEnv, testRedisUrl } from '@shopgraph/testing';
-import { platformProcesses, startPlatform } from '../scripts/platform.js';
+import { platformProcesses, portsOf, serviceUrlEnv, startPlatform } from '../scripts/platform.js';
 import { setupPlatform } from '../scripts/setup.js';
 import checkDependencies from '../packages/testing/src/global-setup.js';
 
@@ -19,6 +19,8 @@ declare module 'vitest' {
     dashboardUrl: string;
     /** The run's BullMQ prefix, so a test can hold a queue (pause it) as a handshake. */
     queuePrefix: string;
+    /** What the platform's gateway is started with (its ports aside), to start more replicas of it. */
+    gatewayEnv: Record<string, string>;
   }
 }
 
@@ -65,6 +67,10 @@ export default async function startE2ePlatform(project: TestProject) {
   project.provide('webUrl', `http://127.0.0.1:${ports.WEB_PORT}`);
   project.provide('dashboardUrl', `http://127.0.0.1:${ports.DASHBOARD_PORT}/queues`);
   project.provide('queuePrefix', queuePrefix);
+  project.provide('gatewayEnv', {
+    ...testEnv(database.url, { QUEUE_PREFIX: queuePrefix, APQ_REDIS_PREFIX: `${queuePrefix}:apq:` }),
+    ...serviceUrlEnv(portsOf(env)),
+  });
   return async () => {
     await platform.stop();
     await removeQueueKeys(testRedisUrl, queuePrefix);

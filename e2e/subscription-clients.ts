@@ -1,4 +1,6 @@
-import { waitFor } from '@shopgraph/testing';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort, waitFor } from '@shopgraph/testing';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
@@ -20,9 +22,10 @@ export function waitForResult<T>(received: Received<T>, done: (received: Receive
 }
 
 /** A graphql-ws client on the gateway's /graphql, with `token` in the connection_init payload. */
-export function wsClient(httpUrl: string, token?: string, options: { retryAttempts?: number } = {}): Client {
+export function wsClient(httpUrl: string | (() => string), token?: string, options: { retryAttempts?: number } = {}): Client {
+  const toWs = (url: string) => url.replace(/^http/, 'ws');
   return createClient({
-    url: httpUrl.replace(/^http/, 'ws'),
+    url: typeof httpUrl === 'string' ? toWs(httpUrl) : () => toWs(httpUrl()),
     webSocketImpl: WebSocket,
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: options.retryAttempts ?? 0,
@@ -107,4 +110,31 @@ export function subscribeMultipart<T = Record<string, any>>(
     return response.status;
   })();
   return received;
+}
+
+/** A gateway replica started by a test, beside the platform's: same configuration, ports of its own. */
+export interface GatewayReplica {
+  url: string;
+  process: ChildProcess;
+  exited: Promise<void>;
+}
+
+/** Starts a gateway process with `env` on a free port and resolves once it answers `/health`. */
+export async function startGatewayReplica(env: Record<string, string>): Promise<GatewayReplica> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+    cwd: fileURLToPath(new URL('../gateway/', import.meta.url)),
+    env: { ...process.env, ...env, GATEWAY_PORT: String(port), GATEWAY_METRICS_PORT: String(await freePort()) },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}/graphql`;
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the gateway replica exited with code ${child.exitCode}`);
+      return (await fetch(url.replace('/graphql', '/health')).catch(() => null))?.ok || undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 200, what: 'the gateway replica to be healthy' },
+  );
+  return { url, process: child, exited };
 }

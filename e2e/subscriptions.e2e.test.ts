@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { codeOf, dataOf, gatewayUrl, gql, loginAdmin, registerCustomer } from './helpers.js';
-import { subscribeMultipart, subscribeWs, waitForResult, wsClient, type Received } from './subscription-clients.js';
+import { startGatewayReplica, subscribeMultipart, subscribeWs, waitForResult, wsClient, type Received } from './subscription-clients.js';
 
 const ORDER_UPDATED = `subscription($id: ID!) { orderUpdated(id: $id) { id status total { amount currency } payment { status } items { quantity product { name } } } }`;
 
@@ -152,5 +152,52 @@ describe('subscriptions through the gateway', () => {
     // A subscription over plain JSON is refused with a code, never a 500.
     const plain = await gql(`subscription { productStock(ids: ["${product.id}"]) { id } }`);
     expect(codeOf(plain)).toBe('BAD_REQUEST');
+  });
+
+  it('serves subscribers of one order on two gateway replicas; a client whose gateway is killed reconnects to the other and catches up', async () => {
+    const [first, second] = await Promise.all([startGatewayReplica(inject('gatewayEnv')), startGatewayReplica(inject('gatewayEnv'))]);
+    const product = await newProduct(5, 700);
+    const customer = await registerCustomer();
+    const reservations = queueOf('reservations');
+    await reservations.pause();
+    // The client tries the first replica, then the second, as a load balancer would send it.
+    let connections = 0;
+    const client = wsClient(() => (connections++ === 0 ? first.url : second.url), customer.token, { retryAttempts: 10 });
+    try {
+      const order = await placeOrder(customer.token, product.id);
+      const onFirst = subscribeWs(client, ORDER_UPDATED, { id: order.id });
+      const onSecond = subscribeMultipart(second.url, ORDER_UPDATED, { id: order.id }, customer.token);
+      for (const received of [onFirst, onSecond]) await waitForResult(received, (r) => r.results.length === 1, 'PENDING on each replica');
+
+      first.process.kill('SIGKILL');
+      await first.exited;
+      // The order moves on while the client has no gateway.
+      await reservations.resume();
+      await waitForResult(onSecond, (r) => r.results.length === 2, 'AWAITING_PAYMENT on the second replica');
+      // Reconnected to the second replica: its first push there is the order as it is now.
+      await waitForResult(onFirst, (r) => stepsOf(r).includes('AWAITING_PAYMENT'), 'the catch-up after reconnecting');
+      expect(connections).toBeGreaterThanOrEqual(2);
+
+      expect(dataOf(await payOrder(customer.token, order.id)).payOrder.status).toBe('PROCESSING');
+      for (const received of [onFirst, onSecond]) await waitForResult(received, (r) => stepsOf(r).at(-1) === 'PAID', 'PAID on each');
+      expect(stepsOf(onSecond).filter((step) => step !== 'PROCESSING')).toEqual(['PENDING', 'AWAITING_PAYMENT', 'PAID']);
+      // Never an older state after a newer one, across the reconnect.
+      const rank = ['PENDING', 'AWAITING_PAYMENT', 'PROCESSING', 'PAID'];
+      const ranks = stepsOf(onFirst).map((step) => rank.indexOf(step));
+      expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+      expect(ranks[0]).toBe(0);
+
+      // A gateway stopped as an orchestrator stops it ends its streams with a word to subscribe again
+      // (the WebSocket client is gone first: it would try to reconnect to a port nobody listens on).
+      await client.dispose();
+      second.process.kill('SIGTERM');
+      await waitForResult(onSecond, (r) => r.ended, 'the end of the stream at shutdown');
+      expect(onSecond.results.at(-1)?.errors?.[0]?.extensions?.code).toBe('SHUTTING_DOWN');
+    } finally {
+      await reservations.resume();
+      await client.dispose();
+      for (const replica of [first, second]) replica.process.kill('SIGTERM');
+      await Promise.all([first.exited, second.exited]);
+    }
   });
 });
