@@ -10,7 +10,13 @@ export const ENTITY_CACHE_GATEWAY = 'gateway (entity cache)';
 export const ENTITY_CACHE_OFF_GATEWAY = 'gateway (entity cache off)';
 
 const PAGE_SIZE = 20;
-const MAX_CUSTOMERS = 200;
+/**
+ * Fewer customers than scenario 2: each customer's products are mostly its own (the seed spreads
+ * order items over the whole catalog), so a page is warm only if it comes round again within the
+ * products' 30 s max-age — with 50 in turn it does even on a loaded machine, alternating rounds
+ * with the cache-off gateway. The figure is the warm cache's, as the scenario says.
+ */
+const MAX_CUSTOMERS = 50;
 /** Requests each gateway answers, one at a time, while its subgraph calls are counted. */
 const COUNTED_REQUESTS = 20;
 
