@@ -18,8 +18,11 @@ export type CredentialCheck = (subscriber: Subscriber) => Promise<'live' | 'ende
 export interface LiveSubscriptionOptions {
   hub: EntityEventHub;
   metrics: SubscriptionMetrics;
-  /** Runs `query` through the gateway as `subscriber` would (a federated read). */
-  execute(query: string, variables: Record<string, unknown>, subscriber: Subscriber): Promise<FormattedExecutionResult>;
+  /**
+   * Runs `query` through the gateway as `subscriber` would (a federated read) — or answers with
+   * the same read for another subscriber, if that one started at `notBefore` or later.
+   */
+  execute(query: string, variables: Record<string, unknown>, subscriber: Subscriber, notBefore: number): Promise<FormattedExecutionResult>;
   checkCredentials: CredentialCheck;
   /** How often an open subscription checks that its session has not ended, besides on every event. */
   sessionRecheckMs: number;
@@ -50,8 +53,11 @@ export class LiveSubscription implements AsyncIterableIterator<FormattedExecutio
   private ended = false;
   private finished = false;
   private readonly lastVersion = new Map<string, number>();
-  /** Entities with a read due, and when the earliest event it answers was published (null: a resync). */
-  private readonly pending = new Map<string, number | null>();
+  /**
+   * Entities with a read due: when the earliest event it answers was published (`at`, null for a
+   * resync), and when the first event since the last read arrived here (`since`: the read must start later).
+   */
+  private readonly pending = new Map<string, { at: number | null; since: number }>();
   private readonly reading = new Set<string>();
   private readonly lastPushed = new Map<string, string>();
   private readonly unwatch: (() => void)[] = [];
@@ -96,7 +102,8 @@ export class LiveSubscription implements AsyncIterableIterator<FormattedExecutio
     // Watching before the first read: an event during the read is not missed, it makes a second one.
     for (const id of ids) this.reading.add(id);
     for (const id of ids) this.unwatch.push(this.options.hub.watch(live.typename, id, (event) => this.onEvent(id, event)));
-    const first = await Promise.all(ids.map((id) => this.read(id)));
+    const now = performance.now();
+    const first = await Promise.all(ids.map((id) => this.read(id, now)));
     for (const result of first) {
       // A first read without the entity refuses, whatever the reason (a limit, an outage): there is nothing to watch.
       const refusal = this.refusalIn(result) ?? (result.data?.[this.subscription.responseKey] ? null : (result.errors ?? []));
@@ -157,7 +164,8 @@ export class LiveSubscription implements AsyncIterableIterator<FormattedExecutio
     }
     const at = event?.at ?? null;
     const earlier = this.pending.get(id);
-    this.pending.set(id, earlier === undefined || earlier === null ? at : at === null ? earlier : Math.min(earlier, at));
+    if (!earlier) this.pending.set(id, { at, since: performance.now() });
+    else if (at !== null) earlier.at = earlier.at === null ? at : Math.min(earlier.at, at);
     if (!this.reading.has(id)) void this.drain(id);
   }
 
@@ -165,14 +173,14 @@ export class LiveSubscription implements AsyncIterableIterator<FormattedExecutio
     this.reading.add(id);
     try {
       while (!this.ended && this.pending.has(id)) {
-        const at = this.pending.get(id) ?? null;
+        const { at, since } = this.pending.get(id)!;
         this.pending.delete(id);
         const check = await this.options.checkCredentials(this.subscriber);
         if (check !== 'live') {
           this.endWith([credentialError(check)]);
           return;
         }
-        const result = await this.read(id);
+        const result = await this.read(id, since);
         if (this.ended) return;
         const refusal = this.refusalIn(result);
         if (refusal) {
@@ -186,9 +194,9 @@ export class LiveSubscription implements AsyncIterableIterator<FormattedExecutio
     }
   }
 
-  private read(id: string): Promise<FormattedExecutionResult> {
+  private read(id: string, notBefore: number): Promise<FormattedExecutionResult> {
     return this.options
-      .execute(this.query, { ...this.variables, [ENTITY_ID_VARIABLE]: id }, this.subscriber)
+      .execute(this.query, { ...this.variables, [ENTITY_ID_VARIABLE]: id }, this.subscriber, notBefore)
       .catch((cause: unknown) => ({ errors: [error(`The entity could not be read: ${(cause as Error).message}`, 'INTERNAL_SERVER_ERROR')] }));
   }
 

@@ -17,6 +17,27 @@ export interface OpenSubscriptionsOptions {
   execute(query: string, variables: Record<string, unknown>, subscriber: Subscriber): Promise<FormattedExecutionResult>;
 }
 
+/**
+ * One read for the subscriptions that want the same thing at the same time: an event reaches
+ * every subscriber of the entity in one turn, and the same selection as the same viewer (anonymous
+ * ones of a product, most of all) is read once. A read is shared only with those whose event
+ * arrived before it started, so nobody is answered with a state older than their event.
+ */
+export class SharedReads {
+  private readonly flights = new Map<string, { startedAt: number; result: Promise<FormattedExecutionResult> }>();
+
+  read(key: string, notBefore: number, run: () => Promise<FormattedExecutionResult>): Promise<FormattedExecutionResult> {
+    const flight = this.flights.get(key);
+    if (flight && flight.startedAt >= notBefore) return flight.result;
+    const startedAt = performance.now();
+    const result = run().finally(() => {
+      if (this.flights.get(key)?.result === result) this.flights.delete(key);
+    });
+    this.flights.set(key, { startedAt, result });
+    return result;
+  }
+}
+
 /** The error a subscription ends with when the gateway shuts down: subscribe again, to this gateway's successor or another. */
 export const SHUTTING_DOWN = { message: 'The gateway is restarting: subscribe again.', extensions: { code: 'SHUTTING_DOWN' } } as const satisfies GraphQLFormattedError;
 
@@ -30,6 +51,7 @@ export class OpenSubscriptions {
   closing = false;
   private readonly perUser = new Map<string, number>();
   private readonly live = new Set<LiveSubscription>();
+  private readonly reads = new SharedReads();
 
   constructor(private readonly options: OpenSubscriptionsOptions) {}
 
@@ -73,7 +95,12 @@ export class OpenSubscriptions {
       if (left > 0) this.perUser.set(user, left);
       else this.perUser.delete(user);
     };
-    const { hub, metrics, execute, checkCredentials, sessionRecheckMs } = this.options;
+    const { hub, metrics, checkCredentials, sessionRecheckMs } = this.options;
+    const execute = (query: string, variables: Record<string, unknown>, reader: Subscriber, notBefore: number) => {
+      // Who reads decides what the subgraphs answer: the viewer is part of the key.
+      const key = `${reader.viewer?.id ?? ''}\n${reader.viewer?.role ?? ''}\n${query}\n${JSON.stringify(variables)}`;
+      return this.reads.read(key, notBefore, () => this.options.execute(query, variables, reader));
+    };
     let opened: LiveSubscription | undefined;
     const result = await LiveSubscription.open(prepared.subscription, prepared.query, prepared.variables, subscriber, {
       hub,
