@@ -17,3 +17,4 @@ export * from './stable-id.js';
 export * from './loaders.js';
 export * from './redis.js';
 export * from './sessions.js';
+export * from './prepared.js';

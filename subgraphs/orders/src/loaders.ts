@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
-import { and, asc, count, desc, inArray, sql } from 'drizzle-orm';
-import { encodeCursor, inKeyOrder, type Cursor, type Db } from '@shopgraph/common';
+import { and, asc, count, desc, sql } from 'drizzle-orm';
+import { encodeCursor, inKeyOrder, isAnyOf, prepared, type Cursor, type Db } from '@shopgraph/common';
 import { olderThan } from './db/keyset.js';
 import { orderItems, orders, type OrderItemRow, type OrderRow } from './db/schema.js';
 
@@ -46,19 +46,21 @@ async function selectUserPages(db: Db, userIds: string[], shape: Pick<UserOrders
  * `batch: false` (DATALOADER_BATCH=false) loads one key per statement, for the benchmark's baseline.
  */
 export function createLoaders(db: Db, batch = true) {
+  const statements = {
+    ordersByIds: prepared(db, 'orders_by_ids', (db) => db.select().from(orders).where(isAnyOf(orders.id, 'ids'))),
+    itemsByOrderIds: prepared(db, 'order_items_by_order_ids', (db) =>
+      db.select().from(orderItems).where(isAnyOf(orderItems.orderId, 'orderIds')).orderBy(asc(orderItems.orderId), asc(orderItems.productId)),
+    ),
+    orderCountsByUserIds: prepared(db, 'order_counts_by_user_ids', (db) =>
+      db.select({ userId: orders.userId, total: count() }).from(orders).where(isAnyOf(orders.userId, 'userIds')).groupBy(orders.userId),
+    ),
+  };
   return {
     /** Every order, whoever owns it: callers decide who may see it. */
-    orderById: new DataLoader<string, OrderRow | null>(
-      async (ids) => inKeyOrder(ids, await db.select().from(orders).where(inArray(orders.id, [...ids]))),
-      { batch },
-    ),
+    orderById: new DataLoader<string, OrderRow | null>(async (ids) => inKeyOrder(ids, await statements.ordersByIds.execute({ ids })), { batch }),
 
     itemsByOrderId: new DataLoader<string, OrderItemRow[]>(async (orderIds) => {
-      const rows = await db
-        .select()
-        .from(orderItems)
-        .where(inArray(orderItems.orderId, [...orderIds]))
-        .orderBy(asc(orderItems.orderId), asc(orderItems.productId));
+      const rows = await statements.itemsByOrderIds.execute({ orderIds });
       const byOrder = groupBy(rows, (row) => row.orderId);
       return orderIds.map((id) => byOrder.get(id) ?? []);
     }, { batch }),
@@ -79,11 +81,7 @@ export function createLoaders(db: Db, batch = true) {
     ),
 
     orderCountByUser: new DataLoader<string, number>(async (userIds) => {
-      const rows = await db
-        .select({ userId: orders.userId, total: count() })
-        .from(orders)
-        .where(inArray(orders.userId, [...userIds]))
-        .groupBy(orders.userId);
+      const rows = await statements.orderCountsByUserIds.execute({ userIds });
       const totals = new Map(rows.map((row) => [row.userId, row.total]));
       return userIds.map((id) => totals.get(id) ?? 0);
     }, { batch }),

@@ -1,6 +1,5 @@
 import DataLoader from 'dataloader';
-import { inArray } from 'drizzle-orm';
-import { inKeyOrder, type Db } from '@shopgraph/common';
+import { inKeyOrder, isAnyOf, prepared, type Db } from '@shopgraph/common';
 import { productColumns, type Product } from './db/columns.js';
 import { products } from './db/schema.js';
 
@@ -9,12 +8,10 @@ import { products } from './db/schema.js';
  * `batch: false` (DATALOADER_BATCH=false) loads one key per statement, for the benchmark's baseline.
  */
 export function createLoaders(db: Db, batch = true) {
+  const productsByIds = prepared(db, 'products_by_ids', (db) => db.select(productColumns).from(products).where(isAnyOf(products.id, 'ids')));
   return {
     /** Deleted products included: orders that hold them still resolve them. */
-    productById: new DataLoader<string, Product | null>(
-      async (ids) => inKeyOrder(ids, await db.select(productColumns).from(products).where(inArray(products.id, [...ids]))),
-      { batch },
-    ),
+    productById: new DataLoader<string, Product | null>(async (ids) => inKeyOrder(ids, await productsByIds.execute({ ids })), { batch }),
   };
 }
 

@@ -1,4 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql, type Param, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Cursor } from '@shopgraph/common';
 import { orders } from './schema.js';
 
@@ -10,5 +10,9 @@ import { orders } from './schema.js';
  */
 export function olderThan(cursor: Cursor | null): SQL | undefined {
   if (!cursor) return undefined;
-  return sql`(${orders.createdAt}, ${orders.id}) < (${sql.param(cursor.createdAt, orders.createdAt)}, ${sql.param(cursor.id, orders.id)})`;
+  return olderThanPosition(sql.param(cursor.createdAt, orders.createdAt), sql.param(cursor.id, orders.id));
 }
+
+/** `olderThan` for a position given as parameters or placeholders (of a prepared statement). */
+export const olderThanPosition = (createdAt: Param | Placeholder, id: Param | Placeholder): SQL =>
+  sql`(${orders.createdAt}, ${orders.id}) < (${createdAt}, ${id})`;

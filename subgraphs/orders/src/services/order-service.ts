@@ -5,12 +5,13 @@ import {
   notFound,
   parseId,
   parsePageArgs,
+  prepared,
   requireViewer,
   toConnection,
   type Money,
 } from '@shopgraph/common';
 import type { Context } from '../context.js';
-import { olderThan } from '../db/keyset.js';
+import { olderThanPosition } from '../db/keyset.js';
 import { ALL_ORDERS, orders, rowCounts, type OrderRow } from '../db/schema.js';
 
 type PageArgs = { first?: number | null; after?: string | null };
@@ -33,10 +34,13 @@ export async function getOrder(ctx: Context, id: string): Promise<OrderRow> {
 
 /** Every order, exactly: kept by triggers (drizzle/0003_order_count.sql) rather than counted. */
 async function countAllOrders(ctx: Context): Promise<number> {
-  const [kept] = await ctx.db
-    .select({ total: sql<number>`coalesce(sum(${rowCounts.count}), 0)::int` })
-    .from(rowCounts)
-    .where(eq(rowCounts.name, ALL_ORDERS));
+  const allOrdersCount = prepared(ctx.db, 'orders_all_count', (db) =>
+    db
+      .select({ total: sql<number>`coalesce(sum(${rowCounts.count}), 0)::int` })
+      .from(rowCounts)
+      .where(eq(rowCounts.name, ALL_ORDERS)),
+  );
+  const [kept] = await allOrdersCount.execute();
   return kept?.total ?? 0;
 }
 
@@ -44,13 +48,22 @@ async function countAllOrders(ctx: Context): Promise<number> {
 export async function listOrders(ctx: Context, args: PageArgs) {
   const viewer = requireViewer(ctx.viewer);
   const { first, after } = parsePageArgs(args);
-  const owner = viewer.role === 'ADMIN' ? undefined : eq(orders.userId, viewer.id);
-  const rows = await ctx.db
-    .select()
-    .from(orders)
-    .where(and(owner, olderThan(after)))
-    .orderBy(desc(orders.createdAt), desc(orders.id))
-    .limit(first + 1);
+  const admin = viewer.role === 'ADMIN';
+  // Every "my orders" page is this read: prepared per kind of viewer, page size and cursor or none.
+  const page = prepared(ctx.db, `orders_page_${admin ? 'all' : 'own'}_${first + 1}${after ? '_after' : ''}`, (db) =>
+    db
+      .select()
+      .from(orders)
+      .where(
+        and(
+          admin ? undefined : eq(orders.userId, sql.placeholder('userId')),
+          after ? olderThanPosition(sql.placeholder('createdAt'), sql.placeholder('id')) : undefined,
+        ),
+      )
+      .orderBy(desc(orders.createdAt), desc(orders.id))
+      .limit(first + 1),
+  );
+  const rows = await page.execute({ userId: viewer.id, ...(after ? { createdAt: after.createdAt.toISOString(), id: after.id } : {}) });
   for (const row of rows) ctx.loaders.orderById.prime(row.id, row);
   return {
     ...toConnection(rows, first),

@@ -1,6 +1,8 @@
-import { and, count, desc, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, isNull, sql, type Param, type Placeholder, type SQL } from 'drizzle-orm';
 import {
   badUserInput,
+  type Cursor,
+  type Db,
   conflict,
   isUniqueViolation,
   moneyInputSchema,
@@ -8,6 +10,7 @@ import {
   parseId,
   parseInput,
   parsePageArgs,
+  prepared,
   requireAdmin,
   toConnection,
 } from '@shopgraph/common';
@@ -57,14 +60,46 @@ function searchFilter(search: string | null | undefined): SQL | undefined {
  */
 async function countProducts(ctx: Context, search: string | null | undefined): Promise<number> {
   if (!search) {
-    const [kept] = await ctx.db
-      .select({ total: sql<number>`coalesce(sum(${rowCounts.count}), 0)::int` })
-      .from(rowCounts)
-      .where(eq(rowCounts.name, LIVE_PRODUCTS));
+    const catalogCount = prepared(ctx.db, 'products_catalog_count', (db) =>
+      db
+        .select({ total: sql<number>`coalesce(sum(${rowCounts.count}), 0)::int` })
+        .from(rowCounts)
+        .where(eq(rowCounts.name, LIVE_PRODUCTS)),
+    );
+    const [kept] = await catalogCount.execute();
     return kept?.total ?? 0;
   }
   const [counted] = await ctx.db.select({ total: count() }).from(products).where(and(live, searchFilter(search)));
   return counted?.total ?? 0;
+}
+
+// A row comparison means `created_at < c or (created_at = c and id < i)` (both NOT NULL), and
+// lets the planner seek products_catalog_order_idx to the cursor instead of filtering up to it.
+const beforeCursor = (createdAt: Param | Placeholder, id: Param | Placeholder) => sql`(${products.createdAt}, ${products.id}) < (${createdAt}, ${id})`;
+
+/** A page of the whole catalog: what every storefront visit reads, so a prepared statement per page size and cursor or none. */
+function catalogPage(db: Db, first: number, after: Cursor | null): Promise<Product[]> {
+  const name = `products_catalog_page_${first + 1}${after ? '_after' : ''}`;
+  const page = prepared(db, name, (db) =>
+    db
+      .select(productColumns)
+      .from(products)
+      .where(and(live, after ? beforeCursor(sql.placeholder('createdAt'), sql.placeholder('id')) : undefined))
+      .orderBy(desc(products.createdAt), desc(products.id))
+      .limit(first + 1),
+  );
+  return page.execute(after ? { createdAt: after.createdAt.toISOString(), id: after.id } : {});
+}
+
+/** A page of a search's matches, through the full-text index. */
+function searchPage(ctx: Context, search: string, first: number, after: Cursor | null): Promise<Product[]> {
+  const position = after ? beforeCursor(sql.param(after.createdAt, products.createdAt), sql.param(after.id, products.id)) : undefined;
+  return ctx.db
+    .select(productColumns)
+    .from(products)
+    .where(and(live, searchFilter(search), position))
+    .orderBy(desc(products.createdAt), desc(products.id))
+    .limit(first + 1);
 }
 
 /** The catalog, newest first, keyset-paginated; totalCount is counted only if asked for. */
@@ -74,18 +109,7 @@ export async function listProducts(
 ) {
   const { first, after } = parsePageArgs(args);
   const search = parseInput(searchSchema, args.search, 'search');
-  const filter = and(live, searchFilter(search));
-  // A row comparison means `created_at < c or (created_at = c and id < i)` (both NOT NULL), and
-  // lets the planner seek products_catalog_order_idx to the cursor instead of filtering up to it.
-  const position = after
-    ? sql`(${products.createdAt}, ${products.id}) < (${sql.param(after.createdAt, products.createdAt)}, ${sql.param(after.id, products.id)})`
-    : undefined;
-  const rows = await ctx.db
-    .select(productColumns)
-    .from(products)
-    .where(and(filter, position))
-    .orderBy(desc(products.createdAt), desc(products.id))
-    .limit(first + 1);
+  const rows = search ? await searchPage(ctx, search, first, after) : await catalogPage(ctx.db, first, after);
   for (const row of rows) ctx.loaders.productById.prime(row.id, row);
   return {
     ...toConnection(rows, first),
