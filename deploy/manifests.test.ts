@@ -129,6 +129,13 @@ const defaultsAllowed: Record<string, Record<string, string>> = {
     ENTITY_CACHE_EXTENSION: 'a debugging aid, off by default and refused in production',
     SESSION_REDIS_PREFIX: 'key prefix in Redis, as RATE_LIMIT_REDIS_PREFIX; the users subgraph uses the same default',
     SESSION_CHECK_CACHE_MS: 'how long a gateway trusts a session answer: the README default (2 s)',
+    SUBSCRIPTIONS_PER_CONNECTION: 'subscription limits: the README defaults; set in gateway-config to change',
+    SUBSCRIPTIONS_PER_USER: 'subscription limit, as SUBSCRIPTIONS_PER_CONNECTION',
+    SUBSCRIPTIONS_MAX_IDS: 'subscription limit, as SUBSCRIPTIONS_PER_CONNECTION',
+    SUBSCRIPTIONS_MESSAGES_PER_10S: 'subscription limit, as SUBSCRIPTIONS_PER_CONNECTION',
+    SUBSCRIPTIONS_HEARTBEAT_MS: 'subscription tuning: the README defaults (below common proxy idle timeouts)',
+    SUBSCRIPTIONS_IDLE_TIMEOUT_MS: 'subscription tuning, as SUBSCRIPTIONS_HEARTBEAT_MS',
+    SUBSCRIPTIONS_SESSION_RECHECK_MS: 'subscription tuning, as SUBSCRIPTIONS_HEARTBEAT_MS',
   },
   'subgraphs/users/src/index.ts': {
     ACCESS_TOKEN_TTL_S: 'token lifetime: the README default (15 minutes)',
