@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import type pg from 'pg';
 import { round } from '../proc.js';
 import { percentiles, type Percentiles } from '../stats.js';
@@ -15,14 +16,29 @@ export interface RedisPerOrder {
 export const REDIS_METHOD =
   "MONITOR over the counted run: commands whose keys or channel carry this run's prefixes (queues, response cache, purges); a MULTI … EXEC block is one round trip, commands run by Lua scripts none. Request-signature nonce claims (one SET per gateway→subgraph call, under their own prefix) are not included";
 
+/** The arguments of one MONITOR line: `+<time> [<db> <source>] "cmd" "arg" …`, and its source. */
+function monitorLine(line: string): { source: string; args: string[] } | undefined {
+  const source = /^\+\S+ \[\d+ ([^\]]+)\]/.exec(line)?.[1];
+  if (source === undefined) return undefined;
+  const args = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((match) => match[1]!.replace(/\\(["\\])/g, '$1'));
+  return { source, args };
+}
+
 /**
- * Watches every command the Redis server runs (MONITOR) and keeps those of this run: a key or
- * channel argument starting with one of `prefixes`. Other clients of a shared server are left out.
+ * Watches every command the Redis server runs (MONITOR, on a plain socket: the stream is one
+ * line per command) and keeps those of this run: a key or channel argument starting with one of
+ * `prefixes`. Other clients of a shared server are left out.
  */
 export async function watchRedis(url: string, prefixes: string[]): Promise<{ stop(orders: number): Promise<RedisPerOrder> }> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await client.connect();
-  const monitor = await client.monitor();
+  const { hostname, port, password } = new URL(url);
+  const socket = connect({ host: hostname, port: Number(port || 6379) });
+  await once(socket, 'connect');
+  let failure: string | null = null;
+  socket.on('error', (error) => {
+    failure ??= error.message;
+  });
+  if (password) socket.write(`AUTH ${decodeURIComponent(password)}\r\n`);
+  socket.write('MONITOR\r\n');
   const commands: Record<string, number> = {};
   let roundTrips = 0;
   // Sources inside MULTI, and whether their block carried one of this run's commands.
@@ -36,7 +52,7 @@ export async function watchRedis(url: string, prefixes: string[]): Promise<{ sto
     }
     return undefined;
   };
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+  const count = ({ source, args }: { source: string; args: string[] }) => {
     const name = args[0]?.toUpperCase();
     if (!name || source === 'lua') return;
     if (name === 'MULTI') {
@@ -54,16 +70,25 @@ export async function watchRedis(url: string, prefixes: string[]): Promise<{ sto
     commands[key] = (commands[key] ?? 0) + 1;
     if (blocks.has(source)) blocks.set(source, true);
     else roundTrips += 1;
+  };
+  let pending = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => {
+    const lines = (pending + chunk).split('\r\n');
+    pending = lines.pop()!;
+    for (const line of lines) {
+      const parsed = monitorLine(line);
+      if (parsed) count(parsed);
+    }
   });
   return {
     async stop(orders) {
-      monitor.disconnect();
-      client.disconnect();
+      socket.destroy();
       const perOrder = (n: number) => (orders > 0 ? round(n / orders, 2) : 0);
       return {
-        roundTrips: orders > 0 ? perOrder(roundTrips) : null,
+        roundTrips: orders > 0 && failure === null ? perOrder(roundTrips) : null,
         commands: Object.fromEntries(Object.entries(commands).sort(([, a], [, b]) => b - a).map(([name, n]) => [name, perOrder(n)])),
-        method: REDIS_METHOD,
+        method: failure === null ? REDIS_METHOD : `${REDIS_METHOD}; the MONITOR connection failed (${failure})`,
       };
     },
   };
