@@ -7,7 +7,6 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { SubscriptionCredentials } from './credentials.js';
 import { LiveSubscription, type Subscriber } from './live-subscription.js';
 import type { OpenSubscriptions } from './open-subscriptions.js';
-import { parseOperation, prepareSubscription, subscriptionOperationOf } from './prepare.js';
 
 export interface GraphqlWsOptions {
   path: string;
@@ -102,14 +101,13 @@ export function attachGraphqlWs(httpServer: Server, options: GraphqlWsOptions) {
       onSubscribe: async (ctx, id, payload) => {
         const socket = ctx.extra.socket;
         const state = stateOf(socket);
-        const schema = open.schema;
-        if (!state.subscriber || !schema) return [new GraphQLError('The gateway is not ready yet.', { extensions: { code: 'SERVICE_UNAVAILABLE' } })];
-        const document = parseOperation(payload.query);
-        if (Array.isArray(document)) return document;
-        const operation = subscriptionOperationOf(document, payload.operationName);
-        if (!operation) return [new GraphQLError('Only subscriptions are served over graphql-ws; send queries and mutations over HTTP.', { extensions: { code: 'BAD_REQUEST' } })];
-        const prepared = prepareSubscription(schema, document, operation, payload.variables, open.liveFields, open.maxIds);
-        if (Array.isArray(prepared)) return prepared;
+        const reading = state.subscriber ? open.read(payload) : null;
+        if (!state.subscriber || !reading) return [new GraphQLError('The gateway is not ready yet.', { extensions: { code: 'SERVICE_UNAVAILABLE' } })];
+        if ('notSubscription' in reading) {
+          return [new GraphQLError('Only subscriptions are served over graphql-ws; send queries and mutations over HTTP.', { extensions: { code: 'BAD_REQUEST' } })];
+        }
+        if ('errors' in reading) return reading.errors;
+        const { prepared } = reading;
         if (state.open.size >= options.perConnection) {
           return [new GraphQLError(`At most ${options.perConnection} subscriptions per connection.`, { extensions: { code: 'RATE_LIMITED' } })];
         }
@@ -122,7 +120,7 @@ export function attachGraphqlWs(httpServer: Server, options: GraphqlWsOptions) {
         }
         state.open.set(id, opened);
         armIdle(socket, state);
-        return { schema, document, operation, variableValues: prepared.variables, contextValue: opened } as ExecutionArgs;
+        return { schema: open.schema, document: prepared.document, operation: prepared.operation, variableValues: prepared.variables, contextValue: opened } as ExecutionArgs;
       },
       subscribe: (args) => args.contextValue as LiveSubscription as never,
       // The results are formatted already (they come from Apollo Server).

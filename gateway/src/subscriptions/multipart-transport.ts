@@ -4,7 +4,7 @@ import type { GraphQLError } from 'graphql';
 import type { SubscriptionCredentials } from './credentials.js';
 import { LiveSubscription } from './live-subscription.js';
 import type { OpenSubscriptions } from './open-subscriptions.js';
-import { parseOperation, prepareSubscription, subscriptionOperationOf, type GraphQLParams } from './prepare.js';
+import type { GraphQLParams } from './prepare.js';
 
 const BOUNDARY = 'graphql';
 // Each part is followed by the boundary at once, so a client reads it without waiting for the next.
@@ -33,9 +33,9 @@ export function multipartSubscriptions({ open, credentials, heartbeatMs, logger 
     const params = req.body as GraphQLParams | undefined;
     // Cheap test first: this runs on every request.
     if (req.method !== 'POST' || typeof params?.query !== 'string' || !params.query.includes('subscription')) return next();
-    const document = parseOperation(params.query);
-    const operation = Array.isArray(document) ? null : subscriptionOperationOf(document, params.operationName);
-    if (Array.isArray(document) || !operation) return next();
+    const reading = open.read(params);
+    // Not a subscription, or not a document at all: Apollo's to answer, as for any request.
+    if (reading && ('notSubscription' in reading || ('errors' in reading && reading.errors[0]?.extensions.code === 'GRAPHQL_PARSE_FAILED'))) return next();
     if (!acceptsMultipartSubscriptions(req.headers.accept)) {
       res.status(400).json({
         errors: [
@@ -47,15 +47,15 @@ export function multipartSubscriptions({ open, credentials, heartbeatMs, logger 
       });
       return;
     }
-    if (!open.schema || open.closing) {
+    if (!reading || open.closing) {
       res.status(503).set('retry-after', '1').json({ errors: [{ message: 'The gateway cannot take subscriptions right now.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
       return;
     }
-    const prepared = prepareSubscription(open.schema, document, operation, params.variables, open.liveFields, open.maxIds);
-    if (Array.isArray(prepared)) {
-      res.status(400).json({ errors: formatted(prepared) });
+    if ('errors' in reading) {
+      res.status(400).json({ errors: formatted(reading.errors) });
       return;
     }
+    const { prepared } = reading;
     const authentication = await credentials.authenticate(req.headers.authorization);
     if ('errors' in authentication) {
       const unauthenticated = authentication.errors[0]?.extensions?.code === ErrorCode.UNAUTHENTICATED;

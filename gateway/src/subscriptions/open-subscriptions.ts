@@ -3,7 +3,7 @@ import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
 import type { EntityEventHub } from './entity-event-hub.js';
 import type { LiveField } from './live-fields.js';
 import { LiveSubscription, type CredentialCheck, type Subscriber } from './live-subscription.js';
-import type { PreparedSubscription } from './prepare.js';
+import { SubscriptionReader, type GraphQLParams, type PreparedSubscription, type Reading } from './prepare.js';
 import type { SubscriptionMetrics } from './subscription-metrics.js';
 
 export interface OpenSubscriptionsOptions {
@@ -52,15 +52,15 @@ export class OpenSubscriptions {
   private readonly perUser = new Map<string, number>();
   private readonly live = new Set<LiveSubscription>();
   private readonly reads = new SharedReads();
+  private readonly reader: SubscriptionReader;
 
-  constructor(private readonly options: OpenSubscriptionsOptions) {}
-
-  get liveFields() {
-    return this.options.liveFields;
+  constructor(private readonly options: OpenSubscriptionsOptions) {
+    this.reader = new SubscriptionReader(options.liveFields, options.maxIds);
   }
 
-  get maxIds() {
-    return this.options.maxIds;
+  /** Reads a request against the graph loaded now; null before the gateway has loaded one. */
+  read(params: GraphQLParams): Reading | null {
+    return this.schema ? this.reader.read(this.schema, params) : null;
   }
 
   /** How many are open. */

@@ -1,3 +1,4 @@
+import { LruCache } from '@shopgraph/cache';
 import { ErrorCode } from '@shopgraph/common';
 import {
   getOperationAST,
@@ -15,6 +16,8 @@ import type { LiveField } from './live-fields.js';
 
 /** A subscription ready to open: what it watches, the query each push runs, its coerced variables. */
 export interface PreparedSubscription {
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
   subscription: EntitySubscription;
   query: string;
   variables: Record<string, unknown>;
@@ -68,5 +71,54 @@ export function prepareSubscription(
   if (subscription.ids.length === 0 || subscription.ids.length > maxIds) {
     return refusal(`A subscription watches between 1 and ${maxIds} ids.`, ErrorCode.BAD_USER_INPUT);
   }
-  return { subscription, query: print(subscription.query), variables: (rawVariables ?? {}) as Record<string, unknown> };
+  return { document, operation, subscription, query: print(subscription.query), variables: (rawVariables ?? {}) as Record<string, unknown> };
+}
+
+/** What a client sent, read: a subscription ready to open, errors to answer, or not a subscription at all (for Apollo). */
+export type Reading = { prepared: PreparedSubscription } | { errors: GraphQLError[] } | { notSubscription: true };
+
+/**
+ * Reads subscription requests, keeping what it read: thousands of clients send the same few
+ * subscriptions, and each open one then shares one parsed document, one query and one set of ids
+ * instead of holding its own. Forgets everything when the graph changes.
+ */
+export class SubscriptionReader {
+  private readonly documents = new LruCache<DocumentNode | GraphQLError[]>(500);
+  private readonly prepared = new LruCache<PreparedSubscription | GraphQLError[]>(5_000);
+  private schema: GraphQLSchema | undefined;
+
+  constructor(
+    private readonly liveFields: Readonly<Record<string, LiveField>>,
+    private readonly maxIds: number,
+  ) {}
+
+  read(schema: GraphQLSchema, params: GraphQLParams): Reading {
+    if (schema !== this.schema) {
+      this.schema = schema;
+      this.documents.clear();
+      this.prepared.clear();
+    }
+    if (typeof params.query !== 'string') return { errors: parseOperation(params.query) as GraphQLError[] };
+    let document = this.documents.get(params.query);
+    if (!document) {
+      document = parseOperation(params.query);
+      this.documents.set(params.query, document);
+    }
+    if (Array.isArray(document)) return { errors: document };
+    const operation = subscriptionOperationOf(document, params.operationName);
+    if (!operation) return { notSubscription: true };
+    let variablesText: string;
+    try {
+      variablesText = JSON.stringify(params.variables ?? null);
+    } catch {
+      return { errors: refusal('"variables" must be JSON.', 'BAD_REQUEST') };
+    }
+    const key = `${String(params.operationName ?? '')}\n${variablesText}\n${params.query}`;
+    let prepared = this.prepared.get(key);
+    if (!prepared) {
+      prepared = prepareSubscription(schema, document, operation, params.variables, this.liveFields, this.maxIds);
+      this.prepared.set(key, prepared);
+    }
+    return Array.isArray(prepared) ? { errors: prepared } : { prepared };
+  }
 }
