@@ -114,6 +114,7 @@ export class EntityLevels {
 
   /** Stores entries in Redis unless a purge of one of their tags came after `since`; each admitted one in process too. */
   async keep(entries: readonly { key: string; entry: EntityEntry }[], since: MissStart): Promise<void> {
+    let failure: unknown;
     await Promise.all(
       entries.map(async ({ key, entry }) => {
         try {
@@ -129,10 +130,12 @@ export class EntityLevels {
           if (this.options.l1Enabled && epoch !== null && this.listener.admits(epoch)) this.l1.set(key, entry);
         } catch (error) {
           this.options.metrics.errors.inc({ operation: 'store' });
-          this.options.logger.warn({ err: error }, 'entity cache: could not store an entity');
+          failure = error;
         }
       }),
     );
+    // One line per fetch, not per entity: a Redis outage fails them all.
+    if (failure) this.options.logger.warn({ err: failure, entities: entries.length }, 'entity cache: could not store the entities of a fetch');
   }
 
   dropFromFirstLevel(tags: Iterable<string>): void {
