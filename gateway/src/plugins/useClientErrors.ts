@@ -17,7 +17,8 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  *   400 but without a code, which `formatError` would take for an internal error):
  *   `PERSISTED_QUERY_HASH_MISMATCH`, `PERSISTED_QUERY_NOT_SUPPORTED`;
  * - no operation to run: an unknown `operationName`, several operations and none named;
- * - a subscription, which this graph has none of (`GRAPHQL_VALIDATION_FAILED`, as the contract
+ * - a subscription reaching Apollo: the graph has no Subscription root (the gateway serves one's
+ *   fields itself, before Apollo: subscriptions/) (`GRAPHQL_VALIDATION_FAILED`, as the contract
  *   has it for every operation the graph cannot run).
  * The gateway's executor reports the last two as `INVALID_GRAPHQL` with HTTP 500.
  */

@@ -33,6 +33,8 @@ export function multipartSubscriptions({ open, credentials, heartbeatMs, logger 
     const params = req.body as GraphQLParams | undefined;
     // Cheap test first: this runs on every request.
     if (req.method !== 'POST' || typeof params?.query !== 'string' || !params.query.includes('subscription')) return next();
+    // A graph without a Subscription root: Apollo refuses every subscription, as for any graph.
+    if (open.schema && !open.schema.getSubscriptionType()) return next();
     const reading = open.read(params);
     // Not a subscription, or not a document at all: Apollo's to answer, as for any request.
     if (reading && ('notSubscription' in reading || ('errors' in reading && reading.errors[0]?.extensions.code === 'GRAPHQL_PARSE_FAILED'))) return next();
