@@ -36,6 +36,53 @@ describe('entity events', () => {
     expect(received.every((event) => event.at >= before && event.at <= Date.now())).toBe(true);
   });
 
+  it('publishes every entity of a call in one round trip, by the script\'s SHA, an entity named twice with two rising versions', async () => {
+    // MONITOR lists every command in the order Redis ran it, and tells of them later: a GET of a
+    // fence key, once seen, marks that every command before it has been told.
+    const monitor = await admin.monitor();
+    const seen: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((arg) => arg.startsWith(prefix))) seen.push(args);
+    });
+    const fence = `${prefix}fence`;
+    const isFence = (args: string[]) => args[0]?.toLowerCase() === 'get' && args[1] === fence;
+    const told = async () => {
+      await admin.get(fence);
+      await vi.waitFor(() => expect(seen.some(isFence)).toBe(true), { timeout: 30_000, interval: 20 });
+    };
+    const received: EntityEvent[] = [];
+    const listener = new Redis(testRedisUrl);
+    listener.on('message', (_channel: string, message: string) => {
+      const event = parseEntityEvent(message);
+      if (event) received.push(event);
+    });
+    await listener.subscribe(entityEventsChannel(prefix));
+    try {
+      const entities = [
+        { typename: 'Product', id: 'p-2' },
+        { typename: 'Order', id: 'o-2' },
+        { typename: 'Product', id: 'p-2' },
+        { typename: 'Product', id: 'p-3' },
+      ];
+      await publisher.publish(entities); // the first call may load the script (EVALSHA, then EVAL)
+      await told();
+      seen.length = 0;
+      await publisher.publish(entities);
+      await told();
+      const calls = seen.filter((args) => !isFence(args));
+      // Commands a script runs show in MONITOR too, after the script's own line, which is the only one sent.
+      expect(calls[0]?.[0]?.toLowerCase()).toBe('evalsha');
+      expect(calls.filter((args) => ['evalsha', 'eval'].includes(args[0]!.toLowerCase()))).toHaveLength(1);
+      await vi.waitFor(() => expect(received).toHaveLength(8), { timeout: 30_000, interval: 20 });
+      expect(received.map(({ typename, id }) => `${typename}:${id}`)).toEqual([...Array(2)].flatMap(() => entities.map(({ typename, id }) => `${typename}:${id}`)));
+      const versions = received.filter((event) => event.id === 'p-2').map((event) => event.version);
+      expect(versions.every((version, index) => index === 0 || version > versions[index - 1]!)).toBe(true);
+    } finally {
+      monitor.disconnect();
+      listener.disconnect();
+    }
+  });
+
   it('reads only well-formed messages', () => {
     expect(parseEntityEvent('Order o-1 1700000000000001 1700000000000')).toEqual({ typename: 'Order', id: 'o-1', version: 1700000000000001, at: 1700000000000 });
     expect(parseEntityEvent('Order o-1 x 1')).toBeNull();

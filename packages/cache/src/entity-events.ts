@@ -1,5 +1,5 @@
 import { reportRedisOutages, type Logger, type RedisClient } from '@shopgraph/common';
-import { createCacheConnection } from './store.js';
+import { createCacheConnection, defineScript } from './store.js';
 
 /**
  * "This entity changed": what a process that committed a change tells the gateways, which
@@ -24,19 +24,23 @@ const versionKey = (prefix: string, typename: string, id: string) => `${prefix}e
 const VERSION_TTL_MS = 24 * 60 * 60 * 1000;
 
 /*
- * KEYS: the entity's version. ARGV: channel, typename, id, published at (ms), version ttl (ms).
- * One script: the version is taken and the event published in one step, so the events of an
- * entity leave Redis in version order. The version is at least the server's clock in
- * microseconds, so it keeps rising after the key expired.
+ * KEYS: each entity's version. ARGV: channel, version ttl (ms), published at (ms), then each
+ * entity's typename and id, in KEYS' order. One script for all of them: one round trip, and each
+ * entity's version is taken and its event published in one step, so the events of an entity
+ * leave Redis in version order (an entity named twice gets two rising versions). A version is at
+ * least the server's clock in microseconds, so it keeps rising after its key expired. On a
+ * cluster the keys share the prefix's hash tag (env checks it), so the script runs on one node.
  */
 const PUBLISH_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local version = math.max(tonumber(redis.call('GET', KEYS[1]) or '0') + 1, now)
-local text = string.format('%.0f', version)
-redis.call('SET', KEYS[1], text, 'PX', ARGV[5])
-redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. text .. ' ' .. ARGV[4])
-return text
+for i = 1, #KEYS do
+  local version = math.max(tonumber(redis.call('GET', KEYS[i]) or '0') + 1, now)
+  local text = string.format('%.0f', version)
+  redis.call('SET', KEYS[i], text, 'PX', ARGV[2])
+  redis.call('PUBLISH', ARGV[1], ARGV[2 + 2 * i] .. ' ' .. ARGV[3 + 2 * i] .. ' ' .. text .. ' ' .. ARGV[3])
+end
+return #KEYS
 `;
 
 /** Parses a message of the events channel: `<typename> <id> <version> <at>`; null for anything else. */
@@ -48,15 +52,16 @@ export function parseEntityEvent(message: string): EntityEvent | null {
 }
 
 /**
- * Publishes "changed" for each entity on `redis`. Call it after the change committed: a gateway
- * reads the entity when the event arrives, and must find the change there.
+ * Publishes "changed" for each entity on `redis`, all of them in one round trip (EVALSHA). Call
+ * it after the change committed: a gateway reads the entity when the event arrives, and must
+ * find the change there.
  */
 export async function publishEntityEvents(redis: RedisClient, prefix: string, entities: readonly { typename: string; id: string }[]): Promise<void> {
-  const channel = entityEventsChannel(prefix);
-  const at = String(Date.now());
-  await Promise.all(
-    entities.map(({ typename, id }) => redis.eval(PUBLISH_SCRIPT, 1, versionKey(prefix, typename, id), channel, typename, id, at, VERSION_TTL_MS)),
-  );
+  if (entities.length === 0) return;
+  const publish = defineScript(redis, 'shopgraphPublishEntityEvents', PUBLISH_SCRIPT);
+  const keys = entities.map(({ typename, id }) => versionKey(prefix, typename, id));
+  const names = entities.flatMap(({ typename, id }) => [typename, id]);
+  await publish(keys.length, ...keys, entityEventsChannel(prefix), VERSION_TTL_MS, Date.now(), ...names);
 }
 
 /** What a process that changes data (a worker) needs to tell the gateways' subscriptions. */
@@ -71,7 +76,7 @@ export function createEntityEventPublisher(redisUrl: string, prefix: string, log
   const redis = createCacheConnection(redisUrl, 'writes');
   if (logger) reportRedisOutages(redis, logger, 'entity events');
   return {
-    publish: (entities) => (entities.length === 0 ? Promise.resolve() : publishEntityEvents(redis, prefix, entities)),
+    publish: (entities) => publishEntityEvents(redis, prefix, entities),
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -102,9 +102,11 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
-type Script = (numberOfKeys: number, ...keysAndArgs: (string | Buffer | number)[]) => Promise<unknown>;
+/** A Lua script called by its SHA: keys first, then arguments. */
+export type Script = (numberOfKeys: number, ...keysAndArgs: (string | Buffer | number)[]) => Promise<unknown>;
 
-function defineScript(redis: RedisClient, name: string, lua: string): Script {
+/** `lua` as a command of `redis` named `name`, defined once per connection. */
+export function defineScript(redis: RedisClient, name: string, lua: string): Script {
   // ioredis sends EVALSHA and falls back to EVAL once per connection.
   if (!(name in redis)) redis.defineCommand(name, { lua });
   const command = (redis as unknown as Record<string, Script>)[name]!;
