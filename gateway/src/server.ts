@@ -37,6 +37,7 @@ import { SignedDataSource } from './signed-data-source.js';
 import { shopgraphLiveFields } from './subscriptions/live-fields.js';
 import { shopgraphMutationEvents } from './subscriptions/mutation-events.js';
 import { subgraphsOf, supergraphFromFile } from './supergraph-file.js';
+import { DistinctRepresentationsDataSource } from './upstream/distinct-representations.js';
 import { Upstreams } from './upstream/upstreams.js';
 
 export interface GatewayServer extends RunningServer {
@@ -170,7 +171,9 @@ export async function createGatewayServer(
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFromFile({ path: config.supergraphPath, logger }),
     buildService: (subgraph) => {
-      const source = new SignedDataSource({ name: subgraph.name, gatewaySecret: config.gatewaySecret, upstream: upstreams.for(subgraph) });
+      const source = new DistinctRepresentationsDataSource(
+        new SignedDataSource({ name: subgraph.name, gatewaySecret: config.gatewaySecret, upstream: upstreams.for(subgraph) }),
+      );
       return entityCache ? entityCache.wrap(subgraph.name, source) : source;
     },
     logger: logger.child({ component: 'apollo-gateway' }),
