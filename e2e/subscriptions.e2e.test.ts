@@ -152,7 +152,8 @@ describe('subscriptions through the gateway', () => {
     }
     // A subscription over plain JSON is refused with a code, never a 500.
     const plain = await gql(`subscription { productStock(ids: ["${product.id}"]) { id } }`);
-    expect(codeOf(plain)).toBe('BAD_REQUEST');
+    expect(codeOf(plain)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(plain.errors?.[0]?.message).toMatch(/graphql-ws .* multipart/);
   });
 
   it('serves subscribers of one order on two gateway replicas; a client whose gateway is killed reconnects to the other and catches up', async () => {

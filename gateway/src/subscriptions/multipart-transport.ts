@@ -25,8 +25,8 @@ export interface MultipartOptions {
  * Apollo's multipart HTTP subscriptions (what Apollo Client and Sandbox speak): a POST of a
  * subscription with `Accept: multipart/mixed;subscriptionSpec=1.0` is answered with one part per
  * result (`{"payload": …}`), an empty `{}` part every `heartbeatMs`, and the closing boundary when
- * it ends. Anything but a subscription goes on to Apollo; a subscription without that Accept is
- * refused with 400, pointing at the two transports.
+ * it ends. Anything but a subscription goes on to Apollo; an invalid subscription, or one without
+ * that Accept, is refused with 400 and `GRAPHQL_VALIDATION_FAILED` (the latter pointing at the two transports).
  */
 export function multipartSubscriptions({ open, credentials, heartbeatMs, logger }: MultipartOptions): RequestHandler {
   return async (req, res, next) => {
@@ -38,23 +38,24 @@ export function multipartSubscriptions({ open, credentials, heartbeatMs, logger 
     const reading = open.read(params);
     // Not a subscription, or not a document at all: Apollo's to answer, as for any request.
     if (reading && ('notSubscription' in reading || ('errors' in reading && reading.errors[0]?.extensions.code === 'GRAPHQL_PARSE_FAILED'))) return next();
-    if (!acceptsMultipartSubscriptions(req.headers.accept)) {
-      res.status(400).json({
-        errors: [
-          {
-            message: 'Subscriptions are served over graphql-ws (WebSocket) or Apollo multipart HTTP (Accept: multipart/mixed;subscriptionSpec=1.0).',
-            extensions: { code: 'BAD_REQUEST' },
-          },
-        ],
-      });
-      return;
-    }
     if (!reading || open.closing) {
       res.status(503).set('retry-after', '1').json({ errors: [{ message: 'The gateway cannot take subscriptions right now.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
       return;
     }
     if ('errors' in reading) {
       res.status(400).json({ errors: formatted(reading.errors) });
+      return;
+    }
+    // Valid, but this transport cannot carry it: the contract's code for an operation that cannot run.
+    if (!acceptsMultipartSubscriptions(req.headers.accept)) {
+      res.status(400).json({
+        errors: [
+          {
+            message: 'Subscriptions are served over graphql-ws (WebSocket) or Apollo multipart HTTP (Accept: multipart/mixed;subscriptionSpec=1.0).',
+            extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+          },
+        ],
+      });
       return;
     }
     const { prepared } = reading;
