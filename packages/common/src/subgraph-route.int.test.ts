@@ -25,12 +25,13 @@ const written = new EventEmitter();
 
 beforeAll(async () => {
   nonces = createTestNonceStore();
-  const logger = pino({ level: 'info' }, {
+  const capture = {
     write: (line: string) => {
       lines.push(JSON.parse(line) as Line);
       written.emit('line');
     },
-  });
+  };
+  const logger = pino({ level: 'info' }, capture);
   server = await createSubgraphServer<RequestBase>({
     name: 'orders',
     typeDefs: parse(`${federation}
@@ -44,6 +45,8 @@ beforeAll(async () => {
       },
     } as never,
     logger,
+    // As serveSubgraph gives it: the access line is written apart from the service log.
+    accessLog: pino({ level: 'info' }, capture),
     gatewaySecret: TEST_GATEWAY_SECRET,
     nonces,
     production: true,

@@ -13,7 +13,7 @@ import { createDb, prepareSubgraphDatabase, type Db, type SubgraphName } from '.
 import { ErrorCode, isDependencyUnavailable, serviceUnavailable } from './errors.js';
 import { createServiceApp, errorHandler, listen, type ReadinessCheck } from './http.js';
 import { createRedisNonceStore, type NonceStore } from './internal-auth.js';
-import type { Logger } from './logger.js';
+import { createAccessLogger, type Logger } from './logger.js';
 import { refuseNulCharacters } from './text-input.js';
 import { createRedisClient, reportRedisOutages } from './redis.js';
 import { graphqlRoute, isGraphQLRequest } from './subgraph-route.js';
@@ -44,6 +44,8 @@ export interface SubgraphServerOptions<Context extends object> {
   typeDefs: DocumentNode;
   resolvers: SubgraphResolvers;
   logger: Logger;
+  /** Where the access line of each gateway call goes (`createAccessLogger`); `logger` when absent. */
+  accessLog?: Logger;
   gatewaySecret: string;
   /** Where the nonces of accepted signatures are remembered (shared by every replica). */
   nonces: NonceStore;
@@ -169,6 +171,7 @@ export async function createSubgraphServer<Context extends RequestBase>(
     apollo,
     signature: { secret: options.gatewaySecret, audience: options.name, nonces: options.nonces },
     logger: options.logger,
+    ...(options.accessLog ? { accessLog: options.accessLog } : {}),
     context: options.context,
   });
   app.use(errorHandler(options.logger));
@@ -251,6 +254,7 @@ export async function serveSubgraph<Context extends RequestBase>(options: ServeS
     typeDefs: options.typeDefs,
     resolvers: options.resolvers,
     logger,
+    accessLog: createAccessLogger(name, { logLevel: logger.level, nodeEnv: config.nodeEnv }),
     registry,
     gatewaySecret: config.gatewaySecret,
     nonces: createRedisNonceStore(redis),
