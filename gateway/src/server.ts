@@ -30,7 +30,7 @@ import { useSubscriptions } from './plugins/useSubscriptions.js';
 import { useTokenLimit } from './plugins/useTokenLimit.js';
 import { clientIpResolver, type TrustProxy } from './protection/client-ip.js';
 import { RedisKeyValueCache } from './protection/redis-key-value-cache.js';
-import { shopgraphMutationTags } from './response-cache/mutation-tags.js';
+import { shopgraphMutationTags, shopgraphNeverCachedTypes } from './response-cache/mutation-tags.js';
 import { SupergraphVersion } from './response-cache/supergraph-version.js';
 import { GatewayReadiness, probeHealth } from './readiness.js';
 import { SignedDataSource } from './signed-data-source.js';
@@ -140,6 +140,7 @@ export async function createGatewayServer(
             ...config.responseCache,
             redisUrl: config.redisUrl,
             mutationTags: shopgraphMutationTags,
+            neverCachedTypes: shopgraphNeverCachedTypes,
             purgesAlso: entityCache ? [entityCache.purgedLevels] : [],
             // Entries stored under another allow-list must not answer requests this one refuses.
             keyVariant: allowList?.only ? allowList.version : undefined,

@@ -31,6 +31,8 @@ export interface ResponseCacheOptions {
   swrSeconds: number;
   /** What mutations purge beyond the entities in their results. */
   mutationTags?: MutationTagRules;
+  /** Types no entry of this cache or of `purgesAlso` can hold: a mutation's purge leaves their tags out. */
+  neverCachedTypes?: ReadonlySet<string>;
   /** Other caches of this process under the same tags and prefix (the entity cache): a mutation's purge drops their entries at once too. */
   purgesAlso?: readonly PurgedLevels[];
   /**
@@ -78,7 +80,7 @@ export function useResponseCache(options: ResponseCacheOptions): PluginWith<'ope
   const flights = new Flights();
   const revalidations = new Revalidations(levels.store, flights, metrics, logger);
   const uncacheable = new UncacheableOperations();
-  const decisions = new CacheDecisions(new Purges(levels, options.mutationTags ?? {}, metrics, logger, options.purgesAlso), uncacheable);
+  const decisions = new CacheDecisions(new Purges(levels, options.mutationTags ?? {}, metrics, logger, options.purgesAlso, options.neverCachedTypes), uncacheable);
   const verifiedTokens = new VerifiedTokens(options.jwtSecret, options.sessions);
   const frontDoor = new CacheFrontDoor({ levels, requests, revalidations, verifiedTokens, metrics, uncacheable, logger, accessLog: options.accessLog });
   const behindExpress = new ExpressLookup({ levels, requests, frontDoor, flights, revalidations, metrics, uncacheable });

@@ -4,7 +4,7 @@ import type { Logger } from '@shopgraph/common';
 import { getArgumentValues, Kind, type FieldNode, type SelectionSetNode } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import type { CacheMetrics } from './cache-metrics.js';
-import type { MutationTagRules } from './mutation-tags.js';
+import { withoutTagsOf, type MutationTagRules } from './mutation-tags.js';
 import { entitiesOf } from './response-entities.js';
 
 /** The root fields of a selection set, through fragments, with their response keys. */
@@ -29,7 +29,8 @@ export type PurgeMetrics = Pick<CacheMetrics, 'invalidations' | 'purged' | 'erro
 
 /**
  * What a mutation purges: the entities in its result (an entity of unknown id: all of its type)
- * and the tags `mutationTags` adds, everywhere, before its response is sent. `also` are first
+ * and the tags `mutationTags` adds, everywhere, before its response is sent — but none of the
+ * `neverCached` types, whose tags no entry carries. `also` are first
  * levels of this process kept under the same tags in the same Redis namespace (the entity
  * cache's): one purge deletes their entries from Redis too, and they drop theirs at once as well.
  */
@@ -40,6 +41,8 @@ export class Purges {
     private readonly metrics: PurgeMetrics,
     private readonly logger: Logger,
     private readonly also: readonly PurgedLevels[] = [],
+    /** Types no cached entry can hold (`shopgraphNeverCachedTypes`): their tags are not purged. */
+    private readonly neverCached: ReadonlySet<string> = new Set(),
   ) {}
 
   async afterMutation(requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>): Promise<void> {
@@ -62,7 +65,8 @@ export class Purges {
       if (!rule || !field || data[key] === null || data[key] === undefined) continue;
       for (const tag of rule(getArgumentValues(field, node, variables))) tags.add(tag);
     }
-    if (tags.size > 0) await this.invalidate(tags);
+    const purged = new Set(withoutTagsOf(tags, this.neverCached));
+    if (purged.size > 0) await this.invalidate(purged);
   }
 
   /** Purges `tags` everywhere; resolves once Redis has deleted them and this process dropped them. */
