@@ -4,6 +4,7 @@ import { userScope } from '@shopgraph/cache';
 import type { Viewer } from '@shopgraph/common';
 import type { GraphQLSchema } from 'graphql';
 import type { SupergraphVersion } from '../response-cache/supergraph-version.js';
+import { spreadErrors } from '../upstream/distinct-representations.js';
 import type { SubgraphCacheHint } from '../upstream/subgraph-response.js';
 import { ruleFor, type EntityCacheConfig } from './entity-cache-env.js';
 import type { EntityEntry, EntityLevels } from './entity-levels.js';
@@ -151,7 +152,7 @@ export class EntityCache {
     const entities: unknown = response.data?._entities;
     if (!Array.isArray(entities) || entities.length !== missing.length) {
       // No data, or not what was asked: the query plan handles it as it would without the cache.
-      return { response: { ...response, ...(response.errors ? { errors: remapErrors(response.errors, missing) } : {}) }, report };
+      return { response: { ...response, ...(response.errors ? { errors: spreadErrors(response.errors, missing.map((slot) => slot.positions)) } : {}) }, report };
     }
     const keep: { key: string; entry: EntityEntry }[] = [];
     const storable = since !== null && !response.errors?.length && fetched.hint !== undefined && fetched.hint.maxAge > 0;
@@ -167,7 +168,7 @@ export class EntityCache {
     });
     if (keep.length > 0) await levels.keep(keep, since!);
     return {
-      response: { ...response, data: { ...response.data, _entities: merged }, ...(response.errors ? { errors: remapErrors(response.errors, missing) } : {}) },
+      response: { ...response, data: { ...response.data, _entities: merged }, ...(response.errors ? { errors: spreadErrors(response.errors, missing.map((slot) => slot.positions)) } : {}) },
       report,
     };
   }
@@ -254,15 +255,4 @@ export class EntityCache {
     const freshUntil = Date.now() + Math.min(hint.maxAge, cached.maxTtlS) * 1000;
     return { key, entry: { json, scope, freshUntil, staleUntil: freshUntil, tags: [cached.tag, ...nested] } };
   }
-}
-
-type FormattedErrors = NonNullable<GatewayGraphQLResponse['errors']>;
-
-/** The subgraph's errors with `_entities.<i>` of the call made put back at the positions of the fetch asked for. */
-function remapErrors(errors: FormattedErrors, missing: Slot[]): FormattedErrors {
-  return errors.flatMap((error) => {
-    const path = error.path;
-    if (!path || path[0] !== '_entities' || typeof path[1] !== 'number' || !missing[path[1]]) return [error];
-    return missing[path[1]]!.positions.map((position) => ({ ...error, path: ['_entities', position, ...path.slice(2)] }));
-  });
 }
