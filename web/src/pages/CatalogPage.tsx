@@ -26,7 +26,8 @@ export function CatalogPage() {
   const loadingMore = networkStatus === NetworkStatus.fetchMore;
   // Stock and prices on screen change as orders reserve and admins restock: pushed, not polled.
   const ids = products?.edges.slice(0, LIVE_PRODUCTS).map(({ node }) => node.id) ?? [];
-  const { interrupted } = useLive(PRODUCT_STOCK, { ids }, ids.length > 0);
+  // Once the page has answered, as on the order page: an older answer must not land after a push.
+  const { interrupted } = useLive(PRODUCT_STOCK, { ids }, ids.length > 0 && networkStatus === NetworkStatus.ready);
 
   return (
     <section>

@@ -13,14 +13,16 @@ import { useSession } from '../session';
 export function OrderPage() {
   const { id = '' } = useParams();
   const { viewer, loading: sessionLoading } = useSession();
-  const { data, error, refetch } = useQuery(ORDER, {
+  const { data, error, refetch, loading } = useQuery(ORDER, {
     variables: { id },
     skip: !viewer,
     fetchPolicy: 'cache-and-network',
   });
   const order = data?.order;
-  // The workers' progress (reserved, charged, refunded) arrives as pushes, no polling.
-  const { interrupted } = useLive(ORDER_UPDATED, { id }, !!order);
+  // The workers' progress (reserved, charged, refunded) arrives as pushes, no polling. Subscribed
+  // once the query has answered: an answer read before a push but arriving after it would put
+  // the older state back in the cache.
+  const { interrupted } = useLive(ORDER_UPDATED, { id }, !!order && !loading);
 
   if (sessionLoading) return <Loading label="Checking your login…" />;
   if (!viewer) {
