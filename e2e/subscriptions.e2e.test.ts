@@ -150,6 +150,18 @@ describe('subscriptions through the gateway', () => {
     } finally {
       await client.dispose();
     }
+    // 25 subscriptions per connection (SUBSCRIPTIONS_PER_CONNECTION): the 26th is refused with a code.
+    const busy = wsClient(gatewayUrl());
+    try {
+      const open = Array.from({ length: 25 }, () => subscribeWs(busy, `subscription($ids: [ID!]!) { productStock(ids: $ids) { id } }`, { ids: [product.id] }));
+      for (const received of open) await waitForResult(received, (r) => r.results.length === 1, 'each of 25 subscriptions open');
+      const oneTooMany = subscribeWs(busy, `subscription($ids: [ID!]!) { productStock(ids: $ids) { id } }`, { ids: [product.id] });
+      await waitForResult(oneTooMany, (r) => r.ended, 'the refusal of the 26th');
+      expect(oneTooMany.refused?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+      expect(open.every((received) => !received.ended)).toBe(true);
+    } finally {
+      await busy.dispose();
+    }
     // A subscription over plain JSON is refused with a code, never a 500.
     const plain = await gql(`subscription { productStock(ids: ["${product.id}"]) { id } }`);
     expect(codeOf(plain)).toBe('GRAPHQL_VALIDATION_FAILED');
