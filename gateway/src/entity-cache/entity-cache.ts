@@ -21,6 +21,8 @@ export interface EntityFetch {
   /** `representations` and whatever other variables the fetch's selection uses. */
   variables: Record<string, unknown>;
   viewer: Viewer | null;
+  /** Read past the first level: see `GatewayContext.afterEvent`. */
+  afterEvent?: boolean;
 }
 
 /** What the subgraph answered for the representations sent, and the cache hint it gave. */
@@ -210,7 +212,7 @@ export class EntityCache {
           };
         }
         slot = { representation, positions: [], cached };
-        if (cached) slot.entry = levels.firstLevel(cached.publicKey, now) ?? (cached.privateKey ? levels.firstLevel(cached.privateKey, now) : undefined);
+        if (cached && !fetch.afterEvent) slot.entry = levels.firstLevel(cached.publicKey, now) ?? (cached.privateKey ? levels.firstLevel(cached.privateKey, now) : undefined);
         byText.set(text, slot);
         slots.push(slot);
       }

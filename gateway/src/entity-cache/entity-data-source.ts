@@ -46,7 +46,7 @@ export class EntityCachingDataSource implements GraphQLDataSource<GatewayContext
     const requestContext = fetch.incomingRequestContext;
     const policy = requestContext.overallCachePolicy as CachePolicy;
     const { response, report } = await this.cache.resolve(
-      { subgraph: this.subgraph, query: fetch.request.query!, variables: fetch.request.variables!, viewer: fetch.context.viewer },
+      { subgraph: this.subgraph, query: fetch.request.query!, variables: fetch.request.variables!, viewer: fetch.context.viewer, afterEvent: fetch.context.afterEvent === true },
       async (representations) => {
         let hint: SubgraphCacheHint | undefined;
         const recorder: CachePolicy = {

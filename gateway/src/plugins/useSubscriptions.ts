@@ -74,7 +74,7 @@ export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsPl
         const requestId = `subscription-${++reads}`;
         const response = await apollo.executeOperation(
           { query, variables },
-          { contextValue: { viewer: subscriber.viewer, requestId, clientIp: subscriber.clientIp, logger: logger.child({ requestId }) } },
+          { contextValue: { viewer: subscriber.viewer, requestId, clientIp: subscriber.clientIp, logger: logger.child({ requestId }), afterEvent: true } },
         );
         if (response.body.kind === 'single') return response.body.singleResult;
         return { errors: [{ message: 'An incremental answer cannot be pushed.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
