@@ -1,10 +1,10 @@
 import {
-  cacheKeys,
-  createCacheConnection,
   FirstLevelCache,
-  InvalidationListener,
-  ResponseStore,
+  openCacheConnections,
+  type CacheConnections,
   type CacheKeys,
+  type InvalidationListener,
+  type ResponseStore,
   type EvictionPolicy,
   type FirstLevelEntry,
   type MissStart,
@@ -53,29 +53,25 @@ export class EntityLevels {
   readonly store: ResponseStore;
   readonly listener: InvalidationListener;
   private readonly l1: FirstLevelCache<EntityEntry>;
-  private readonly reads;
-  private readonly writes;
+  private readonly connections: CacheConnections;
 
   constructor(private readonly options: EntityLevelsOptions) {
-    const { redisUrl, logger, metrics } = options;
-    this.keys = cacheKeys(options.keyPrefix);
-    this.reads = createCacheConnection(redisUrl, 'reads');
-    this.writes = createCacheConnection(redisUrl, 'writes');
-    for (const connection of [this.reads, this.writes]) {
-      connection.on('error', (error: Error) => logger.debug({ err: error }, 'entity cache: Redis connection error'));
-    }
-    this.store = new ResponseStore(this.reads, this.writes, this.keys);
+    const { metrics } = options;
     this.l1 = new FirstLevelCache<EntityEntry>({ policy: options.l1Policy, maxEntries: options.l1MaxEntries });
-    this.listener = new InvalidationListener({
-      subscriber: createCacheConnection(redisUrl, 'subscriber'),
-      store: this.store,
-      logger,
+    this.connections = openCacheConnections({
+      redisUrl: options.redisUrl,
+      keyPrefix: options.keyPrefix,
+      name: 'entity cache',
+      logger: options.logger,
       onInvalidate: (tags) => this.dropFromFirstLevel(tags),
       onReset: () => {
         metrics.resets.inc();
         this.l1.clear();
       },
     });
+    this.keys = this.connections.keys;
+    this.store = this.connections.store;
+    this.listener = this.connections.listener;
   }
 
   /** The fresh entry under `key` in process. */
@@ -151,8 +147,8 @@ export class EntityLevels {
   }
 
   async close(): Promise<void> {
-    await this.listener.close();
-    this.reads.disconnect();
-    this.writes.disconnect();
+    // Called once requests have drained: nothing is left to wait for.
+    await this.connections.close();
   }
+
 }

@@ -1,10 +1,10 @@
 import {
-  cacheKeys,
-  createCacheConnection,
   FirstLevelCache,
-  InvalidationListener,
-  ResponseStore,
+  openCacheConnections,
+  type CacheConnections,
   type CacheKeys,
+  type InvalidationListener,
+  type ResponseStore,
   type CachedResponse,
   type EvictionPolicy,
   type MissStart,
@@ -40,29 +40,25 @@ export class CacheLevels {
   readonly store: ResponseStore;
   readonly listener: InvalidationListener;
   private readonly l1: FirstLevelCache<CachedResponse>;
-  private readonly reads;
-  private readonly writes;
+  private readonly connections: CacheConnections;
 
   constructor(private readonly options: CacheLevelsOptions) {
-    const { redisUrl, logger, metrics } = options;
-    this.keys = cacheKeys(options.keyPrefix);
-    this.reads = createCacheConnection(redisUrl, 'reads');
-    this.writes = createCacheConnection(redisUrl, 'writes');
-    for (const connection of [this.reads, this.writes]) {
-      connection.on('error', (error: Error) => logger.debug({ err: error }, 'response cache: Redis connection error'));
-    }
-    this.store = new ResponseStore(this.reads, this.writes, this.keys);
+    const { metrics } = options;
     this.l1 = new FirstLevelCache<CachedResponse>({ policy: options.l1Policy, maxEntries: options.l1MaxEntries });
-    this.listener = new InvalidationListener({
-      subscriber: createCacheConnection(redisUrl, 'subscriber'),
-      store: this.store,
-      logger,
+    this.connections = openCacheConnections({
+      redisUrl: options.redisUrl,
+      keyPrefix: options.keyPrefix,
+      name: 'response cache',
+      logger: options.logger,
       onInvalidate: (tags) => {
         metrics.invalidations.inc({ origin: 'pubsub' });
         this.dropFromFirstLevel(tags);
       },
       onReset: () => this.l1.clear(),
     });
+    this.keys = this.connections.keys;
+    this.store = this.connections.store;
+    this.listener = this.connections.listener;
   }
 
   /** The fresh entry for `found` in the first level, with its key. */
@@ -119,9 +115,8 @@ export class CacheLevels {
   }
 
   async close(): Promise<void> {
-    await this.listener.close();
-    // Called once requests have drained: nothing is left to wait for, and a Redis that is away must not hold the shutdown.
-    this.reads.disconnect();
-    this.writes.disconnect();
+    // Called once requests have drained: nothing is left to wait for.
+    await this.connections.close();
   }
+
 }

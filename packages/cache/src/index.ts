@@ -5,3 +5,4 @@ export * from './keys.js';
 export * from './listener.js';
 export * from './store.js';
 export * from './entity-events.js';
+export * from './cache-connections.js';
