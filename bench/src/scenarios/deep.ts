@@ -80,10 +80,8 @@ export async function prepareDeep(stage: Stage, gatewaySettings: Record<string, 
   return { batchedSubgraphs, batchedGateway, noDedupeGateway, plainGateway, naiveSubgraphs, naiveGateway };
 }
 
-export async function runDeep(stage: Stage, progress: Progress, prepared: Awaited<ReturnType<typeof prepareDeep>>): Promise<DeepResult> {
-  const { options } = stage;
-  const missing: string[] = [];
-  const customers = Math.min(options.seed.users, MAX_CUSTOMERS);
+/** The deep read of customers 1 … `customers`, each as that customer's first page of orders. */
+export async function deepReadsOf(stage: Stage, customers: number): Promise<HttpRequestSpec[]> {
   const requests: HttpRequestSpec[] = [];
   for (let n = 1; n <= customers; n++) {
     requests.push({
@@ -91,6 +89,14 @@ export async function runDeep(stage: Stage, progress: Progress, prepared: Awaite
       headers: { authorization: `Bearer ${await stage.tokenFor(n)}` },
     });
   }
+  return requests;
+}
+
+export async function runDeep(stage: Stage, progress: Progress, prepared: Awaited<ReturnType<typeof prepareDeep>>): Promise<DeepResult> {
+  const { options } = stage;
+  const missing: string[] = [];
+  const customers = Math.min(options.seed.users, MAX_CUSTOMERS);
+  const requests = await deepReadsOf(stage, customers);
   const { batchedSubgraphs, batchedGateway, noDedupeGateway, plainGateway, naiveSubgraphs, naiveGateway } = prepared;
   const batched = gatewaySystem('dataloader', 'DataLoader (batched), cache off', batchedGateway, batchedSubgraphs);
   const naive = gatewaySystem('naive', 'no batching (N+1), cache off', naiveGateway, naiveSubgraphs);

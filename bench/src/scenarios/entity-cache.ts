@@ -3,13 +3,12 @@ import { gatewaySystem, measureInterleaved, type SystemResult } from '../measure
 import type { Progress } from '../progress.js';
 import type { Stage } from '../stage.js';
 import { ratio } from '../stats.js';
-import { DEEP_ORDERS } from './deep.js';
+import { DEEP_ORDERS, deepReadsOf } from './deep.js';
 
 /** The gateways compared, as the report lists their processes. */
 export const ENTITY_CACHE_GATEWAY = 'gateway (entity cache)';
 export const ENTITY_CACHE_OFF_GATEWAY = 'gateway (entity cache off)';
 
-const PAGE_SIZE = 20;
 /**
  * Fewer customers than scenario 2: each customer's products are mostly its own (the seed spreads
  * order items over the whole catalog), so a page is warm only if it comes round again within the
@@ -85,13 +84,7 @@ async function callsPerRequest(gateway: { url: string; metricsUrl: string }, req
 export async function runEntityCache(stage: Stage, progress: Progress, prepared: Awaited<ReturnType<typeof prepareEntityCache>>): Promise<EntityCacheResult> {
   const { options } = stage;
   const customers = Math.min(options.seed.users, MAX_CUSTOMERS);
-  const requests: HttpRequestSpec[] = [];
-  for (let n = 1; n <= customers; n++) {
-    requests.push({
-      body: JSON.stringify({ query: DEEP_ORDERS, variables: { first: PAGE_SIZE } }),
-      headers: { authorization: `Bearer ${await stage.tokenFor(n)}` },
-    });
-  }
+  const requests = await deepReadsOf(stage, customers);
   const { on, off } = prepared;
   // Warm: every customer's page once through the cached gateway (products shared, each user per viewer).
   for (let start = 0; start < requests.length; start += 8) await Promise.all(requests.slice(start, start + 8).map((request) => post(on.url, request)));
