@@ -14,6 +14,12 @@ export const DEFAULT_SESSION_KEY_PREFIX = 'shopgraph:session:';
 
 export const sessionKey = (prefix: string, userId: string) => `${prefix}${userId}`;
 
+/**
+ * The pub/sub channel each write of a user's hash is announced on, the user's id as the message:
+ * gateways end that user's open subscriptions at once instead of at their next check.
+ */
+export const sessionEndsChannel = (prefix: string) => `${prefix}ended`;
+
 /** What the gateway needs to know about a user's sessions. */
 export interface SessionState {
   /** Tokens with a lower version are refused; 0 when nothing was ever ended. */
@@ -24,9 +30,10 @@ export interface SessionState {
 const VERSION_FIELD = 'v';
 const SESSION_FIELD = 's:';
 
-// KEYS[1] the user's hash; ARGV: now (ms), hash lifetime (ms), field, value. The version only
-// grows (replicas may publish the same or an older one late); sessions whose token has expired
-// are dropped; the lifetime is only ever extended.
+// KEYS[1] the user's hash; ARGV: now (ms), hash lifetime (ms), field, value, announcement channel,
+// user id. The version only grows (replicas may publish the same or an older one late); sessions
+// whose token has expired are dropped; the lifetime is only ever extended; the write is announced
+// in the same step, so a gateway told of it reads the hash with the write in it.
 const WRITE_SCRIPT = `
 local now = tonumber(ARGV[1])
 if ARGV[3] == '${VERSION_FIELD}' then
@@ -42,6 +49,7 @@ for i = 1, #fields, 2 do
   end
 end
 if redis.call('pttl', KEYS[1]) < tonumber(ARGV[2]) then redis.call('pexpire', KEYS[1], ARGV[2]) end
+redis.call('publish', ARGV[5], ARGV[6])
 return 1
 `;
 
@@ -54,7 +62,7 @@ export interface SessionStoreOptions {
 
 /** Raises the user's token version in Redis to `version` (never lowers it): every older token is refused. */
 export async function publishTokenVersion({ redis, keyPrefix, tokenTtlMs }: SessionStoreOptions, userId: string, version: number): Promise<void> {
-  await redis.eval(WRITE_SCRIPT, 1, sessionKey(keyPrefix, userId), Date.now(), tokenTtlMs, VERSION_FIELD, version);
+  await redis.eval(WRITE_SCRIPT, 1, sessionKey(keyPrefix, userId), Date.now(), tokenTtlMs, VERSION_FIELD, version, sessionEndsChannel(keyPrefix), userId);
 }
 
 /** Ends one session (one sign-in) of the user: its token, valid until `expiresAt`, is refused. */
@@ -64,7 +72,17 @@ export async function publishEndedSession(
   sessionId: string,
   expiresAt: number,
 ): Promise<void> {
-  await redis.eval(WRITE_SCRIPT, 1, sessionKey(keyPrefix, userId), Date.now(), tokenTtlMs, `${SESSION_FIELD}${sessionId}`, expiresAt);
+  await redis.eval(
+    WRITE_SCRIPT,
+    1,
+    sessionKey(keyPrefix, userId),
+    Date.now(),
+    tokenTtlMs,
+    `${SESSION_FIELD}${sessionId}`,
+    expiresAt,
+    sessionEndsChannel(keyPrefix),
+    userId,
+  );
 }
 
 /** The user's session state as Redis has it. Throws when Redis does not answer. */
