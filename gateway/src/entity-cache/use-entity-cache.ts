@@ -13,6 +13,7 @@ import type { EntityCacheConfig } from './entity-cache-env.js';
 import { EntityCachingDataSource } from './entity-data-source.js';
 import { EntityLevels } from './entity-levels.js';
 import { createEntityCacheMetrics } from './entity-metrics.js';
+import { RootFetchCache, type RootFetchReport } from './root-fetch-cache.js';
 
 export interface EntityCacheOptions extends EntityCacheConfig {
   redisUrl: string;
@@ -29,7 +30,7 @@ export interface EntityCacheOptions extends EntityCacheConfig {
 }
 
 export interface EntityCachePlugin extends GatewayPlugin {
-  /** `source` with the entity cache in front of its `_entities` fetches (the gateway's `buildService`). */
+  /** `source` with the entity cache in front of its `_entities` and root-field fetches (the gateway's `buildService`). */
   wrap(subgraph: string, source: GraphQLDataSource<GatewayContext>): GraphQLDataSource<GatewayContext>;
   /** Called with the API schema of every supergraph loaded. */
   schemaLoaded(schema: GraphQLSchema): void;
@@ -42,8 +43,8 @@ const SWEEP_INTERVAL_MS = 5000;
 /**
  * The entity cache (`gateway/src/entity-cache/`): every `_entities` fetch of a query plan is
  * answered from the cache where it can, and only the missing representations are fetched, in one
- * call. Its levels and purges are the response cache's parts, under the same key prefix and tags.
- * With `extension` on (never in production), each response says what its entity fetches found
+ * call; a root-field fetch whose answer is PUBLIC is kept whole (`root-fetch-cache.ts`). Its levels and purges are the response cache's parts, under the same key prefix and tags.
+ * With `extension` on (never in production), each response says what its entity and root fetches found
  * in `extensions.entityCache`.
  */
 export function useEntityCache(options: EntityCacheOptions): EntityCachePlugin {
@@ -51,11 +52,12 @@ export function useEntityCache(options: EntityCacheOptions): EntityCachePlugin {
   const metrics = createEntityCacheMetrics(registry);
   const levels = new EntityLevels({ ...options, metrics });
   const cache = new EntityCache({ levels, config: options, metrics, supergraph: options.supergraph, envNameOf: options.envNameOf });
+  const roots = new RootFetchCache({ levels, config: options, metrics, supergraph: options.supergraph, envNameOf: options.envNameOf });
   // Entries of the old supergraph can no longer be found: free the memory they hold.
   options.supergraph.onChange(() => levels.clearFirstLevel());
-  const reports = new WeakMap<GatewayContext, EntityFetchReport[]>();
+  const reports = new WeakMap<GatewayContext, (EntityFetchReport | RootFetchReport)[]>();
   const onReport = options.extension
-    ? (context: GatewayContext, report: EntityFetchReport) => {
+    ? (context: GatewayContext, report: EntityFetchReport | RootFetchReport) => {
         const list = reports.get(context);
         if (list) list.push(report);
         else reports.set(context, [report]);
@@ -95,8 +97,11 @@ export function useEntityCache(options: EntityCacheOptions): EntityCachePlugin {
     name: 'entity-cache',
     apolloPlugins,
     purgedLevels: levels,
-    wrap: (subgraph, source) => new EntityCachingDataSource(subgraph, source, cache, onReport),
-    schemaLoaded: (schema) => cache.schemaLoaded(schema),
+    wrap: (subgraph, source) => new EntityCachingDataSource(subgraph, source, cache, roots, onReport),
+    schemaLoaded: (schema) => {
+      cache.schemaLoaded(schema);
+      roots.schemaLoaded(schema);
+    },
     async close() {
       clearInterval(sweeper);
       await levels.close();
