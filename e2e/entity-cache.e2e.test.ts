@@ -1,10 +1,11 @@
 import { stableId } from '@shopgraph/common';
 import { loadConfig as loadOrdersConfig } from '@shopgraph/orders/env';
 import { seedOrders } from '@shopgraph/orders/seed';
-import { testEnv } from '@shopgraph/testing';
-import { beforeAll, describe, expect, it, inject } from 'vitest';
+import { testEnv, waitFor } from '@shopgraph/testing';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { demoProducts, type DemoOrder } from '../scripts/demo-data.js';
-import { dataOf, gql, loginAdmin, registerCustomer } from './helpers.js';
+import { dataOf, gatewayUrl, gql, loginAdmin, registerCustomer } from './helpers.js';
+import { startGatewayReplica, type GatewayReplica } from './subscription-clients.js';
 
 /*
  * The gateway's entity cache (on, as `npm start` runs it) under a deep private read: each
@@ -91,5 +92,96 @@ describe('the entity cache', () => {
       const reads = await Promise.all(Array.from({ length: 20 }, (_, i) => customers[i % 2]!).map(async (customer) => ({ customer, read: await readDeep(customer) })));
       for (const { customer, read } of reads) expectOwn(read, customer);
     }
+  });
+});
+
+/*
+ * Root fields marked cacheable: `products(search:)` is PUBLIC (its @cacheControl hint), so its
+ * fetch is kept whole and shared; the query also reads the viewer's orders (no hint), so the
+ * response cache keeps none of its responses and every read goes through the plan. A second
+ * gateway, with the debugging extension and no first level, says where each root fetch was
+ * answered from; the platform's gateway carries the writes.
+ */
+describe('the entity cache: root fields marked cacheable', () => {
+  const SEARCH = `query SearchWithOrders($search: String!) {
+    me { id email orders(first: 1) { edges { node { id } } } }
+    products(first: 5, search: $search) { edges { node { id name price { amount } stock } } }
+  }`;
+  type SearchRead = { me: { id: string; email: string }; products: { edges: { node: { id: string; name: string; price: { amount: number }; stock: number } }[] } };
+  type Report = { subgraph: string; root?: string[]; found?: string };
+  type Search = { data?: SearchRead; extensions?: { entityCache?: Report[] } };
+
+  // Letters only: one word to the full-text search, found in nothing else.
+  const term = `rootcache${Array.from({ length: 8 }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join('')}`;
+  let replica: GatewayReplica;
+  const created: string[] = [];
+
+  beforeAll(async () => {
+    replica = await startGatewayReplica({ ...inject('gatewayEnv'), ENTITY_CACHE_EXTENSION: 'true', CACHE_L1: 'off' });
+  });
+
+  afterAll(async () => {
+    replica?.process.kill('SIGTERM');
+    await replica?.exited;
+    for (const id of created) dataOf(await gql('mutation($id: ID!) { deleteProduct(id: $id) }', { id }, adminToken));
+  });
+
+  async function search(url: string, customer: Customer): Promise<Search> {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${customer.token}` },
+      body: JSON.stringify({ query: SEARCH, variables: { search: term } }),
+    });
+    const answer = (await response.json()) as Search & { errors?: unknown };
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data!.me).toMatchObject({ id: customer.userId, email: customer.email });
+    return answer;
+  }
+  const productsFound = (answer: Search) => answer.data!.products.edges.map(({ node }) => node);
+  const foundFrom = (answer: Search) => answer.extensions?.entityCache?.find((report) => report.root?.includes('products'))?.found;
+
+  /** Every customer, through both gateways, sees `expected`; the replica answers its second read of each from the cache. */
+  async function expectEverywhere(expected: SearchRead['products']['edges'][number]['node'][]) {
+    for (const customer of customers) {
+      expect(productsFound(await search(gatewayUrl(), customer))).toEqual(expected);
+      expect(productsFound(await search(replica.url, customer))).toEqual(expected);
+    }
+    const again = await search(replica.url, customers[0]!);
+    expect(productsFound(again)).toEqual(expected);
+    expect(foundFrom(again)).toBe('l2');
+  }
+
+  it('shares a PUBLIC list root across customers and never shows it stale after a create, a price change or stock a worker reserved', async () => {
+    const first = await search(replica.url, customers[0]!);
+    expect(productsFound(first)).toEqual([]);
+    // The other customer's read is the first one's entry.
+    expect(foundFrom(await search(replica.url, customers[1]!))).toBe('l2');
+
+    const input = { sku: `RC-${term}`, name: `Kite ${term}`, price: { amount: 1500, currency: 'EUR' }, stock: 6 };
+    const product = dataOf(await gql('mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }', { input }, adminToken)).createProduct as { id: string };
+    created.push(product.id);
+    // The list gained a member: its tag (Query.products) was purged before createProduct answered.
+    await expectEverywhere([{ id: product.id, name: input.name, price: { amount: 1500 }, stock: 6 }]);
+
+    const write = await gql(
+      'mutation($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id } }',
+      { id: product.id, input: { price: { amount: 1700, currency: 'EUR' } } },
+      adminToken,
+    );
+    expect(dataOf(write).updateProduct).toEqual({ id: product.id });
+    await expectEverywhere([{ id: product.id, name: input.name, price: { amount: 1700 }, stock: 6 }]);
+
+    // A worker reserves the stock (and purges Product:<id>) before the order is reported AWAITING_PAYMENT.
+    const placed = dataOf(
+      await gql('mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: { items: [{ productId: product.id, quantity: 2 }] } }, customers[1]!.token),
+    ).placeOrder as { id: string };
+    await waitFor(
+      async () => {
+        const order = dataOf(await gql('query($id: ID!) { order(id: $id) { status } }', { id: placed.id }, customers[1]!.token)).order as { status: string };
+        return order.status === 'PENDING' ? undefined : order.status;
+      },
+      { timeoutMs: 30_000, intervalMs: 25, what: 'the reservation' },
+    ).then((status) => expect(status).toBe('AWAITING_PAYMENT'));
+    await expectEverywhere([{ id: product.id, name: input.name, price: { amount: 1700 }, stock: 4 }]);
   });
 });
