@@ -138,3 +138,42 @@ export async function startGatewayReplica(env: Record<string, string>): Promise<
   );
   return { url, process: child, exited };
 }
+
+/** A bare graphql-ws socket, to see what the client library hides: close codes, pings, messages counted by the server. */
+export interface RawSocket {
+  socket: WebSocket;
+  /** Messages the server sent, parsed. */
+  messages: { type: string; id?: string; payload?: unknown }[];
+  /** WebSocket pings the server sent. */
+  pings: number;
+  closed: Promise<{ code: number; reason: string; at: number }>;
+  send(message: Record<string, unknown>): void;
+}
+
+/**
+ * Opens a graphql-ws socket on the gateway and sends `connection_init`; resolves once the server
+ * acknowledged it. `autoPong: false` leaves the server's pings unanswered, as a vanished peer would.
+ */
+export async function rawGraphqlWs(httpUrl: string, options: { token?: string; autoPong?: boolean } = {}): Promise<RawSocket> {
+  const socket = new WebSocket(httpUrl.replace(/^http/, 'ws'), 'graphql-transport-ws', { autoPong: options.autoPong ?? true });
+  const raw: RawSocket = {
+    socket,
+    messages: [],
+    pings: 0,
+    closed: new Promise((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString(), at: performance.now() }))),
+    send: (message) => socket.send(JSON.stringify(message)),
+  };
+  socket.on('message', (data) => void raw.messages.push(JSON.parse(data.toString())));
+  socket.on('ping', () => void raw.pings++);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  raw.send({ type: 'connection_init', payload: options.token ? { authorization: `Bearer ${options.token}` } : {} });
+  await waitFor(() => (raw.messages.some((message) => message.type === 'connection_ack') ? true : undefined), {
+    timeoutMs: 30_000,
+    intervalMs: 20,
+    what: 'the connection_ack',
+  });
+  return raw;
+}

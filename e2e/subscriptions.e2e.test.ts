@@ -1,10 +1,20 @@
 import { issueToken } from '@shopgraph/common';
-import { TEST_JWT_SECRET, testRedisUrl } from '@shopgraph/testing';
+import { TEST_JWT_SECRET, testRedisUrl, waitFor } from '@shopgraph/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { codeOf, dataOf, gatewayUrl, gql, loginAdmin, registerCustomer } from './helpers.js';
-import { startGatewayReplica, subscribeMultipart, subscribeWs, waitForResult, wsClient, type Received } from './subscription-clients.js';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { codeOf, dataOf, gatewayUrl, gql, login, loginAdmin, registerCustomer } from './helpers.js';
+import {
+  rawGraphqlWs,
+  startGatewayReplica,
+  subscribeMultipart,
+  subscribeWs,
+  waitForResult,
+  wsClient,
+  type GatewayReplica,
+  type Received,
+} from './subscription-clients.js';
 
 const ORDER_UPDATED = `subscription($id: ID!) { orderUpdated(id: $id) { id status total { amount currency } payment { status } items { quantity product { name } } } }`;
 
@@ -31,10 +41,10 @@ const placeOrder = async (token: string, productId: string, quantity = 1) =>
   dataOf(await gql(`mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }`, { input: { items: [{ productId, quantity }] } }, token))
     .placeOrder as { id: string; status: string };
 
-const payOrder = (token: string, orderId: string) =>
+const payOrder = (token: string, orderId: string, card = '4242 4242 4242 4242') =>
   gql(
-    `mutation($orderId: ID!, $key: String!) { payOrder(orderId: $orderId, idempotencyKey: $key, method: { card: "4242 4242 4242 4242" }) { status } }`,
-    { orderId, key: `pay-${orderId}` },
+    `mutation($orderId: ID!, $key: String!, $card: String!) { payOrder(orderId: $orderId, idempotencyKey: $key, method: { card: $card }) { status } }`,
+    { orderId, key: `pay-${orderId}-${card.replaceAll(' ', '')}`, card },
     token,
   );
 
@@ -98,33 +108,32 @@ describe('subscriptions through the gateway', () => {
     }
   });
 
-  it('ends a subscription with UNAUTHENTICATED when its session ends, and when its token expires', async () => {
-    const product = await newProduct(5);
+  it('pushes a declined payment with its reason, then the order paid by the next card', async () => {
+    const product = await newProduct(5, 500);
     const customer = await registerCustomer();
-    const admin = await loginAdmin();
-    const order = await placeOrder(customer.token, product.id);
+    const payments = queueOf('payments');
     const client = wsClient(gatewayUrl(), customer.token);
+    const statusOf = (received: Received) => received.results.at(-1)?.data?.orderUpdated;
     try {
-      const watching = subscribeWs(client, `subscription($id: ID!) { orderUpdated(id: $id) { status } }`, { id: order.id });
-      await waitForResult(watching, (r) => r.results.length >= 1, 'the first push');
-      expect(dataOf(await gql(`mutation { logout }`, {}, customer.token)).logout).toBe(true);
-      // The order's next change finds the session ended.
-      dataOf(await gql(`mutation($id: ID!) { cancelOrder(id: $id) { status } }`, { id: order.id }, admin.token));
-      await waitForResult(watching, (r) => r.ended, 'the end of the subscription');
-      expect(watching.results.at(-1)?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-      expect(watching.results.some((result) => result.data?.orderUpdated?.status === 'CANCELLED')).toBe(false);
+      const order = await placeOrder(customer.token, product.id);
+      const watching = subscribeWs(client, `subscription($id: ID!) { orderUpdated(id: $id) { status payment { status failureReason } } }`, { id: order.id });
+      await waitForResult(watching, (r) => statusOf(r)?.status === 'AWAITING_PAYMENT', 'AWAITING_PAYMENT');
+      // Held, the charge waits until the PROCESSING push is out: the failure's push can only come from the worker's event.
+      await payments.pause();
+      expect(dataOf(await payOrder(customer.token, order.id, '4000000000000002')).payOrder.status).toBe('PROCESSING');
+      await waitForResult(watching, (r) => statusOf(r)?.payment?.status === 'PROCESSING', 'the payment PROCESSING');
+      await payments.resume();
+      await waitForResult(watching, (r) => statusOf(r)?.payment?.status === 'FAILED', 'the declined payment');
+      expect(statusOf(watching)).toEqual({ status: 'AWAITING_PAYMENT', payment: { status: 'FAILED', failureReason: 'card_declined' } });
+
+      expect(dataOf(await payOrder(customer.token, order.id)).payOrder.status).toBe('PROCESSING');
+      await waitForResult(watching, (r) => statusOf(r)?.status === 'PAID', 'PAID');
+      expect(statusOf(watching)).toEqual({ status: 'PAID', payment: { status: 'SUCCEEDED', failureReason: null } });
+      expect(watching.ended).toBe(false);
     } finally {
+      await payments.resume();
       await client.dispose();
     }
-
-    // A token that runs out while nothing happens: the subscription ends at its expiry.
-    const shortLived = await issueToken(TEST_JWT_SECRET, { id: customer.userId, role: 'CUSTOMER' }, { ttlS: 3 });
-    const http = subscribeMultipart(gatewayUrl(), `subscription($ids: [ID!]!) { productStock(ids: $ids) { id stock } }`, { ids: [product.id] }, shortLived);
-    expect(await http.status).toBe(200);
-    await waitForResult(http, (r) => r.ended, 'the end at the token expiry');
-    // Its stock depends on how far the cancelled order's release got: the product is what counts.
-    expect(http.results[0]?.data?.productStock).toMatchObject({ id: product.id });
-    expect(http.results.at(-1)?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
   it('pushes stock changes to anyone watching a product, and refuses what the graph does not serve', async () => {
@@ -212,6 +221,177 @@ describe('subscriptions through the gateway', () => {
       await client.dispose();
       for (const replica of [first, second]) replica.process.kill('SIGTERM');
       await Promise.all([first.exited, second.exited]);
+    }
+  });
+});
+
+/**
+ * A replica with small limits and short timers, beside the platform's gateway (which keeps the
+ * defaults). The session recheck, a safety net, is out of reach here: only the announcement of an
+ * ended session, or the token's expiry, can end a subscription in these tests.
+ */
+const LIMITED = {
+  SUBSCRIPTIONS_PER_USER: '3',
+  SUBSCRIPTIONS_MESSAGES_PER_10S: '12',
+  SUBSCRIPTIONS_HEARTBEAT_MS: '1000',
+  SUBSCRIPTIONS_IDLE_TIMEOUT_MS: '2000',
+  SUBSCRIPTIONS_SESSION_RECHECK_MS: '3600000',
+};
+
+describe('subscriptions: ended sessions, limits, heartbeats', () => {
+  let replica: GatewayReplica;
+  beforeAll(async () => {
+    replica = await startGatewayReplica({ ...inject('gatewayEnv'), ...LIMITED });
+  });
+  afterAll(async () => {
+    replica?.process.kill('SIGTERM');
+    await replica?.exited;
+  });
+
+  const ORDER_STATUS = `subscription($id: ID!) { orderUpdated(id: $id) { status } }`;
+  const statusOf = (received: Received) => received.results.at(-1)?.data?.orderUpdated?.status;
+  const codeAtEnd = (received: Received) => received.results.at(-1)?.errors?.[0]?.extensions?.code;
+
+  it('a logout ends that session’s subscriptions on every gateway at once, with no event of the order; logoutEverywhere the rest', async () => {
+    const product = await newProduct(5);
+    const customer = await registerCustomer();
+    const otherSession = await login(customer.email, 'correct horse battery');
+    const order = await placeOrder(customer.token, product.id);
+    const client = wsClient(gatewayUrl(), customer.token);
+    const otherClient = wsClient(replica.url, otherSession.token);
+    try {
+      const onMain = subscribeWs(client, ORDER_STATUS, { id: order.id });
+      const onReplica = subscribeMultipart(replica.url, ORDER_STATUS, { id: order.id }, customer.token);
+      const ofOtherSession = subscribeWs(otherClient, ORDER_STATUS, { id: order.id });
+      // AWAITING_PAYMENT is where the order rests: no event of it follows until the admin cancels it below.
+      for (const received of [onMain, onReplica, ofOtherSession]) await waitForResult(received, (r) => statusOf(r) === 'AWAITING_PAYMENT', 'AWAITING_PAYMENT');
+
+      expect(dataOf(await gql(`mutation { logout }`, {}, customer.token)).logout).toBe(true);
+      for (const received of [onMain, onReplica]) await waitForResult(received, (r) => r.ended, 'the end of the logged-out session’s subscription');
+      expect([onMain, onReplica].map(codeAtEnd)).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED']);
+
+      // The user's other session still watches: the order's next change reaches it.
+      const admin = await loginAdmin();
+      dataOf(await gql(`mutation($id: ID!) { cancelOrder(id: $id) { status } }`, { id: order.id }, admin.token));
+      await waitForResult(ofOtherSession, (r) => statusOf(r) === 'CANCELLED', 'CANCELLED for the other session');
+      expect(dataOf(await gql(`mutation { logoutEverywhere }`, {}, otherSession.token)).logoutEverywhere).toBe(true);
+      await waitForResult(ofOtherSession, (r) => r.ended, 'the end after logoutEverywhere');
+      expect(codeAtEnd(ofOtherSession)).toBe('UNAUTHENTICATED');
+    } finally {
+      await client.dispose();
+      await otherClient.dispose();
+    }
+  });
+
+  it('a token that runs out while nothing happens ends its subscriptions at its expiry, over both transports', async () => {
+    const product = await newProduct(5);
+    const customer = await registerCustomer();
+    const shortLived = await issueToken(TEST_JWT_SECRET, { id: customer.userId, role: 'CUSTOMER' }, { ttlS: 4 });
+    const client = wsClient(replica.url, shortLived);
+    try {
+      const PRODUCT_STOCK = `subscription($ids: [ID!]!) { productStock(ids: $ids) { id stock } }`;
+      const overHttp = subscribeMultipart(gatewayUrl(), PRODUCT_STOCK, { ids: [product.id] }, shortLived);
+      const overWs = subscribeWs(client, PRODUCT_STOCK, { ids: [product.id] });
+      expect(await overHttp.status).toBe(200);
+      for (const received of [overHttp, overWs]) {
+        await waitForResult(received, (r) => r.ended, 'the end at the token expiry');
+        expect(received.results[0]?.data?.productStock).toEqual({ id: product.id, stock: 5 });
+        expect(codeAtEnd(received)).toBe('UNAUTHENTICATED');
+      }
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('refuses a user’s subscription past SUBSCRIPTIONS_PER_USER over either transport, and takes one again once another ended', async () => {
+    const product = await newProduct(5);
+    const customer = await registerCustomer();
+    const PRODUCT = `subscription($ids: [ID!]!) { productStock(ids: $ids) { id } }`;
+    const client = wsClient(replica.url, customer.token);
+    try {
+      const open = [
+        subscribeWs(client, PRODUCT, { ids: [product.id] }),
+        subscribeWs(client, PRODUCT, { ids: [product.id] }),
+        subscribeMultipart(replica.url, PRODUCT, { ids: [product.id] }, customer.token),
+      ];
+      for (const received of open) await waitForResult(received, (r) => r.results.length === 1, 'each of three open');
+      const overHttp = subscribeMultipart(replica.url, PRODUCT, { ids: [product.id] }, customer.token);
+      await overHttp.status;
+      expect(overHttp.refused?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+      // A second connection of the same user counts against the same limit.
+      const secondClient = wsClient(replica.url, customer.token);
+      try {
+        const overWs = subscribeWs(secondClient, PRODUCT, { ids: [product.id] });
+        await waitForResult(overWs, (r) => r.ended, 'the refusal over graphql-ws');
+        expect(overWs.refused?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+        // Another user is not counted with this one.
+        const other = await registerCustomer();
+        const ofOther = subscribeMultipart(replica.url, PRODUCT, { ids: [product.id] }, other.token);
+        await waitForResult(ofOther, (r) => r.results.length === 1, 'another user’s subscription');
+        ofOther.stop();
+
+        open[0]!.stop();
+        // The gateway hears of the end after the client has moved on: asked again until it has.
+        const again = await waitFor(
+          async () => {
+            const attempt = subscribeWs(secondClient, PRODUCT, { ids: [product.id] });
+            await waitForResult(attempt, (r) => r.results.length === 1 || r.ended, 'an answer to the subscription');
+            if (attempt.results.length === 1) return attempt;
+            expect(attempt.refused?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+            return undefined;
+          },
+          { timeoutMs: 30_000, intervalMs: 50, what: 'a subscription taken once one ended' },
+        );
+        expect(again.ended).toBe(false);
+        again.stop();
+      } finally {
+        await secondClient.dispose();
+      }
+      for (const received of open) received.stop();
+    } finally {
+      await client.dispose();
+    }
+  });
+  it('closes a graphql-ws connection that sends more than SUBSCRIPTIONS_MESSAGES_PER_10S with 4429, and not one that keeps under it', async () => {
+    const socket = await rawGraphqlWs(replica.url);
+    try {
+      // connection_init was the first of 12; 11 pings more are answered, one by one.
+      for (let ping = 1; ping <= 11; ping++) {
+        socket.send({ type: 'ping' });
+        await waitFor(() => (socket.messages.filter((message) => message.type === 'pong').length === ping ? true : undefined), { what: `pong ${ping}` });
+      }
+      expect(socket.socket.readyState).toBe(WebSocket.OPEN);
+      for (let burst = 0; burst < 20; burst++) socket.send({ type: 'ping' });
+      expect(await socket.closed).toMatchObject({ code: 4429, reason: 'Too many messages' });
+    } finally {
+      socket.socket.terminate();
+    }
+  });
+
+  it('pings graphql-ws peers and drops one that never answers; sends multipart heartbeats; closes a connection idle for SUBSCRIPTIONS_IDLE_TIMEOUT_MS', async () => {
+    const product = await newProduct(5);
+    const started = performance.now();
+    // Connected first, with a subscription: idle it is not, and it answers pings.
+    const busy = await rawGraphqlWs(replica.url);
+    busy.send({ id: 'p', type: 'subscribe', payload: { query: `subscription($ids: [ID!]!) { productStock(ids: $ids) { id } }`, variables: { ids: [product.id] } } });
+    const overHttp = subscribeMultipart(replica.url, `subscription($ids: [ID!]!) { productStock(ids: $ids) { id } }`, { ids: [product.id] });
+    const idle = await rawGraphqlWs(replica.url);
+    const silent = await rawGraphqlWs(replica.url, { autoPong: false });
+    silent.send({ id: 's', type: 'subscribe', payload: { query: `subscription($ids: [ID!]!) { productStock(ids: $ids) { id } }`, variables: { ids: [product.id] } } });
+    try {
+      const closedIdle = await idle.closed;
+      expect(closedIdle).toMatchObject({ code: 1000, reason: 'Idle: no subscription' });
+      expect(closedIdle.at - started).toBeGreaterThanOrEqual(Number(LIMITED.SUBSCRIPTIONS_IDLE_TIMEOUT_MS));
+      // A peer that lets the pings go unanswered is cut off (no close frame: 1006), subscription or not.
+      expect((await silent.closed).code).toBe(1006);
+      expect(silent.pings).toBeGreaterThanOrEqual(1);
+      await waitFor(() => (busy.pings >= 2 && overHttp.heartbeats >= 2 ? true : undefined), { timeoutMs: 30_000, what: 'two pings and two heartbeats' });
+      expect(busy.socket.readyState).toBe(WebSocket.OPEN);
+      expect(busy.messages.find((message) => message.type === 'next')).toMatchObject({ id: 'p', payload: { data: { productStock: { id: product.id } } } });
+      expect(overHttp.ended).toBe(false);
+    } finally {
+      overHttp.stop();
+      for (const socket of [busy, idle, silent]) socket.socket.terminate();
     }
   });
 });

@@ -83,6 +83,7 @@ export async function createGatewayServer(
     // Read from Redis at each check, not trusted for SESSION_CHECK_CACHE_MS: a subscription outlives
     // requests, and the push after a logout must not go out.
     sessions: new SessionCheck({ redis, keyPrefix: config.sessions.redisPrefix, cacheMs: 0 }),
+    sessionKeyPrefix: config.sessions.redisPrefix,
     liveFields: shopgraphLiveFields,
     mutationEvents: shopgraphMutationEvents,
     registry,

@@ -11,6 +11,7 @@ import type { LiveField } from '../subscriptions/live-fields.js';
 import { mutationEventsPlugin, type MutationEventRules } from '../subscriptions/mutation-events.js';
 import { multipartSubscriptions } from '../subscriptions/multipart-transport.js';
 import { OpenSubscriptions } from '../subscriptions/open-subscriptions.js';
+import { listenToSessionEnds } from '../subscriptions/session-ends.js';
 import { createSubscriptionMetrics } from '../subscriptions/subscription-metrics.js';
 import type { SubscriptionsConfig } from '../subscriptions/subscriptions-env.js';
 import type { PluginWith } from './plugin.js';
@@ -21,6 +22,8 @@ export interface SubscriptionsOptions extends SubscriptionsConfig {
   redis: RedisClient;
   jwtSecret: string;
   sessions: SessionCheck;
+  /** SESSION_REDIS_PREFIX: where the users subgraph announces the sessions it ends. */
+  sessionKeyPrefix: string;
   liveFields: Readonly<Record<string, LiveField>>;
   mutationEvents: MutationEventRules;
   registry: Registry;
@@ -50,8 +53,9 @@ export interface SubscriptionsPlugin extends PluginWith<'onParams' | 'apolloPlug
 export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsPlugin {
   const { logger } = options;
   const metrics = createSubscriptionMetrics(options.registry);
-  const hub = new EntityEventHub(createCacheConnection(options.redisUrl, 'subscriber'), options.keyPrefix, metrics, logger);
-  const credentials = new SubscriptionCredentials(options.jwtSecret, options.sessions);
+  const subscriber = createCacheConnection(options.redisUrl, 'subscriber');
+  const hub = new EntityEventHub(subscriber, options.keyPrefix, metrics, logger);
+  const credentials = new SubscriptionCredentials(options.jwtSecret, options.sessions, options.redis, options.sessionKeyPrefix);
   let reads = 0;
   let execute: ConstructorParameters<typeof OpenSubscriptions>[0]['execute'] = () => Promise.reject(new Error('the gateway has not started'));
   const open = new OpenSubscriptions({
@@ -62,8 +66,10 @@ export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsPl
     perUser: options.perUser,
     sessionRecheckMs: options.sessionRecheckMs,
     checkCredentials: credentials.check,
-    execute: (query, variables, subscriber) => execute(query, variables, subscriber),
+    checkAfterSessionWrite: (userId) => credentials.checkAfterWrite(userId),
+    execute: (query, variables, reader) => execute(query, variables, reader),
   });
+  listenToSessionEnds(subscriber, options.sessionKeyPrefix, (userId) => void open.sessionsChanged(userId), logger);
   let graphqlWs: ReturnType<typeof attachGraphqlWs> | undefined;
   return {
     name: 'subscriptions',

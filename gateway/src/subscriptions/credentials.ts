@@ -1,4 +1,4 @@
-import { ErrorCode, verifyToken, type VerifiedToken, type Viewer } from '@shopgraph/common';
+import { ErrorCode, readSessionState, sessionIsLive, verifyToken, type RedisClient, type VerifiedToken, type Viewer } from '@shopgraph/common';
 import type { GraphQLFormattedError } from 'graphql';
 import type { SessionCheck } from '../auth/session-check.js';
 import { bearerTokenOf } from '../plugins/useAuth.js';
@@ -14,6 +14,9 @@ export class SubscriptionCredentials {
   constructor(
     private readonly jwtSecret: string,
     private readonly sessions: SessionCheck,
+    private readonly redis: RedisClient,
+    /** SESSION_REDIS_PREFIX, as `sessions` reads it. */
+    private readonly sessionKeyPrefix: string,
   ) {}
 
   /** The viewer of an `Authorization` value (`Bearer <jwt>`); anonymous without one; errors for a token that does not hold. */
@@ -26,6 +29,25 @@ export class SubscriptionCredentials {
     if (check === 'unavailable') return { errors: [{ message: 'Sessions cannot be checked right now; try again shortly.', extensions: { code: 'SESSIONS_UNAVAILABLE' } }] };
     if (check === 'ended') return { errors: [{ message: 'The session of this bearer token has ended.', extensions: { code: ErrorCode.UNAUTHENTICATED } }] };
     return { viewer: { ...token.viewer, sessionId: token.session.id }, token };
+  }
+
+  /**
+   * The check of `userId`'s tokens after a write of their sessions was announced, read from Redis
+   * now: a read already under way (which `check` would share) may have been answered before it.
+   */
+  async checkAfterWrite(userId: string): Promise<CredentialCheck> {
+    let state: Awaited<ReturnType<typeof readSessionState>> | null = null;
+    try {
+      state = await readSessionState(this.redis, this.sessionKeyPrefix, userId);
+    } catch {
+      // Unreadable now: the subscription's next event or recheck asks again.
+    }
+    return async ({ token }) => {
+      if (!token) return 'live';
+      if (Date.now() >= token.expiresAt) return 'ended';
+      if (!state) return 'unavailable';
+      return sessionIsLive(state, token.session) ? 'live' : 'ended';
+    };
   }
 
   readonly check: CredentialCheck = async ({ token }) => {

@@ -24,7 +24,10 @@ export interface LiveSubscriptionOptions {
    */
   execute(query: string, variables: Record<string, unknown>, subscriber: Subscriber, notBefore: number): Promise<FormattedExecutionResult>;
   checkCredentials: CredentialCheck;
-  /** How often an open subscription checks that its session has not ended, besides on every event. */
+  /**
+   * How often an open subscription checks that its session has not ended, besides on every event,
+   * at its token's expiry and when the session's end is announced: a safety net.
+   */
   sessionRecheckMs: number;
   transport: string;
   /** Called once when the subscription ends, whatever ended it. */
@@ -67,7 +70,7 @@ export class LiveSubscription implements AsyncIterableIterator<FormattedExecutio
   private constructor(
     private readonly subscription: EntitySubscription,
     private readonly variables: Record<string, unknown>,
-    private readonly subscriber: Subscriber,
+    readonly subscriber: Subscriber,
     private readonly options: LiveSubscriptionOptions,
     query: string,
   ) {
@@ -153,6 +156,12 @@ export class LiveSubscription implements AsyncIterableIterator<FormattedExecutio
     this.end();
   }
 
+  /** Ends it with `UNAUTHENTICATED` if `check` finds its token expired or its session ended. */
+  async recheck(check: CredentialCheck = this.options.checkCredentials): Promise<void> {
+    if (this.ended || !this.subscriber.token) return;
+    if ((await check(this.subscriber)) === 'ended') this.endWith([credentialError('ended')]);
+  }
+
   private onEvent(id: string, event: EntityEvent | null): void {
     if (this.ended) return;
     if (event) {
@@ -221,17 +230,12 @@ export class LiveSubscription implements AsyncIterableIterator<FormattedExecutio
     this.wake = null;
   }
 
-  /** Wakes at the token's expiry, or earlier to see whether its session has ended. */
+  /** Wakes at the token's expiry, or earlier (the recheck, a safety net) to see whether its session has ended. */
   private armTimer(): void {
     const { token } = this.subscriber;
     if (!token || this.ended) return;
     const wait = Math.min(Math.max(0, token.expiresAt - Date.now()), this.options.sessionRecheckMs);
-    this.timer = setTimeout(() => {
-      void this.options.checkCredentials(this.subscriber).then((check) => {
-        if (check === 'ended') this.endWith([credentialError(check)]);
-        else this.armTimer();
-      });
-    }, wait);
+    this.timer = setTimeout(() => void this.recheck().then(() => this.armTimer()), wait);
     this.timer.unref();
   }
 

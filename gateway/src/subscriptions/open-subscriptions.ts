@@ -14,6 +14,8 @@ export interface OpenSubscriptionsOptions {
   perUser: number;
   sessionRecheckMs: number;
   checkCredentials: CredentialCheck;
+  /** The check of a user's tokens after a write of their sessions was announced (SubscriptionCredentials.checkAfterWrite). */
+  checkAfterSessionWrite(userId: string): Promise<CredentialCheck>;
   execute(query: string, variables: Record<string, unknown>, subscriber: Subscriber): Promise<FormattedExecutionResult>;
 }
 
@@ -53,6 +55,8 @@ export class OpenSubscriptions {
   private readonly live = new Set<LiveSubscription>();
   private readonly reads = new SharedReads();
   private readonly reader: SubscriptionReader;
+  /** Session writes announced so far: one during an opening may have missed the subscription. */
+  private sessionWrites = 0;
 
   constructor(private readonly options: OpenSubscriptionsOptions) {
     this.reader = new SubscriptionReader(options.liveFields, options.maxIds);
@@ -102,6 +106,7 @@ export class OpenSubscriptions {
       return this.reads.read(key, notBefore, () => this.options.execute(query, variables, reader));
     };
     let opened: LiveSubscription | undefined;
+    const writesBefore = this.sessionWrites;
     const result = await LiveSubscription.open(prepared.subscription, prepared.query, prepared.variables, subscriber, {
       hub,
       metrics,
@@ -124,7 +129,21 @@ export class OpenSubscriptions {
     this.live.add(result);
     // Shut down while it was opening: it ends at once, with the same word as the others.
     if (this.closing) result.endWith([SHUTTING_DOWN]);
+    // A session's end announced while it was opening found it not open yet: it asks now.
+    else if (this.sessionWrites !== writesBefore) void result.recheck();
     return result;
+  }
+
+  /**
+   * Someone wrote `userId`'s sessions (a logout, a raised token version), or, for null, writes may
+   * have gone unheard: the subscriptions whose session has ended end with `UNAUTHENTICATED`.
+   */
+  async sessionsChanged(userId: string | null): Promise<void> {
+    this.sessionWrites++;
+    const affected = [...this.live].filter(({ subscriber }) => subscriber.token && (userId === null || subscriber.viewer?.id === userId));
+    if (affected.length === 0) return;
+    const check = userId === null ? this.options.checkCredentials : await this.options.checkAfterSessionWrite(userId);
+    await Promise.all(affected.map((live) => live.recheck(check)));
   }
 
   /** Ends every open subscription with `SHUTTING_DOWN`; new ones are refused from now on. */

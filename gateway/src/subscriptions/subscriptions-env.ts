@@ -17,8 +17,8 @@ export const subscriptionsEnvSchema = z.object({
   SUBSCRIPTIONS_HEARTBEAT_MS: positiveInt.default(10_000),
   /** A graphql-ws connection with no subscription for this long is closed. */
   SUBSCRIPTIONS_IDLE_TIMEOUT_MS: positiveInt.default(60_000),
-  /** An open subscription asks whether its session has ended this often (and on every event). */
-  SUBSCRIPTIONS_SESSION_RECHECK_MS: positiveInt.default(30_000),
+  /** An open subscription asks whether its session has ended this often: a safety net besides every event, its token's expiry and the announced ends of sessions. */
+  SUBSCRIPTIONS_SESSION_RECHECK_MS: positiveInt.default(300_000),
 });
 
 type SubscriptionsEnv = z.output<typeof subscriptionsEnvSchema> & { DATABASE_URL: string; CACHE_KEY_PREFIX?: string | undefined };
