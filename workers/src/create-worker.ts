@@ -12,8 +12,11 @@ import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from '
 import type { z } from 'zod';
 import type { JobMetrics } from './job-metrics.js';
 
-/** Runs one job: wiring that calls the owning subgraphs' service functions (docs/checkout.md). */
-export type JobProcessor<Q extends WorkQueueName, N extends JobNameOf<Q>> = (payload: PayloadOf<Q, N>, job: Job) => Promise<unknown>;
+/**
+ * Runs one job: wiring that calls the owning subgraphs' service functions (docs/checkout.md). It
+ * gets the payload only: the same job also runs outside BullMQ, in the outbox relay (direct-dispatch.ts).
+ */
+export type JobProcessor<Q extends WorkQueueName, N extends JobNameOf<Q>> = (payload: PayloadOf<Q, N>) => Promise<unknown>;
 
 /** One processor for every job of the queue: a job name the worker cannot run would be a bug. */
 export type ProcessorsOf<Q extends WorkQueueName> = { [N in JobNameOf<Q>]: JobProcessor<Q, N> };
@@ -116,7 +119,7 @@ export function createWorker<Q extends WorkQueueName>(queueName: Q, processors: 
       if (!parsed.success) throw new UnrecoverableError(`malformed ${job.name} payload: ${describeIssues(parsed.error)}`);
       payload = parsed.data as PayloadOf<Q, JobNameOf<Q>>;
       logger.debug('job started');
-      const result = await processor(payload, job);
+      const result = await processor(payload);
       metrics.attemptFinished(queueName, job.name, 'completed', (performance.now() - started) / 1000);
       logger.debug('job completed');
       return result;

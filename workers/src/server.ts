@@ -28,6 +28,7 @@ import {
 import type { Worker } from 'bullmq';
 import { createWorker, type ExhaustedHooksOf, type ProcessorsOf } from './create-worker.js';
 import { dashboardLoginLimits, mountDashboard } from './dashboard.js';
+import { createDirectDispatch } from './direct-dispatch.js';
 import { createLoginThrottle } from './dashboard-login-throttle.js';
 import { workerSubgraphs, type WorkerSubgraph, type WorkersConfig } from './env.js';
 import { createJobMetrics } from './job-metrics.js';
@@ -164,8 +165,9 @@ export async function startWorkers(
   }
 
   const outbox = outboxTable();
+  const dispatch = createDirectDispatch(wirings, { logger, metrics, concurrency: config.concurrency });
   const relays = wiring.outboxSubgraphs.map((subgraph) =>
-    startOutboxRelay({ db: dbOf(subgraph), subgraph, outbox, connection: producerConnection, prefix: config.queuePrefix, logger, registry }),
+    startOutboxRelay({ db: dbOf(subgraph), subgraph, outbox, connection: producerConnection, prefix: config.queuePrefix, logger, registry, dispatch }),
   );
   logger.info({ queues: workers.map((worker) => worker.name), outboxes: wiring.outboxSubgraphs }, 'workers started');
 

@@ -36,6 +36,12 @@ export function jobOptionsFor(name: string): JobsOptions {
   return Object.hasOwn(jobOptions, name) ? jobOptions[name as JobName] : { attempts: 1, ...retention };
 }
 
+/** How long a job waits before its first retry: its backoff's delay (0 without one). */
+export function firstBackoffMs(name: string): number {
+  const { backoff } = jobOptionsFor(name);
+  return typeof backoff === 'object' ? (backoff.delay ?? 0) : (backoff ?? 0);
+}
+
 /** Dead letters wait for a person: kept until removed from the dashboard, never retried. */
 export const deadLetterJobOptions: JobsOptions = { attempts: 1 };
 

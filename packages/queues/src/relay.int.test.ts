@@ -7,9 +7,10 @@ import pg from 'pg';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { jobIds } from './job-ids.js';
+import { firstBackoffMs } from './job-options.js';
 import { enqueueInTransaction, outboxTable } from './outbox.js';
 import { createQueueConnection } from './redis.js';
-import { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay.js';
+import { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type RelayedJob } from './relay.js';
 import { createOutboxForTest, removeQueueKeys, testQueuePrefix } from './testing.js';
 
 const logger = createLogger('queues-test', process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -23,7 +24,7 @@ let reservations: Queue;
 let payments: Queue;
 const running: OutboxRelay[] = [];
 
-function relay(registry: Registry, lockRetryMs: number, intervalMs = 20, more: Pick<OutboxRelayOptions, 'batchSize' | 'markDelayMs'> = {}): OutboxRelay {
+function relay(registry: Registry, lockRetryMs: number, intervalMs = 20, more: Pick<OutboxRelayOptions, 'batchSize' | 'markDelayMs' | 'dispatch'> = {}): OutboxRelay {
   const started = startOutboxRelay({ db, subgraph: 'orders', outbox, connection, prefix, logger, registry, intervalMs, lockRetryMs, ...more });
   running.push(started);
   return started;
@@ -328,5 +329,87 @@ describe('waking the relay', () => {
     // Marked a moment later, with whatever else was relayed by then.
     await waitFor(async () => (await unsentRows()) === 0);
     expect(await isLeader(registry)).toBe(true);
+  });
+});
+
+/** A dispatch that takes every job and runs it until the test settles it; `taken` lists the jobs in the order they came. */
+function holdingDispatch() {
+  const taken: RelayedJob[] = [];
+  const settle = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
+  return {
+    taken,
+    dispatch: (job: RelayedJob) => {
+      taken.push(job);
+      return new Promise<void>((resolve, reject) => settle.set(job.jobId, { resolve, reject }));
+    },
+    finish: (jobId: string) => settle.get(jobId)!.resolve(),
+    fail: (jobId: string) => settle.get(jobId)!.reject(new Error('the run failed')),
+  };
+}
+
+const isSent = async (jobId: string) => (await db.select({ sentAt: outbox.sentAt }).from(outbox).where(eq(outbox.jobId, jobId)))[0]?.sentAt !== null;
+
+describe('direct dispatch', () => {
+  it('runs a due job itself, reads its row no more while it runs, marks it once the run finished, and BullMQ never sees it', async () => {
+    const held = holdingDispatch();
+    relay(new Registry(), 50, 20, { dispatch: held.dispatch, markDelayMs: 10 });
+    const [first] = await placeReservations(1);
+    const firstJob = jobIds.reserveStock(first!, 1);
+    await waitFor(() => held.taken.length === 1);
+    expect(held.taken[0]).toEqual({ queue: 'reservations', name: 'reserve-stock', jobId: firstJob, payload: { orderId: first, version: 1 } });
+    // Another row wakes the relay while the first job runs: the first row is not taken again.
+    const [second] = await placeReservations(1);
+    await waitFor(() => held.taken.length === 2);
+    expect(held.taken.map((job) => job.jobId)).toEqual([firstJob, jobIds.reserveStock(second!, 1)]);
+    expect(await isSent(firstJob)).toBe(false);
+
+    held.finish(firstJob);
+    await waitFor(() => isSent(firstJob), { what: 'the finished job to be marked' });
+    expect(await isSent(jobIds.reserveStock(second!, 1))).toBe(false);
+    expect(await reservations.getJob(firstJob)).toBeUndefined();
+    held.finish(jobIds.reserveStock(second!, 1));
+  });
+
+  it('hands a job whose run failed to BullMQ, delayed by its first backoff, then marks its row', async () => {
+    const held = holdingDispatch();
+    relay(new Registry(), 50, 20, { dispatch: held.dispatch, markDelayMs: 10 });
+    const [orderId] = await placeReservations(1);
+    const jobId = jobIds.reserveStock(orderId!, 1);
+    await waitFor(() => held.taken.length === 1);
+    expect(await reservations.getJob(jobId)).toBeUndefined();
+
+    held.fail(jobId);
+    await waitFor(() => isSent(jobId), { what: 'the failed job to be marked' });
+    const job = (await reservations.getJob(jobId))!;
+    expect(job.data).toEqual({ orderId, version: 1 });
+    expect(job.opts.delay).toBe(firstBackoffMs('reserve-stock'));
+    expect(job.opts.attempts).toBe(5);
+    expect(held.taken).toHaveLength(1);
+  });
+
+  it('leaves a job to BullMQ when dispatch takes none, and a delayed one without asking', async () => {
+    const asked: string[] = [];
+    relay(new Registry(), 50, 20, { dispatch: (job) => void asked.push(job.jobId), markDelayMs: 10 });
+    const orderId = await placeRelayed();
+    expect(asked).toEqual([jobIds.reserveStock(orderId, 1)]);
+    const expiring = randomUUID();
+    await db.transaction((tx) =>
+      enqueueInTransaction(tx, outbox, { queue: 'expiries', name: 'expire-order', jobId: jobIds.expireOrder(expiring, 1), payload: { orderId: expiring, version: 1 }, delayMs: 60_000 }),
+    );
+    await waitFor(() => isSent(jobIds.expireOrder(expiring, 1)));
+    expect(asked).toEqual([jobIds.reserveStock(orderId, 1)]);
+  });
+
+  it('finishes the jobs it runs before it stops, and marks them', async () => {
+    const held = holdingDispatch();
+    // Marks never fall due while it runs: only stop() can mark the row.
+    const started = relay(new Registry(), 50, 20, { dispatch: held.dispatch, markDelayMs: 60_000 });
+    const [orderId] = await placeReservations(1);
+    const jobId = jobIds.reserveStock(orderId!, 1);
+    await waitFor(() => held.taken.length === 1);
+    const stopped = started.stop();
+    held.finish(jobId);
+    await stopped;
+    expect(await isSent(jobId)).toBe(true);
   });
 });

@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { and, asc, inArray, isNull, notInArray, sql } from 'drizzle-orm';
 import type { PoolClient } from 'pg';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { jobOptionsFor } from './job-options.js';
+import { firstBackoffMs, jobOptionsFor } from './job-options.js';
 import { OUTBOX_CHANNEL, type OutboxTable } from './outbox.js';
 
 export interface OutboxRelayOptions {
@@ -32,6 +32,21 @@ export interface OutboxRelayOptions {
   markDelayMs?: number;
   /** How often a follower asks for the lock, and how often the leader checks its lock connection. */
   lockRetryMs?: number;
+  /**
+   * Direct dispatch (docs/checkout.md, "Principles"): asked for each row due now. Answers the
+   * job's run when this process takes the job itself (a free slot), or `undefined` to leave it
+   * to BullMQ. The row is marked sent once the run settles; a run that rejects hands the job to
+   * BullMQ first, which then retries it.
+   */
+  dispatch?: (job: RelayedJob) => Promise<unknown> | undefined;
+}
+
+/** An outbox row's job, as the relay hands it to `dispatch`. */
+export interface RelayedJob {
+  queue: string;
+  name: string;
+  jobId: string;
+  payload: unknown;
 }
 
 export interface OutboxRelay {
@@ -226,6 +241,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     sleeper.wake();
   };
 
+  // Rows whose job this process runs (dispatch): neither read again nor marked until it settles.
+  const running = new Map<number, Promise<void>>();
   // Relayed by this replica, not yet marked sent; the first one's relay time.
   let unmarked: number[] = [];
   let firstUnmarkedAt = 0;
@@ -240,8 +257,18 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     unmarked = unmarked.slice(ids.length);
   }
 
-  async function relayBatch(): Promise<number> {
-    const rows = await db
+  /** Adds rows to those to mark; true when they are the first, whose relay time starts the mark delay. */
+  const toMark = (ids: number[]): boolean => {
+    if (ids.length === 0) return false;
+    const first = unmarked.length === 0;
+    if (first) firstUnmarkedAt = Date.now();
+    unmarked = [...unmarked, ...ids];
+    return first;
+  };
+
+  function readBatch() {
+    const skipped = [...unmarked, ...running.keys()];
+    return db
       .select({
         id: outbox.id,
         queue: outbox.queue,
@@ -253,30 +280,64 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         ageSeconds: sql<number>`extract(epoch from clock_timestamp() - ${outbox.createdAt})::float8`,
       })
       .from(outbox)
-      .where(unmarked.length > 0 ? and(isNull(outbox.sentAt), notInArray(outbox.id, unmarked)) : isNull(outbox.sentAt))
+      .where(skipped.length > 0 ? and(isNull(outbox.sentAt), notInArray(outbox.id, skipped)) : isNull(outbox.sentAt))
       .orderBy(asc(outbox.id))
       .limit(batchSize);
+  }
+
+  type Row = Awaited<ReturnType<typeof readBatch>>[number];
+  const addToQueue = (queueName: string, group: Row[], delayMs?: number) =>
+    queueFor(queueName).addBulk(
+      group.map((row) => ({
+        name: row.jobName,
+        data: row.payload,
+        opts: { ...jobOptionsFor(row.jobName), jobId: row.jobId, delay: delayMs ?? row.remainingDelayMs },
+      })),
+    );
+
+  /** Runs the row's job in this process; the row may be marked once the run succeeded or BullMQ holds the job. */
+  function runHere(row: Row, run: Promise<unknown>) {
+    const settled = run
+      .then(
+        () => true,
+        async (error: unknown) => {
+          logger.debug({ err: error, jobId: row.jobId }, 'job run by the relay failed: handed to BullMQ, which retries it');
+          try {
+            // The run here was the first attempt: BullMQ's first one waits the job's first backoff.
+            await addToQueue(row.queue, [row], firstBackoffMs(row.jobName));
+            return true;
+          } catch (addError) {
+            // Not marked: the next batch (a notification, the marks, the sweep) takes it again.
+            logger.warn({ err: addError, jobId: row.jobId }, 'job run by the relay failed and could not be handed to BullMQ');
+            return false;
+          }
+        },
+      )
+      .then((markable) => {
+        running.delete(row.id);
+        // The leader may be asleep for a whole sweep interval: the first mark sets its next wake-up.
+        if (markable && toMark([row.id])) sleeper.wake();
+      });
+    running.set(row.id, settled);
+  }
+
+  async function relayBatch(): Promise<number> {
+    const rows = await readBatch();
     if (rows.length === 0) return 0;
-    const byQueue = new Map<string, typeof rows>();
+    const byQueue = new Map<string, Row[]>();
     for (const row of rows) {
+      const run = row.remainingDelayMs === 0 && !stopping ? options.dispatch?.({ queue: row.queue, name: row.jobName, jobId: row.jobId, payload: row.payload }) : undefined;
+      if (run) {
+        runHere(row, run);
+        continue;
+      }
       const group = byQueue.get(row.queue);
       if (group) group.push(row);
       else byQueue.set(row.queue, [row]);
     }
     // Within a queue, jobs are added in the order they were written.
-    await Promise.all(
-      [...byQueue].map(([queueName, group]) =>
-        queueFor(queueName).addBulk(
-          group.map((row) => ({
-            name: row.jobName,
-            data: row.payload,
-            opts: { ...jobOptionsFor(row.jobName), jobId: row.jobId, delay: row.remainingDelayMs },
-          })),
-        ),
-      ),
-    );
-    if (unmarked.length === 0) firstUnmarkedAt = Date.now();
-    unmarked = [...unmarked, ...rows.map((row) => row.id)];
+    await Promise.all([...byQueue].map(([queueName, group]) => addToQueue(queueName, group)));
+    toMark([...byQueue.values()].flat().map((row) => row.id));
     metrics.relayed.inc({ subgraph }, rows.length);
     for (const row of rows) metrics.lag.observe({ subgraph }, row.ageSeconds);
     return rows.length;
@@ -339,6 +400,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       stopping = true;
       sleeper.wake();
       await loop;
+      // The jobs this process runs finish first, as a BullMQ worker's active jobs do on close.
+      await Promise.all(running.values());
       // What is left unmarked is relayed again by the next leader, which BullMQ ignores.
       if (unmarked.length > 0) await markSent().catch((error: unknown) => logger.warn({ err: error }, 'relayed outbox rows not marked sent'));
       await lock?.release();
