@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { EntityEventHub, EntityListener } from './entity-event-hub.js';
 import { entitySubscriptionOf } from './entity-query.js';
 import { shopgraphLiveFields } from './live-fields.js';
-import { LiveSubscription, type CredentialCheck } from './live-subscription.js';
+import { LiveSubscription, type CredentialCheck, type Subscriber } from './live-subscription.js';
 import { createSubscriptionMetrics } from './subscription-metrics.js';
 
 const schema = buildSchema(`
@@ -44,15 +44,20 @@ function heldReads() {
 
 const order = (status: string) => ({ data: { orderUpdated: { id: 'o-1', status } } });
 
-async function open(execute: () => Promise<FormattedExecutionResult>, hub: EntityEventHub, checkCredentials: CredentialCheck = async () => 'live') {
+async function open(
+  execute: () => Promise<FormattedExecutionResult>,
+  hub: EntityEventHub,
+  checkCredentials: CredentialCheck = async () => 'live',
+  subscriber: Subscriber = { viewer: null, token: null, clientIp: '' },
+) {
   const document = parse(`subscription { orderUpdated(id: "o-1") { id status } }`);
   const subscription = entitySubscriptionOf(schema, document, getOperationAST(document)!, {}, shopgraphLiveFields)!;
-  return LiveSubscription.open(subscription, print(subscription.query), {}, { viewer: null, token: null, clientIp: '' }, {
+  return LiveSubscription.open(subscription, print(subscription.query), {}, subscriber, {
     hub,
     metrics: createSubscriptionMetrics(new Registry()),
     execute,
     checkCredentials,
-    sessionRecheckMs: 60_000,
+    sessionRecheckMs: 3_600_000,
     transport: 'test',
   });
 }
@@ -109,6 +114,32 @@ describe('LiveSubscription', () => {
     emit(1);
     const last = await live.next();
     expect(last.value?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await live.next()).done).toBe(true);
+    expect(listeners.size).toBe(0);
+  });
+
+  it('ends at its token’s expiry by its own timer, and when a recheck (a session’s end announced) finds the session ended', async () => {
+    const { hub, listeners } = fakeHub();
+    // As SubscriptionCredentials.check: an expired token has ended, whatever its session.
+    const byExpiry: CredentialCheck = async ({ token }) => (token && Date.now() >= token.expiresAt ? 'ended' : 'live');
+    const subscriberUntil = (expiresAt: number): Subscriber => ({
+      viewer: { id: 'u-1', role: 'CUSTOMER' },
+      token: { viewer: { id: 'u-1', role: 'CUSTOMER' }, session: { id: 's-1', version: 0 }, expiresAt },
+      clientIp: '',
+    });
+    // The recheck is an hour away (sessionRecheckMs): only the expiry can end this one, with no event.
+    const expiring = (await open(async () => order('PENDING'), hub, byExpiry, subscriberUntil(Date.now() + 50))) as LiveSubscription;
+    expect((await expiring.next()).value).toEqual(order('PENDING'));
+    expect((await expiring.next()).value?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await expiring.next()).done).toBe(true);
+
+    const live = (await open(async () => order('PENDING'), hub, byExpiry, subscriberUntil(Date.now() + 3_600_000))) as LiveSubscription;
+    expect((await live.next()).value).toEqual(order('PENDING'));
+    // Sessions that cannot be read now do not end it; a live answer neither.
+    await live.recheck(async () => 'unavailable');
+    await live.recheck(async () => 'live');
+    await live.recheck(async () => 'ended');
+    expect((await live.next()).value?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await live.next()).done).toBe(true);
     expect(listeners.size).toBe(0);
   });
