@@ -13,6 +13,7 @@ import { runCheckout, type CheckoutResult } from './scenarios/checkout.js';
 import { DEEP_GATEWAY, prepareDeep, runDeep, type DeepResult } from './scenarios/deep.js';
 import { prepareEntityCache, runEntityCache, type EntityCacheResult } from './scenarios/entity-cache.js';
 import { runSubgraphPipeline, type SubgraphPipelineResult } from './scenarios/subgraph-pipeline.js';
+import { prepareSubscriptions, runSubscriptions, subscriptionsSize, type SubscriptionsResult } from './scenarios/subscriptions.js';
 import { repoRoot, START_TIMEOUT_MS } from './processes.js';
 import { summariseProfiles } from './profile/summary.js';
 import { Cleanup, Stage } from './stage.js';
@@ -78,12 +79,13 @@ export async function runBenchmark(options: BenchOptions, progress: Progress): P
     };
     // Every process any scenario needs starts at once, beside the platform: start-up (CPU-bound
     // module loading) overlaps, and idle processes cost the measured ones nothing.
-    const [, catalogSetup, deepSetup, balancingSetup, entityCacheSetup] = await Promise.all([
+    const [, catalogSetup, deepSetup, balancingSetup, entityCacheSetup, subscriptionsSetup] = await Promise.all([
       stage.platform.healthy(START_TIMEOUT_MS),
       attempt('catalog', () => prepareCatalog(stage, CACHE_OFF)),
       attempt('deep read', () => prepareDeep(stage, { ...CACHE_OFF, ENTITY_CACHE: 'false' })),
       attempt('balancing', () => prepareBalancing(stage, CACHE_OFF)),
       attempt('entity cache', () => prepareEntityCache(stage, CACHE_OFF)),
+      attempt('subscriptions', () => prepareSubscriptions(stage, subscriptionsSize(options.quick))),
     ]);
     const catalog: CatalogResult | null = catalogSetup && (await attempt('catalog', () => runCatalog(stage, progress, catalogSetup)));
     const deep: DeepResult | null = deepSetup && (await attempt('deep read', () => runDeep(stage, progress, deepSetup)));
@@ -91,6 +93,7 @@ export async function runBenchmark(options: BenchOptions, progress: Progress): P
     const pipeline: SubgraphPipelineResult | null = await attempt('subgraph pipeline', () => runSubgraphPipeline(stage, progress));
     const checkout: CheckoutResult | null = await attempt('checkout', () => runCheckout(stage, progress));
     const balancing: BalancingResult | null = balancingSetup && (await attempt('balancing', () => runBalancing(stage, progress, balancingSetup)));
+    const subscriptions: SubscriptionsResult | null = subscriptionsSetup && (await attempt('subscriptions', () => runSubscriptions(stage, progress, subscriptionsSetup)));
     const byId = catalog?.workloads.find((w) => w.key === 'product-by-id');
     const capacity = capacityModel({
       catalogMiss: byId?.systems.find((s) => s.key === 'ours-cache-off'),
@@ -101,8 +104,8 @@ export async function runBenchmark(options: BenchOptions, progress: Progress): P
       deepGateway: DEEP_GATEWAY,
       checkout: checkout ?? undefined,
     });
-    missing.push(...(catalog?.missing ?? []), ...(deep?.missing ?? []), ...(checkout?.missing ?? []), ...capacity.missing);
-    const scenarios = { catalog, deep, checkout, balancing, pipeline, entityCache, capacity };
+    missing.push(...(catalog?.missing ?? []), ...(deep?.missing ?? []), ...(checkout?.missing ?? []), ...(subscriptions?.missing ?? []), ...capacity.missing);
+    const scenarios = { catalog, deep, checkout, balancing, pipeline, entityCache, subscriptions, capacity };
     const ratios = headlineRatios(scenarios, missing);
     const { seed, name, resultsDir, quick, ...settings } = options;
     report = {

@@ -30,7 +30,7 @@ describe('npm run bench --quick', () => {
 
     // Each scenario ran; anything not measured says why.
     expect(written.missing.filter((m) => m.includes('the scenario failed'))).toEqual([]);
-    for (const name of ['catalog', 'deep', 'checkout', 'balancing', 'pipeline', 'entityCache'] as const) expect(written.scenarios[name]).toBeTruthy();
+    for (const name of ['catalog', 'deep', 'checkout', 'balancing', 'pipeline', 'entityCache', 'subscriptions'] as const) expect(written.scenarios[name]).toBeTruthy();
     for (const ratio of written.ratios) {
       expect(isNumberOrNull(ratio.value)).toBe(true);
       if (ratio.value === null) expect(ratio.reason).toBeTruthy();
@@ -60,9 +60,19 @@ describe('npm run bench --quick', () => {
     expect(written.postgresCpu).toBeTruthy();
     expect(written.scenarios.checkout!.oversold).toBe(0);
     expect(written.scenarios.checkout!.byStatus.PAID).toBeGreaterThan(0);
+    // Subscriptions (issue 17), a tenth of the full run's 5,000: every one open on the gateway, orders paid and pushed.
+    const subscriptions = written.scenarios.subscriptions!;
+    expect(subscriptions.missing).toEqual([]);
+    expect(subscriptions.openOnGateway).toBe(subscriptions.open);
+    expect(subscriptions.open).toBe(500);
+    expect(subscriptions.checkout.paid).toBeGreaterThan(0);
+    expect(subscriptions.gatewayPushLatencyMs.samples).toBeGreaterThan(0);
+    for (const key of ['subscriptionsOpen', 'subscriptionsHeapBytes', 'subscriptionsPushP50', 'subscriptionsPushP99']) expect(keys).toContain(key);
+    expect(written.ratios.find((r) => r.key === 'subscriptionsOpen')).toMatchObject({ met: true });
 
     const markdown = readFileSync(files.markdown, 'utf8');
     expect(markdown).toContain('## Headline');
+    expect(markdown).toContain('## 5c. Subscriptions');
     expect(markdown).toContain(written.hardware.cpuModel);
     expect(files.charts.length).toBeGreaterThan(0);
     for (const chart of files.charts) {

@@ -1,4 +1,5 @@
 import { GENERATOR_SATURATED_CORES } from '../measure.js';
+import type { SubscriptionsResult } from '../scenarios/subscriptions.js';
 import type { BenchReport, HeadlineRatio } from './report.js';
 import { formatNumber } from './svg.js';
 
@@ -64,7 +65,25 @@ export function headlineRatios(scenarios: BenchReport['scenarios'], missing: str
     ratio('checkoutPaidP50', `checkout at ${checkout?.customers ?? '?'} customers: payOrder accepted → PAID committed, p50 ms (server-side, provider latency included)`, checkout?.serverLatency.paymentToPaidMs.p50, '<=', 80, checkoutReason),
     ratio('checkoutPaidP99', `checkout at ${checkout?.customers ?? '?'} customers: payOrder accepted → PAID committed, p99 ms (server-side, provider latency included)`, checkout?.serverLatency.paymentToPaidMs.p99, '<=', 250, checkoutReason),
     ratio('oversold', 'hot-product units oversold under concurrency', checkout?.oversold, '==', 0, 'the checkout scenario did not run'),
+    ...subscriptionRatios(scenarios.subscriptions, ratio),
     ratio('balancingMaxShareError', 'replica balancing: largest gap between a replica\'s measured share and w/Σw (weights 3:2:1)', scenarios.balancing?.maxShareError, '<', 0.05, 'the balancing scenario did not run', '< 0.05'),
+  ];
+}
+
+/**
+ * Issue 17's figures: open subscriptions the gateway counts against those opened (5,000, `--quick` 500), heap
+ * per open subscription, commit → push p50 and p99 under the scenario's checkout load.
+ */
+function subscriptionRatios(result: SubscriptionsResult | null | undefined, ratio: (key: string, title: string, value: number | null | undefined, op: Op | null, bound: number | null, reason: string) => HeadlineRatio) {
+  const reason = result?.missing[0] ?? 'the subscriptions scenario did not run';
+  const push = result && result.gatewayPushLatencyMs.samples > 0 ? result.gatewayPushLatencyMs : null;
+  const pushReason = result ? 'no push with an event was measured' : reason;
+  const under = `under a ${result?.checkout.customers ?? '?'}-customer checkout`;
+  return [
+    ratio('subscriptionsOpen', `subscriptions open at once on one gateway by its own gauge, each with its first push (opened in ${result?.openSeconds ?? '?'} s)`, result?.openOnGateway, '>=', result?.open ?? 5_000, reason),
+    ratio('subscriptionsHeapBytes', 'heap bytes per open subscription (heap used after opening them − before, / open)', result?.memory.heapBytesPerSubscription, null, null, reason),
+    ratio('subscriptionsPushP50', `commit → push handed to the client's connection, p50 ms ${under} (the gateway's histogram)`, push?.p50, null, null, pushReason),
+    ratio('subscriptionsPushP99', `commit → push handed to the client's connection, p99 ms ${under} (the gateway's histogram)`, push?.p99, null, null, pushReason),
   ];
 }
 

@@ -8,8 +8,10 @@ import type { CheckoutResult } from '../scenarios/checkout.js';
 import { DEEP_GATEWAY, type DeepResult } from '../scenarios/deep.js';
 import type { EntityCacheResult } from '../scenarios/entity-cache.js';
 import type { SubgraphPipelineResult } from '../scenarios/subgraph-pipeline.js';
+import type { SubscriptionsResult } from '../scenarios/subscriptions.js';
 import { profileMarkdown, type ProfileSummary } from '../profile/summary.js';
 import { checkoutCosts } from './checkout.js';
+import { subscriptionsSection } from './subscriptions.js';
 import { barChart, cell, formatNumber, groupedBarChart } from './svg.js';
 
 export const REPORT_VERSION = 2;
@@ -61,6 +63,8 @@ export interface BenchReport {
     pipeline: SubgraphPipelineResult | null;
     /** Absent from reports written before the entity cache. */
     entityCache?: EntityCacheResult | null;
+    /** Absent from reports written before subscriptions joined `npm run bench`. */
+    subscriptions?: SubscriptionsResult | null;
     capacity: CapacityResult;
   };
   /** Top functions by self time of each process, when the run was profiled (BENCH_CPU_PROF). */
@@ -257,6 +261,8 @@ export function renderMarkdown(report: BenchReport, chartFiles: Record<string, s
       '',
     );
   }
+  const subscriptions = report.scenarios.subscriptions;
+  if (subscriptions) out.push(...subscriptionsSection(subscriptions));
   const capacity = report.scenarios.capacity;
   out.push('## 6. Capacity model', '');
   out.push(

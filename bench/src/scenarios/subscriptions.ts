@@ -7,18 +7,37 @@ import { benchId } from '../seed.js';
 import type { Stage } from '../stage.js';
 import { percentiles, type Percentiles } from '../stats.js';
 
-/** Open subscriptions the gateway holds while the checkout runs. */
-const OPEN_SUBSCRIPTIONS = 5_000;
-/** graphql-ws connections they are spread over (as many browsers' tabs would be, a few per connection). */
-const CONNECTIONS = 50;
-/** Products they watch: catalog products with plenty of stock, which the checkout buys. */
+/** How big a run is: what the gateway holds open, over how many connections, and the checkout that moves it. */
+export interface SubscriptionsSize {
+  /** Open subscriptions the gateway holds while the checkout runs. */
+  open: number;
+  /** graphql-ws connections they are spread over (as many browsers' tabs would be, a few per connection). */
+  connections: number;
+  /** Customers shopping at once, each watching its own order instead of polling it. */
+  customers: number;
+  checkoutSeconds: number;
+}
+
+/** `npm run bench:subscriptions`: the issue's 5,000 open subscriptions and a 30 s checkout. */
+export const STANDALONE_SIZE: SubscriptionsSize = { open: 5_000, connections: 50, customers: 16, checkoutSeconds: 30 };
+
+/**
+ * The size of a run: within `npm run bench`, whose other scenarios take their time, the same
+ * 5,000 with a 20 s checkout (about 25 s in all, the gateway started beside the others'); `--quick` a tenth.
+ */
+export function subscriptionsSize(quick: boolean, standalone = false): SubscriptionsSize {
+  if (quick) return { open: 500, connections: 10, customers: 4, checkoutSeconds: 3 };
+  return standalone ? STANDALONE_SIZE : { ...STANDALONE_SIZE, checkoutSeconds: 20 };
+}
+
+/** Products the subscriptions watch: catalog products with plenty of stock, which the checkout buys. */
 const WATCHED_PRODUCTS = 50;
-/** Customers shopping at once, each watching its own order instead of polling it. */
-const CUSTOMERS = 16;
-const CHECKOUT_SECONDS = 30;
 
 export interface SubscriptionsResult {
+  /** Subscriptions opened (the run's size). */
   open: number;
+  /** What the gateway's own gauge (`shopgraph_subscriptions_open`) counted once they were open. */
+  openOnGateway: number;
   connections: number;
   /** From the first subscribe to the last first push (each subscription's first read). */
   openSeconds: number;
@@ -112,19 +131,29 @@ function watchOrder(client: Client, orderId: string, done: (order: { status: str
   });
 }
 
-/**
- * 5,000 open subscriptions on one gateway (anonymous `productStock` over 50 graphql-ws
- * connections, watching the products the checkout buys), then a checkout load whose customers
- * watch their orders by subscription instead of polling: what an open subscription costs in
- * memory, and how long from a commit to the push.
- */
-export async function runSubscriptions(stage: Stage, progress: Progress): Promise<SubscriptionsResult> {
-  const missing: string[] = [];
+export interface SubscriptionsSetup {
+  size: SubscriptionsSize;
+  gateway: Awaited<ReturnType<Stage['startGateway']>>;
+}
+
+/** Starts the gateway the scenario measures, beside the platform's (started with the other scenarios' processes). */
+export async function prepareSubscriptions(stage: Stage, size: SubscriptionsSize): Promise<SubscriptionsSetup> {
   const gateway = await stage.startGateway('subscriptions gateway', stage.subgraphs, {
     // One client address opens them all here; a person's limits stay the defaults elsewhere.
-    SUBSCRIPTIONS_PER_USER: String(OPEN_SUBSCRIPTIONS * 2),
-    SUBSCRIPTIONS_PER_CONNECTION: String(Math.ceil(OPEN_SUBSCRIPTIONS / CONNECTIONS)),
+    SUBSCRIPTIONS_PER_USER: String(size.open * 2),
+    SUBSCRIPTIONS_PER_CONNECTION: String(Math.ceil(size.open / size.connections)),
   });
+  return { size, gateway };
+}
+
+/**
+ * `size.open` (5,000) open subscriptions on one gateway (anonymous `productStock` over
+ * `size.connections` graphql-ws connections, watching the products the checkout buys), then a
+ * checkout load whose customers watch their orders by subscription instead of polling: what an
+ * open subscription costs in memory, and how long from a commit to the push.
+ */
+export async function runSubscriptions(stage: Stage, progress: Progress, { size, gateway }: SubscriptionsSetup): Promise<SubscriptionsResult> {
+  const missing: string[] = [];
   const pid = gateway.process.pid;
   const heapUsedMiB = async () => (await total(gateway.metricsUrl, 'nodejs_heap_size_used_bytes')) / 2 ** 20;
   const firstProduct = stage.options.seed.hotProducts + 1;
@@ -142,18 +171,18 @@ export async function runSubscriptions(stage: Stage, progress: Progress): Promis
   const rssBeforeMiB = rssMiB(pid) ?? 0;
   const heapUsedBeforeMiB = await heapUsedMiB();
 
-  progress.note(`subscriptions: opening ${OPEN_SUBSCRIPTIONS} on one gateway over ${CONNECTIONS} connections`);
-  const clients = Array.from({ length: CONNECTIONS }, () => wsClient(gateway.url));
+  progress.note(`subscriptions: opening ${size.open} on one gateway over ${size.connections} connections`);
+  const clients = Array.from({ length: size.connections }, () => wsClient(gateway.url));
   const stops: (() => void)[] = [];
   const openedAt = performance.now();
   await Promise.all(
     Array.from(
-      { length: OPEN_SUBSCRIPTIONS },
+      { length: size.open },
       (_, i) =>
         new Promise<void>((resolve, reject) => {
           let first = true;
           stops.push(
-            clients[i % CONNECTIONS]!.subscribe(
+            clients[i % size.connections]!.subscribe(
               { query: `subscription($ids: [ID!]!) { productStock(ids: $ids) { id stock } }`, variables: { ids: [products[i % WATCHED_PRODUCTS]] } },
               {
                 next: () => {
@@ -169,19 +198,20 @@ export async function runSubscriptions(stage: Stage, progress: Progress): Promis
     ),
   );
   const openSeconds = (performance.now() - openedAt) / 1000;
+  const openOnGateway = await total(gateway.metricsUrl, 'shopgraph_subscriptions_open');
   const rssAfterMiB = rssMiB(pid) ?? 0;
   const heapUsedAfterMiB = await heapUsedMiB();
 
-  progress.note(`subscriptions: ${CUSTOMERS} customers check out for ${CHECKOUT_SECONDS} s, watching their orders`);
+  progress.note(`subscriptions: ${size.customers} customers check out for ${size.checkoutSeconds} s, watching their orders`);
   const eventsBefore = await total(gateway.metricsUrl, 'shopgraph_subscription_events_total');
   const pushesBefore = await total(gateway.metricsUrl, 'shopgraph_subscription_pushes_total');
   const bucketsBefore = await bucketsOf(gateway.metricsUrl, 'shopgraph_subscription_push_latency_seconds');
   const paidLatencies: number[] = [];
   const counts = { placed: 0, paid: 0, rejected: 0 };
-  const until = Date.now() + CHECKOUT_SECONDS * 1000;
+  const until = Date.now() + size.checkoutSeconds * 1000;
   let failure: unknown = null;
   await Promise.all(
-    Array.from({ length: CUSTOMERS }, async (_, c) => {
+    Array.from({ length: size.customers }, async (_, c) => {
       const token = await stage.tokenFor(c + 1);
       const client = wsClient(gateway.url, token);
       try {
@@ -222,10 +252,11 @@ export async function runSubscriptions(stage: Stage, progress: Progress): Promis
   for (const stop of stops) stop();
   await Promise.all(clients.map((client) => client.dispose()));
 
-  const open = OPEN_SUBSCRIPTIONS;
+  const open = size.open;
   return {
     open,
-    connections: CONNECTIONS,
+    openOnGateway,
+    connections: size.connections,
     openSeconds: round(openSeconds, 2),
     memory: {
       rssBeforeMiB: round(rssBeforeMiB, 1),
@@ -235,7 +266,7 @@ export async function runSubscriptions(stage: Stage, progress: Progress): Promis
       rssBytesPerSubscription: Math.round(((rssAfterMiB - rssBeforeMiB) * 2 ** 20) / open),
       heapBytesPerSubscription: Math.round(((heapUsedAfterMiB - heapUsedBeforeMiB) * 2 ** 20) / open),
     },
-    checkout: { customers: CUSTOMERS, seconds: CHECKOUT_SECONDS, ...counts },
+    checkout: { customers: size.customers, seconds: size.checkoutSeconds, ...counts },
     gatewayPushLatencyMs: {
       p50: round(histogramQuantile(during, 0.5) * 1000, 1),
       p99: round(histogramQuantile(during, 0.99) * 1000, 1),
