@@ -1,5 +1,6 @@
 import { createHttpPaymentProvider } from '@shopgraph/payment-provider';
 import { expiryProcessors } from './processors/expiries.js';
+import type { Announce, OrderChanged } from './processors/order-changed.js';
 import { paymentProcessors } from './processors/payments.js';
 import { refundProcessors } from './processors/refunds.js';
 import { reservationProcessors } from './processors/reservations.js';
@@ -16,12 +17,14 @@ export const checkoutWiring: WorkersWiring = {
   processors(ctx) {
     const provider = createHttpPaymentProvider(ctx.config.paymentProvider.url, ctx.config.paymentProvider);
     const sagas = createSagaRunner({ ...ctx, provider });
-    const orderChanged = (orderId: string) => ctx.entitiesChanged([{ typename: 'Order', id: orderId }]);
+    const order = (orderId: string) => [{ typename: 'Order', id: orderId }];
+    const orderChanged: OrderChanged = (orderId) => ctx.entitiesChanged(order(orderId));
+    const announce: Announce = (orderId, run) => ctx.announcing(order(orderId), run);
     return {
-      reservations: reservationProcessors(sagas, orderChanged),
+      reservations: reservationProcessors(sagas, announce),
       payments: paymentProcessors(sagas, orderChanged),
-      refunds: refundProcessors(sagas, orderChanged),
-      expiries: expiryProcessors(sagas, orderChanged),
+      refunds: refundProcessors(sagas, announce),
+      expiries: expiryProcessors(sagas, announce),
     };
   },
 };

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { entityEventsChannel, parseEntityEvent, type EntityEvent } from '@shopgraph/cache';
 import { createDb, createLogger, ensureSubgraphSchema, type Db } from '@shopgraph/common';
 import { enqueueInTransaction, jobIds, outboxTable } from '@shopgraph/queues';
 import { createOutboxForTest, removeQueueKeys, testQueuePrefix } from '@shopgraph/queues/testing';
 import { createTestDatabase, testEnv, testRedisUrl, waitFor, type TestDatabase } from '@shopgraph/testing';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './env.js';
-import { startWorkers, type RunningWorkers } from './server.js';
+import { startWorkers, type RunningWorkers, type WorkerContext } from './server.js';
 
 const logger = createLogger('workers-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 const prefix = testQueuePrefix();
@@ -126,5 +128,42 @@ describe('the process shell', () => {
     expect(metrics).toMatch(/shopgraph_queue_jobs\{queue="payments",state="failed",service="workers"\} 0\n/);
     expect(metrics).toMatch(/shopgraph_outbox_relayed_total\{subgraph="orders",service="workers"\} 1\n/);
     expect(metrics).toMatch(/shopgraph_outbox_relay_leader\{subgraph="orders",service="workers"\} 1\n/);
+  });
+});
+
+describe('entity events', () => {
+  it("holds back the events of the products a job purges and publishes them with the job's own, after it, in one call", async () => {
+    const config = loadConfig(testEnv(database.url, { QUEUE_PREFIX: prefix }));
+    let context: WorkerContext | undefined;
+    const running = await startWorkers(config, { processors: (ctx) => ((context = ctx), {}), outboxSubgraphs: [] }, logger);
+    const received: EntityEvent[] = [];
+    const listener = new Redis(testRedisUrl);
+    listener.on('message', (_channel: string, message: string) => {
+      const event = parseEntityEvent(message);
+      if (event) received.push(event);
+    });
+    await listener.subscribe(entityEventsChannel(config.cacheKeyPrefix));
+    const seen = (id: string) => waitFor(() => received.some((event) => event.id === id), { what: `the event of ${id}` });
+    try {
+      const [order, fence, products] = [randomUUID(), randomUUID(), [randomUUID(), randomUUID()]];
+      const answer = await context!.announcing([{ typename: 'Order', id: order }], async () => {
+        await context!.purgeProducts(products);
+        // Published on the same connection after the purge: had the purge published its products,
+        // their events would have reached the channel before this one.
+        await context!.entitiesChanged([{ typename: 'Fence', id: fence }]);
+        await seen(fence);
+        expect(received.map((event) => event.typename)).toEqual(['Fence']);
+        return 'the job answered';
+      });
+      expect(answer).toBe('the job answered');
+      await seen(order);
+      const announced = received.slice(1);
+      expect(announced.map(({ typename, id }) => `${typename}:${id}`)).toEqual([`Product:${products[0]}`, `Product:${products[1]}`, `Order:${order}`]);
+      // One call: one publish time for all three.
+      expect(new Set(announced.map((event) => event.at)).size).toBe(1);
+    } finally {
+      listener.disconnect();
+      await running.close();
+    }
   });
 });

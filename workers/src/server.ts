@@ -1,4 +1,5 @@
 import { createCacheInvalidator, createEntityEventPublisher, entityTag } from '@shopgraph/cache';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type Server } from 'node:http';
 import {
   checkRedis,
@@ -55,8 +56,16 @@ export interface WorkerContext {
    * so they push them again. Never rejects: a failure is logged, and a subscriber catches up on
    * the entity's next event or when it reconnects.
    */
-  entitiesChanged(entities: readonly { typename: string; id: string }[]): Promise<void>;
+  entitiesChanged(entities: readonly EntityRef[]): Promise<void>;
+  /**
+   * Runs `run` (a job's saga), then publishes `entities` and the products it purged in one call,
+   * also when it threw: the products' events wait for the end of the job instead of costing a
+   * publish each (their cached copies are purged at once all the same).
+   */
+  announcing<T>(entities: readonly EntityRef[], run: () => Promise<T>): Promise<T>;
 }
+
+type EntityRef = { typename: string; id: string };
 
 export interface QueueWiring<Q extends WorkQueueName> {
   processors: ProcessorsOf<Q>;
@@ -130,8 +139,10 @@ export async function startWorkers(
   const metrics = createJobMetrics(registry);
   const cache = createCacheInvalidator(config.redisUrl, config.cacheKeyPrefix, logger);
   const events = createEntityEventPublisher(config.redisUrl, config.cacheKeyPrefix, logger);
-  const entitiesChanged = (entities: readonly { typename: string; id: string }[]) =>
+  const entitiesChanged = (entities: readonly EntityRef[]) =>
     events.publish(entities).catch((error: unknown) => logger.error({ err: error, entities }, 'entity events not published: subscribers catch up later'));
+  // The events a running job's `announcing` holds back, to publish with its own in one call.
+  const heldEvents = new AsyncLocalStorage<EntityRef[]>();
   const wirings = wiring.processors({
     config,
     logger,
@@ -140,9 +151,20 @@ export async function startWorkers(
     purgeProducts: async (productIds) => {
       if (productIds.length === 0) return;
       await cache.invalidateEntities(productIds.map((id) => entityTag('Product', id)));
-      await entitiesChanged(productIds.map((id) => ({ typename: 'Product', id })));
+      const products = productIds.map((id) => ({ typename: 'Product', id }));
+      const held = heldEvents.getStore();
+      if (held) held.push(...products);
+      else await entitiesChanged(products);
     },
     entitiesChanged,
+    async announcing(entities, run) {
+      const held: EntityRef[] = [];
+      try {
+        return await heldEvents.run(held, run);
+      } finally {
+        await entitiesChanged([...held, ...entities]);
+      }
+    },
   });
   const workers: Worker[] = [];
   for (const queueName of workQueueNames) {

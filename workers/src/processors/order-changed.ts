@@ -6,13 +6,8 @@
 export type OrderChanged = (orderId: string) => Promise<void>;
 
 /**
- * Runs a job's saga, then announces its order — also when the saga threw, since the steps before
- * the one that threw have committed.
+ * Runs a job's saga, then announces its order together with the products the saga moved, in
+ * one entity event publish (`WorkerContext.announcing`) — also when the saga threw, since the
+ * steps before the one that threw have committed.
  */
-export async function announcing<T>(orderChanged: OrderChanged, orderId: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } finally {
-    await orderChanged(orderId);
-  }
-}
+export type Announce = <T>(orderId: string, run: () => Promise<T>) => Promise<T>;
