@@ -75,7 +75,7 @@ function relayMetrics(registry: Registry) {
       existing<Histogram<'subgraph'>>('shopgraph_outbox_relay_lag_seconds') ??
       new Histogram({
         name: 'shopgraph_outbox_relay_lag_seconds',
-        help: 'Time from an outbox insert to its job being in BullMQ',
+        help: 'Time from an outbox insert to its job running in the relay (direct dispatch) or being in BullMQ',
         labelNames: ['subgraph'],
         buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
         registers: [registry],
