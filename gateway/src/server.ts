@@ -46,7 +46,7 @@ export interface GatewayServer extends RunningServer {
 }
 
 /** Largest request body the gateway reads; larger ones are answered 413. */
-const BODY_LIMIT = '1mb';
+const BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** `login` and `register` per client address: a person signs in a few times, a script guesses (see useCredentialLimit). */
 const credentialLimit = { fields: ['login', 'register'], perIp: { points: 30, durationS: 15 * 60 } };
@@ -66,7 +66,9 @@ export async function createGatewayServer(
   const redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
   reportRedisOutages(redis, logger, 'rate limits, persisted queries, sessions');
   const readiness = new GatewayReadiness({ redis: () => redis.ping() });
-  const { app, registry } = createServiceApp({ service: 'gateway', logger, checks: readiness.checks, metricsRoute: false });
+  // One access logger for every line the gateway writes per request, in express or at the front door.
+  const accessLog = createAccessLogger('gateway', { logLevel: logger.level, nodeEnv: config.nodeEnv });
+  const { app, registry } = createServiceApp({ service: 'gateway', logger, checks: readiness.checks, metricsRoute: false, accessLog });
   // The metrics name every subgraph URL: for operators, never for the public listener.
   const metricsServer = createMetricsServer(registry);
   const metrics = useMetrics({ registry });
@@ -150,7 +152,7 @@ export async function createGatewayServer(
             sessions,
             registry,
             logger,
-            accessLog: createAccessLogger('gateway', { logLevel: logger.level, nodeEnv: config.nodeEnv }),
+            accessLog,
           }),
         ]
       : []),
@@ -225,7 +227,7 @@ export async function createGatewayServer(
   app.use(
     '/graphql',
     ...handlersOf(plugins, 'onRequest'),
-    jsonBody(BODY_LIMIT),
+    jsonBody(BODY_LIMIT_BYTES),
     ...handlersOf(plugins, 'onParams'),
     ...handlersOf(plugins, 'onExecute'),
     expressMiddleware(apollo, { context: contextOf }),

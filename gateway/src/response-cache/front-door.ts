@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { logRequestCompleted, REQUEST_ID_HEADER, requestIdOf, type Logger, type Viewer } from '@shopgraph/common';
+import { logRequestCompleted, parseJsonBody, plainJsonLength, readAnnouncedBody, REQUEST_ID_HEADER, requestIdOf, type Logger, type Viewer } from '@shopgraph/common';
 import type { CachedResponse } from '@shopgraph/cache';
 import type { Request } from 'express';
 import type { FrontDoor, FrontDoorRefusal, FrontDoorStep } from '../plugins/plugin.js';
@@ -14,8 +14,6 @@ import type { VerifiedTokens } from './verified-tokens.js';
 
 /** Largest body the front door reads itself; larger ones go to express untouched (cacheable queries are small). */
 const FRONT_DOOR_MAX_BODY = 64 * 1024;
-/** What the JSON body parser accepts without question: the front door leaves every other type to it. */
-const PLAIN_JSON = /^application\/json\s*(?:;\s*charset=utf-?8\s*)?$/i;
 
 /** What the front door learnt of a request it handed to express: a body it refused, or a lookup that missed. */
 export type HandedOver = { error: Error } | { missed: CacheRequest };
@@ -34,41 +32,9 @@ export interface CacheFrontDoorOptions {
 
 /** The announced body length of a request the front door may read; undefined to leave it to express. */
 function frontDoorLength(req: IncomingMessage): number | undefined {
-  const { headers } = req;
   // A browser (Origin) gets express's CORS answer; anything unusual gets express's whole handling.
-  if (req.method !== 'POST' || req.url !== '/graphql' || headers.origin !== undefined) return undefined;
-  if (!headers['content-type'] || !PLAIN_JSON.test(headers['content-type'])) return undefined;
-  if (headers['content-encoding'] !== undefined || headers['transfer-encoding'] !== undefined) return undefined;
-  const length = Number(headers['content-length']);
-  return Number.isInteger(length) && length > 0 && length <= FRONT_DOOR_MAX_BODY ? length : undefined;
-}
-
-/** Calls `done` with the whole body, or destroys the request when it is not the `length` bytes announced. */
-function readBody(req: IncomingMessage, length: number, done: (body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (chunk: Buffer) => {
-    chunks.push(chunk);
-    size += chunk.length;
-  });
-  req.on('end', () => {
-    // Shorter or longer than announced: the connection is broken; nothing sensible can be answered.
-    if (size !== length) req.destroy();
-    else done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-  });
-  req.on('error', () => req.destroy());
-}
-
-/** What the JSON body parser would make of `raw`: its parse (strict: an object or array) or its 400. */
-function parseJsonBody(raw: Buffer): { body: unknown } | { error: Error & { status: number } } {
-  const text = raw.toString();
-  const first = /\S/.exec(text)?.[0];
-  try {
-    if (first !== '{' && first !== '[') throw new SyntaxError('not a JSON object or array');
-    return { body: JSON.parse(text) as unknown };
-  } catch {
-    return { error: Object.assign(new Error('Malformed request body.'), { status: 400, type: 'entity.parse.failed' }) };
-  }
+  if (req.url !== '/graphql' || req.headers.origin !== undefined) return undefined;
+  return plainJsonLength(req, FRONT_DOOR_MAX_BODY);
 }
 
 /**
@@ -96,7 +62,7 @@ export class CacheFrontDoor implements FrontDoor {
         app(req, res);
         return;
       }
-      readBody(req, length, (raw) => {
+      readAnnouncedBody(req, length, (raw) => {
         const startedAt = Date.now();
         const viewer = this.identify(req);
         // A token not known good is left to express's `useAuth`, which answers what is wrong with it.

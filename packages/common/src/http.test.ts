@@ -1,5 +1,6 @@
 import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
+import express from 'express';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createServiceApp, listen, logRequestCompleted } from './http.js';
@@ -8,20 +9,29 @@ const servers: { close(): unknown }[] = [];
 afterEach(() => servers.splice(0).forEach((server) => server.close()));
 
 /** A service shell logging at `level` into memory, with a route answered as a cache hit; its base URL and the lines. */
-async function serviceLoggingAt(level: string) {
+async function serviceLoggingAt(level: string, { withAccessLog = false } = {}) {
   const lines: Record<string, unknown>[] = [];
   const written = new EventEmitter();
-  const logger = pino({ level }, {
+  const into = {
     write: (line: string) => {
       lines.push(JSON.parse(line) as Record<string, unknown>);
       written.emit('line');
     },
-  });
-  const { app } = createServiceApp({ service: 'svc', logger, checks: {} });
+  };
+  const logger = pino({ level }, into);
+  const accessLog = withAccessLog ? pino({ level }, into) : undefined;
+  const { app } = createServiceApp({ service: 'svc', logger, checks: {}, accessLog });
   app.get('/answer', (_req, res) => {
     res.setHeader('x-cache', 'HIT-L2');
     res.json({ ok: true });
   });
+  // A mounted router sees `req.url` without its mount path; the line must not.
+  const mounted = express.Router();
+  mounted.get('/deep', (req, res) => {
+    req.log.info('inside the route');
+    res.json({ ok: true });
+  });
+  app.use('/mounted', mounted);
   const server = createServer(app);
   servers.push(server);
   const port = await listen(server, 0, '127.0.0.1');
@@ -73,6 +83,32 @@ describe('createServiceApp access log', () => {
       req: { headers: { 'user-agent': browserHeaders['user-agent'], 'accept-language': 'en-GB,en;q=0.9,fr;q=0.8' } },
       res: { statusCode: 200, headers: { 'x-cache': 'HIT-L2' } },
     });
+  });
+});
+
+describe('createServiceApp with an access logger', () => {
+  it('writes the same line through it, with the path the request came with and the cache status', async () => {
+    const logged = await serviceLoggingAt('info', { withAccessLog: true });
+    await fetch(`${logged.url}/answer`, { headers: { 'x-request-id': 'req-3' } });
+    expect(await accessLine(logged, 'req-3')).toMatchObject({ req: { id: 'req-3', method: 'GET', url: '/answer' }, res: { statusCode: 200 }, cache: 'HIT-L2' });
+    await fetch(`${logged.url}/mounted/deep`, { headers: { 'x-request-id': 'req-4' } });
+    expect(await accessLine(logged, 'req-4')).toMatchObject({ req: { id: 'req-4', url: '/mounted/deep' }, res: { statusCode: 200 } });
+  });
+
+  it('names the request in every line its handlers write, and echoes the id a client sent', async () => {
+    const logged = await serviceLoggingAt('info', { withAccessLog: true });
+    const response = await fetch(`${logged.url}/mounted/deep`, { headers: { 'x-request-id': 'req-5' } });
+    expect(response.headers.get('x-request-id')).toBe('req-5');
+    await accessLine(logged, 'req-5');
+    expect(logged.lines.find((line) => line.msg === 'inside the route')).toMatchObject({ req: { id: 'req-5', method: 'GET', url: '/mounted/deep' } });
+  });
+
+  it('replaces a request id no operator could read with a fresh one', async () => {
+    const logged = await serviceLoggingAt('info', { withAccessLog: true });
+    const response = await fetch(`${logged.url}/answer`, { headers: { 'x-request-id': 'not an id; <script>' } });
+    const id = response.headers.get('x-request-id')!;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await accessLine(logged, id)).toMatchObject({ req: { id } });
   });
 });
 

@@ -4,6 +4,7 @@ export * from './deps.js';
 export * from './env.js';
 export * from './errors.js';
 export * from './http.js';
+export * from './json-body.js';
 export * from './ids.js';
 export * from './internal-auth.js';
 export * from './jwt.js';

@@ -2,14 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { ErrorCode } from './errors.js';
 import { checkGatewaySignature, Refusal, writeRefusal, type GatewaySignatureOptions } from './gateway-signature.js';
-import { logRequestCompleted, REQUEST_ID_HEADER, requestIdOf } from './http.js';
+import { requestLogging } from './http.js';
 import type { Logger } from './logger.js';
 import type { RequestBase } from './subgraph-server.js';
 
 /*
  * A subgraph's `POST /graphql` on bare node:http, in front of the express app that serves the
  * rest (`/health`, `/ready`, `/metrics`). Every gateway → subgraph call takes this path, and
- * express, body-parser, pino-http and `res.send` (an ETag hashed over every answer, a child
+ * express, body-parser, an access-log middleware and `res.send` (an ETag hashed over every answer, a child
  * logger per request, a prototype swap of the request and response) were most of its fixed cost
  * (issue 14): the body is read once, the signature checked over those bytes, and Apollo's answer
  * written as it is.
@@ -21,7 +21,7 @@ export const GRAPHQL_PATH = '/graphql';
 export const isGraphQLRequest = (url: string | undefined): boolean =>
   url !== undefined && url.startsWith(GRAPHQL_PATH) && (url.length === GRAPHQL_PATH.length || url[GRAPHQL_PATH.length] === '?');
 
-/** As express.json() in packages/common/src/http.ts: JSON bodies up to 1 MB. */
+/** As jsonBody() in packages/common/src/json-body.ts: JSON bodies up to 1 MB. */
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface GraphQLRouteOptions<Context extends RequestBase> {
@@ -110,46 +110,13 @@ export function graphqlRoute<Context extends RequestBase>({ apollo, signature, l
     res.end();
   }
 
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    const startedAt = Date.now();
-    const requestId = requestIdOf(req);
-    res.setHeader(REQUEST_ID_HEADER, requestId);
-    const line = { id: requestId, method: req.method, url: req.url };
-    const log = logger.child({ req: line });
-    res.once('close', () => logCompleted(logger, accessLog, req, res, line, startedAt));
-    serve(req, res, requestId, log).catch((error: unknown) => {
-      log.error({ err: error }, 'unhandled request error');
-      if (!res.headersSent) writeRefusal(res, new Refusal(500, 'Internal server error.', ErrorCode.INTERNAL_SERVER_ERROR));
-      else res.destroy();
-    });
-  };
-}
-
-/**
- * The access log line, as `createServiceApp` writes it for the other routes: method, path, status,
- * time and request id at `info` (`error` for a 5xx); the headers only at `debug`, redacted by the
- * logger (packages/common/src/logger.ts).
- */
-function logCompleted(
-  logger: Logger,
-  accessLog: Logger | undefined,
-  req: IncomingMessage,
-  res: ServerResponse,
-  line: { id: string; method?: string; url?: string },
-  startedAt: number,
-): void {
-  const level = res.statusCode >= 500 ? 'error' : 'info';
-  if (!logger.isLevelEnabled(level)) return;
-  const debug = logger.isLevelEnabled('debug');
-  if (accessLog && level === 'info' && !debug && res.writableFinished) {
-    logRequestCompleted(accessLog, req, line.id, res.statusCode, startedAt);
-    return;
-  }
-  const responseTime = Date.now() - startedAt;
-  const message = res.writableFinished ? 'request completed' : 'request aborted';
-  if (debug) {
-    logger[level]({ req: { ...line, headers: req.headers }, res: { statusCode: res.statusCode, headers: res.getHeaders() }, responseTime }, message);
-  } else {
-    logger[level]({ req: line, res: { statusCode: res.statusCode }, responseTime }, message);
-  }
+  const logging = requestLogging(logger, accessLog);
+  return (req: IncomingMessage, res: ServerResponse): void =>
+    logging(req, res, () =>
+      serve(req, res, req.id, req.log).catch((error: unknown) => {
+        req.log.error({ err: error }, 'unhandled request error');
+        if (!res.headersSent) writeRefusal(res, new Refusal(500, 'Internal server error.', ErrorCode.INTERNAL_SERVER_ERROR));
+        else res.destroy();
+      }),
+    );
 }

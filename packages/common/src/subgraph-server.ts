@@ -139,6 +139,7 @@ export async function createSubgraphServer<Context extends RequestBase>(
     logger: options.logger,
     checks: options.checks,
     ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.accessLog ? { accessLog: options.accessLog } : {}),
   });
   // POST /graphql, every call the gateway makes, is served on node:http (./subgraph-route.ts);
   // the express app answers the rest. Nothing reaches the route before Apollo has started.
