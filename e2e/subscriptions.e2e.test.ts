@@ -1,7 +1,8 @@
 import { issueToken } from '@shopgraph/common';
-import { TEST_JWT_SECRET, testRedisUrl, waitFor } from '@shopgraph/testing';
+import { subgraphRequest, TEST_JWT_SECRET, testRedisUrl, waitFor } from '@shopgraph/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { codeOf, dataOf, gatewayUrl, gql, login, loginAdmin, registerCustomer } from './helpers.js';
@@ -20,8 +21,30 @@ const ORDER_UPDATED = `subscription($id: ID!) { orderUpdated(id: $id) { id statu
 
 const created: string[] = [];
 const connection = new Redis(testRedisUrl, { maxRetriesPerRequest: null });
-/** A queue of the started platform, held (paused) by a test so the order waits where the test wants it. */
+/** A queue of the started platform, held (paused) by a test so a job BullMQ holds waits where the test wants it. */
 const queueOf = (name: string) => new Queue(name, { connection, prefix: inject('queuePrefix') });
+
+/**
+ * Holds the reservation of every order of `productId` until released: the reserve saga locks the
+ * product's row (`for update`, subgraphs/products/src/services/inventory-service.ts) and waits for
+ * this transaction. A paused queue cannot hold it: the outbox relay runs a job in its own process
+ * when it can (workers/src/direct-dispatch.ts). Reads of the product are not held.
+ */
+async function holdReservations(productId: string): Promise<{ release(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: inject('databaseUrl') });
+  await client.connect();
+  await client.query('begin');
+  await client.query('select id from products.products where id = $1 for update', [productId]);
+  let released: Promise<void> | undefined;
+  return { release: () => (released ??= client.query('commit').then(() => client.end())) };
+}
+
+/**
+ * The card whose first two charges fail with a provider error: the first, run by the outbox
+ * relay, hands the job to BullMQ, which a paused `payments` queue then holds with the payment
+ * PROCESSING; resumed, it charges (payment-provider/src/cards.ts).
+ */
+const TWICE_FAILING_CARD = '4000000000000119';
 
 afterAll(async () => {
   const admin = await loginAdmin();
@@ -60,10 +83,9 @@ describe('subscriptions through the gateway', () => {
     const product = await newProduct(5, 900);
     const customer = await registerCustomer();
     const stranger = await registerCustomer();
-    const reservations = queueOf('reservations');
+    // The handshakes: the order stays PENDING, and its payment PROCESSING, until released.
+    const reservations = await holdReservations(product.id);
     const payments = queueOf('payments');
-    // Held queues are the handshake: the order stays PENDING (and its payment PROCESSING) until released.
-    await reservations.pause();
     await payments.pause();
     const client = wsClient(gatewayUrl(), customer.token);
     const strangerClient = wsClient(gatewayUrl(), stranger.token);
@@ -85,11 +107,11 @@ describe('subscriptions through the gateway', () => {
       await refusedOverHttp.status;
       expect(refusedOverHttp.refused?.[0]?.extensions?.code).toBe('NOT_FOUND');
 
-      await reservations.resume();
+      await reservations.release();
       for (const received of [overWs, overHttp]) await waitForResult(received, (r) => r.results.length === 2, 'AWAITING_PAYMENT');
       expect(overWs.results[1]?.data?.orderUpdated).toMatchObject({ status: 'AWAITING_PAYMENT', total: { amount: 1800, currency: 'EUR' } });
 
-      expect(dataOf(await payOrder(customer.token, order.id)).payOrder.status).toBe('PROCESSING');
+      expect(dataOf(await payOrder(customer.token, order.id, TWICE_FAILING_CARD)).payOrder.status).toBe('PROCESSING');
       for (const received of [overWs, overHttp]) await waitForResult(received, (r) => r.results.length === 3, 'the payment PROCESSING');
       await payments.resume();
       for (const received of [overWs, overHttp]) await waitForResult(received, (r) => r.results.length === 4, 'PAID');
@@ -101,7 +123,7 @@ describe('subscriptions through the gateway', () => {
       overWs.stop();
       overHttp.stop();
     } finally {
-      await reservations.resume();
+      await reservations.release();
       await payments.resume();
       await client.dispose();
       await strangerClient.dispose();
@@ -111,27 +133,33 @@ describe('subscriptions through the gateway', () => {
   it('pushes a declined payment with its reason, then the order paid by the next card', async () => {
     const product = await newProduct(5, 500);
     const customer = await registerCustomer();
-    const payments = queueOf('payments');
     const client = wsClient(gatewayUrl(), customer.token);
     const statusOf = (received: Received) => received.results.at(-1)?.data?.orderUpdated;
+    // Paid at the payments subgraph, as the gateway would call it, but without the gateway: no
+    // event of the mutation, so only the worker's, after the charge committed, can push the outcome.
+    const payments = { url: inject('gatewayEnv').PAYMENTS_URL!, name: 'payments' };
+    const payAtSubgraph = async (orderId: string, card: string) =>
+      dataOf(
+        await subgraphRequest(
+          payments,
+          `mutation($orderId: ID!, $key: String!, $card: String!) { payOrder(orderId: $orderId, idempotencyKey: $key, method: { card: $card }) { status } }`,
+          { orderId, key: `pay-${orderId}-${card}`, card },
+          { id: customer.userId, role: 'CUSTOMER' },
+        ),
+      ).payOrder.status;
     try {
       const order = await placeOrder(customer.token, product.id);
       const watching = subscribeWs(client, `subscription($id: ID!) { orderUpdated(id: $id) { status payment { status failureReason } } }`, { id: order.id });
       await waitForResult(watching, (r) => statusOf(r)?.status === 'AWAITING_PAYMENT', 'AWAITING_PAYMENT');
-      // Held, the charge waits until the PROCESSING push is out: the failure's push can only come from the worker's event.
-      await payments.pause();
-      expect(dataOf(await payOrder(customer.token, order.id, '4000000000000002')).payOrder.status).toBe('PROCESSING');
-      await waitForResult(watching, (r) => statusOf(r)?.payment?.status === 'PROCESSING', 'the payment PROCESSING');
-      await payments.resume();
+      expect(await payAtSubgraph(order.id, '4000000000000002')).toBe('PROCESSING');
       await waitForResult(watching, (r) => statusOf(r)?.payment?.status === 'FAILED', 'the declined payment');
       expect(statusOf(watching)).toEqual({ status: 'AWAITING_PAYMENT', payment: { status: 'FAILED', failureReason: 'card_declined' } });
 
-      expect(dataOf(await payOrder(customer.token, order.id)).payOrder.status).toBe('PROCESSING');
+      expect(await payAtSubgraph(order.id, '4242424242424242')).toBe('PROCESSING');
       await waitForResult(watching, (r) => statusOf(r)?.status === 'PAID', 'PAID');
       expect(statusOf(watching)).toEqual({ status: 'PAID', payment: { status: 'SUCCEEDED', failureReason: null } });
       expect(watching.ended).toBe(false);
     } finally {
-      await payments.resume();
       await client.dispose();
     }
   });
@@ -181,8 +209,7 @@ describe('subscriptions through the gateway', () => {
     const [first, second] = await Promise.all([startGatewayReplica(inject('gatewayEnv')), startGatewayReplica(inject('gatewayEnv'))]);
     const product = await newProduct(5, 700);
     const customer = await registerCustomer();
-    const reservations = queueOf('reservations');
-    await reservations.pause();
+    const reservations = await holdReservations(product.id);
     // The client tries the first replica, then the second, as a load balancer would send it.
     let connections = 0;
     const client = wsClient(() => (connections++ === 0 ? first.url : second.url), customer.token, { retryAttempts: 10 });
@@ -195,7 +222,7 @@ describe('subscriptions through the gateway', () => {
       first.process.kill('SIGKILL');
       await first.exited;
       // The order moves on while the client has no gateway.
-      await reservations.resume();
+      await reservations.release();
       await waitForResult(onSecond, (r) => r.results.length === 2, 'AWAITING_PAYMENT on the second replica');
       // Reconnected to the second replica: its first push there is the order as it is now.
       await waitForResult(onFirst, (r) => stepsOf(r).includes('AWAITING_PAYMENT'), 'the catch-up after reconnecting');
@@ -217,7 +244,7 @@ describe('subscriptions through the gateway', () => {
       await waitForResult(onSecond, (r) => r.ended, 'the end of the stream at shutdown');
       expect(onSecond.results.at(-1)?.errors?.[0]?.extensions?.code).toBe('SHUTTING_DOWN');
     } finally {
-      await reservations.resume();
+      await reservations.release();
       await client.dispose();
       for (const replica of [first, second]) replica.process.kill('SIGTERM');
       await Promise.all([first.exited, second.exited]);
