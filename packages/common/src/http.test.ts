@@ -103,6 +103,13 @@ describe('createServiceApp with an access logger', () => {
     expect(logged.lines.find((line) => line.msg === 'inside the route')).toMatchObject({ req: { id: 'req-5', method: 'GET', url: '/mounted/deep' } });
   });
 
+  it('answers without an ETag hashed over the body', async () => {
+    const logged = await serviceLoggingAt('info');
+    const response = await fetch(`${logged.url}/answer`);
+    expect(await response.json()).toEqual({ ok: true });
+    expect(response.headers.get('etag')).toBeNull();
+  });
+
   it('replaces a request id no operator could read with a fresh one', async () => {
     const logged = await serviceLoggingAt('info', { withAccessLog: true });
     const response = await fetch(`${logged.url}/answer`, { headers: { 'x-request-id': 'not an id; <script>' } });
