@@ -1,4 +1,5 @@
 import { createHttpPaymentProvider } from '@shopgraph/payment-provider';
+import { startExpirySweep } from './expiry-sweep.js';
 import { expiryProcessors } from './processors/expiries.js';
 import type { Announce, OrderChanged } from './processors/order-changed.js';
 import { paymentProcessors } from './processors/payments.js';
@@ -8,12 +9,13 @@ import { createSagaRunner } from './sagas/run-saga.js';
 import type { WorkersWiring } from './server.js';
 
 /**
- * The checkout (docs/checkout.md): every queue worked by its sagas (`sagas/`), and the outboxes
+ * The checkout (docs/checkout.md): every queue worked by its sagas (`sagas/`), the outboxes
  * of the subgraphs whose mutations start jobs (orders: reserve, release, refund; payments:
- * charge) relayed. The process (`index.ts`) and the tests run the same wiring.
+ * charge) relayed, and the expiry sweep. The process (`index.ts`) and the tests run the same wiring.
  */
 export const checkoutWiring: WorkersWiring = {
   outboxSubgraphs: ['orders', 'payments'],
+  background: (ctx) => [startExpirySweep(ctx)],
   processors(ctx) {
     const provider = createHttpPaymentProvider(ctx.config.paymentProvider.url, ctx.config.paymentProvider);
     const sagas = createSagaRunner({ ...ctx, provider });

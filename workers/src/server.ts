@@ -30,6 +30,7 @@ import type { Worker } from 'bullmq';
 import { createWorker, type ExhaustedHooksOf, type ProcessorsOf } from './create-worker.js';
 import { dashboardLoginLimits, mountDashboard } from './dashboard.js';
 import { createDirectDispatch } from './direct-dispatch.js';
+import type { BackgroundTask } from './expiry-sweep.js';
 import { createLoginThrottle } from './dashboard-login-throttle.js';
 import { workerSubgraphs, type WorkerSubgraph, type WorkersConfig } from './env.js';
 import { createJobMetrics } from './job-metrics.js';
@@ -77,6 +78,8 @@ export type QueueWirings = { [Q in WorkQueueName]?: QueueWiring<Q> };
 
 export interface WorkersWiring {
   processors(context: WorkerContext): QueueWirings;
+  /** Tasks beside the queues (the expiry sweep); stopped on shutdown, before the pools close. */
+  background?(context: WorkerContext): BackgroundTask[];
   /** Subgraphs whose `outbox` table (from `outboxTable()`) this replica relays to BullMQ. */
   outboxSubgraphs: readonly WorkerSubgraph[];
 }
@@ -143,7 +146,7 @@ export async function startWorkers(
     events.publish(entities).catch((error: unknown) => logger.error({ err: error, entities }, 'entity events not published: subscribers catch up later'));
   // The events a running job's `announcing` holds back, to publish with its own in one call.
   const heldEvents = new AsyncLocalStorage<EntityRef[]>();
-  const wirings = wiring.processors({
+  const context: WorkerContext = {
     config,
     logger,
     db: dbOf,
@@ -165,7 +168,8 @@ export async function startWorkers(
         await entitiesChanged([...held, ...entities]);
       }
     },
-  });
+  };
+  const wirings = wiring.processors(context);
   const workers: Worker[] = [];
   for (const queueName of workQueueNames) {
     const queueWiring = wirings[queueName] as QueueWiring<typeof queueName> | undefined;
@@ -191,6 +195,7 @@ export async function startWorkers(
   const relays = wiring.outboxSubgraphs.map((subgraph) =>
     startOutboxRelay({ db: dbOf(subgraph), subgraph, outbox, connection: producerConnection, prefix: config.queuePrefix, logger, registry, dispatch }),
   );
+  const background = wiring.background?.(context) ?? [];
   logger.info({ queues: workers.map((worker) => worker.name), outboxes: wiring.outboxSubgraphs }, 'workers started');
 
   const httpServer = createServer(app);
@@ -203,7 +208,7 @@ export async function startWorkers(
     },
     async close() {
       // Active jobs finish before their worker closes; a job never starts again elsewhere as stalled.
-      await Promise.all([...workers.map((worker) => worker.close()), ...relays.map((relay) => relay.stop())]);
+      await Promise.all([...workers.map((worker) => worker.close()), ...relays.map((relay) => relay.stop()), ...background.map((task) => task.stop())]);
       await closeQueues(queues);
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());

@@ -1,7 +1,7 @@
 import { applyReservationResult, failOrder, orderForReservation, priceReservation } from '@shopgraph/orders/checkout';
 import { recordPayableOrder } from '@shopgraph/payments/checkout';
 import { reserveStock } from '@shopgraph/products/inventory';
-import { jobIds, type PayloadOf } from '@shopgraph/queues';
+import type { PayloadOf } from '@shopgraph/queues';
 import { closePayableOrder, releaseStock } from './release-steps.js';
 import { done, next, saga, undo } from './saga.js';
 
@@ -67,8 +67,6 @@ export const reserveSaga = saga<PayloadOf<'reservations', 'reserve-stock'>, Payl
       if (!order) return done({ skipped: 'the order is gone' });
       const summary = { status: order.status, version: order.version };
       switch (order.status) {
-        case 'AWAITING_PAYMENT':
-          return next({ order });
         // Cancelled while the stock was being reserved (cancelOrder's release ran before there
         // was anything to release), refused by products (nothing held) or by orders after the
         // stock was reserved (e.g. lines in different currencies): whatever is held goes back,
@@ -76,23 +74,10 @@ export const reserveSaga = saga<PayloadOf<'reservations', 'reserve-stock'>, Payl
         case 'CANCELLED':
         case 'REJECTED':
           return undo(summary);
+        // AWAITING_PAYMENT (its expiry is the sweep's business, expiry-sweep.ts), or moved on.
         default:
           return done(summary);
       }
-    },
-  })
-  .step({
-    name: 'schedule-expiry',
-    owner: 'queues',
-    run: async ({ orderId, order }, { enqueue, config }) => {
-      await enqueue({
-        queue: 'expiries',
-        name: 'expire-order',
-        jobId: jobIds.expireOrder(orderId, order.version),
-        payload: { orderId, version: order.version },
-        delayMs: config.reservationTtlMs,
-      });
-      return done({ status: order.status, version: order.version });
     },
   })
   .build({ deadLettered: reserveDeadLettered });

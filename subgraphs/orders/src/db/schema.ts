@@ -53,6 +53,8 @@ export const orders = pgTable(
     // the planner cannot read these indexes in); the columns are NOT NULL, so it changes no order.
     index('orders_user_recent_idx').on(t.userId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('orders_recent_idx').on(t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    // The expiry sweep's read (dueExpiries): the awaiting orders, oldest status change first.
+    index('orders_awaiting_payment_idx').on(t.updatedAt, t.id).where(sql`${t.status} = 'AWAITING_PAYMENT'`),
     check('orders_status_check', sql`${t.status} in (${sql.raw(orderStatuses.map((s) => `'${s}'`).join(', '))})`),
     check('orders_total_check', sql`(${t.totalAmount} is null) = (${t.totalCurrency} is null) and ${t.totalAmount} >= 0`),
     check('orders_version_check', sql`${t.version} >= 1`),

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { createDb, createLogger, prepareSubgraphDatabase, type Db, type Viewer } from '@shopgraph/common';
 import type { ReservationResult } from '@shopgraph/queues';
 import { createTestDatabase, type TestDatabase } from '@shopgraph/testing';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext } from '../context.js';
 import { orderItems, orderStatusHistory, orders, outbox } from '../db/schema.js';
 import { migrationsFolder } from '../server.js';
 import {
   applyReservationResult,
+  dueExpiries,
   expireOrder,
   failOrder,
   markOrderPaid,
@@ -239,6 +240,58 @@ describe('markOrderPaid', () => {
     expect(await markOrderPaid(db, { orderId: pending.orderId, version: 1, paymentId: randomUUID() })).toBe('NOT_PAYABLE');
     expect(await markOrderPaid(db, { orderId: randomUUID(), version: 1, paymentId: randomUUID() })).toBe('NOT_PAYABLE');
     expect(await transitionsOf(pending.orderId)).toEqual(['∅→PENDING@1']);
+  });
+});
+
+describe('dueExpiries', () => {
+  const TTL_MS = 15 * 60_000;
+  /** Moves the order's last status change `minutes` into the past. */
+  const changedAgo = (orderId: string, minutes: number) =>
+    db.update(orders).set({ updatedAt: sql`now() - make_interval(mins => ${minutes})` }).where(eq(orders.id, orderId));
+
+  it('answers the orders awaiting payment longer than the reservation lasts, oldest first, and when the next one is due', async () => {
+    // Far older than any other order of this file, which all changed status just now.
+    const [oldest, older, paid, waiting] = [await awaitingPayment(), await awaitingPayment(), await awaitingPayment(), await awaitingPayment()];
+    await markOrderPaid(db, { orderId: paid.orderId, version: 1, paymentId: randomUUID() });
+    await changedAgo(oldest.orderId, 600);
+    await changedAgo(older.orderId, 500);
+    await changedAgo(paid.orderId, 700);
+    await changedAgo(waiting.orderId, 400 - 5);
+    const RESERVED_400_MIN = 400 * 60_000;
+
+    const answer = await dueExpiries(db, { reservedForMs: RESERVED_400_MIN });
+    expect(answer.due).toEqual([
+      { orderId: oldest.orderId, version: 1 },
+      { orderId: older.orderId, version: 1 },
+    ]);
+    // Due in five minutes, on the database clock.
+    expect(answer.nextDueInMs).toBeGreaterThan(4 * 60_000);
+    expect(answer.nextDueInMs).toBeLessThanOrEqual(5 * 60_000);
+
+    expect(answer.more).toBeNull();
+    // Every order read was due: the next read goes on after the last one.
+    const first = await dueExpiries(db, { reservedForMs: RESERVED_400_MIN, limit: 1 });
+    expect(first).toMatchObject({ due: [{ orderId: oldest.orderId, version: 1 }], nextDueInMs: null, more: { orderId: oldest.orderId } });
+    const second = await dueExpiries(db, { reservedForMs: RESERVED_400_MIN, limit: 1, after: first.more! });
+    expect(second).toMatchObject({ due: [{ orderId: older.orderId, version: 1 }], more: { orderId: older.orderId } });
+    const third = await dueExpiries(db, { reservedForMs: RESERVED_400_MIN, limit: 1, after: second.more! });
+    expect(third.due).toEqual([]);
+    expect(third.more).toBeNull();
+    expect(third.nextDueInMs).toBeGreaterThan(4 * 60_000);
+    // None due: the wait for the oldest.
+    const none = await dueExpiries(db, { reservedForMs: 1000 * 60_000 });
+    expect(none.due).toEqual([]);
+    expect(none.nextDueInMs).toBeGreaterThan(0);
+    for (const { orderId } of [oldest, older, waiting]) await expireOrder(db, { orderId, version: 1 });
+  });
+
+  it('answers null for the next one when no order awaits payment', async () => {
+    const awaiting = await db.select({ id: orders.id }).from(orders).where(eq(orders.status, 'AWAITING_PAYMENT'));
+    for (const { id } of awaiting) await expireOrder(db, { orderId: id, version: (await orderRow(id)).version });
+    expect(await dueExpiries(db, { reservedForMs: TTL_MS })).toEqual({ due: [], nextDueInMs: null, more: null });
+    const { orderId } = await awaitingPayment();
+    expect((await dueExpiries(db, { reservedForMs: TTL_MS })).nextDueInMs).toBeGreaterThan(TTL_MS - 60_000);
+    await expireOrder(db, { orderId, version: 1 });
   });
 });
 

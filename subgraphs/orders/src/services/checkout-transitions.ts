@@ -1,4 +1,4 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '@shopgraph/common';
 import type { OrderSnapshot, ReservationResult } from '@shopgraph/queues';
 import { orderItems, orders, type OrderItemRow, type OrderRow } from '../db/schema.js';
@@ -35,8 +35,8 @@ const snapshotOf = (order: OrderRow): OrderSnapshot => ({
 /**
  * The items to reserve for `version`, or null when the order is gone or at another version.
  * An order already past PENDING at this version still answers: a job retried after a crash
- * must re-run the idempotent steps that follow the reservation (payable order, expiry,
- * release), which an early stop would skip for good.
+ * must re-run the idempotent steps that follow the reservation (payable order, release),
+ * which an early stop would skip for good.
  */
 export async function orderForReservation(
   db: Db,
@@ -56,6 +56,57 @@ export async function orderForReservation(
   if (!order || order.version !== version) return null;
   const items = rows.flatMap(({ productId, quantity }) => (productId !== null && quantity !== null ? [{ productId, quantity }] : []));
   return { orderId, userId: order.userId, version, items };
+}
+
+/** Where a read of awaiting orders stopped: the last order it answered and when that one started awaiting. */
+export interface AwaitingCursor {
+  orderId: string;
+  /** `updated_at` as Postgres prints it, so that it compares exactly. */
+  since: string;
+}
+
+/** What the expiry sweep reads (docs/checkout.md, "Expiry by sweep"). */
+export interface DueExpiries {
+  /** Orders that have awaited payment `reservedForMs` or longer, at the version they await it in. */
+  due: { orderId: string; version: number }[];
+  /** In how long the first awaiting order not due yet is due; null when none was read. */
+  nextDueInMs: number | null;
+  /** Set when every order read was due and more may be: where the next read goes on. */
+  more: AwaitingCursor | null;
+}
+
+/**
+ * The first `limit` AWAITING_PAYMENT orders (after `after`) by when they started awaiting
+ * (`updated_at`: only a status change touches it, see order-state.ts), split into those due and
+ * the wait for the next. One statement on `orders_awaiting_payment_idx`, no lock: an order paid
+ * or cancelled right after is left alone by `expireOrder`, which locks it and checks its status
+ * and version.
+ */
+export async function dueExpiries(
+  db: Db,
+  { reservedForMs, limit = 100, after }: { reservedForMs: number; limit?: number; after?: AwaitingCursor },
+): Promise<DueExpiries> {
+  const awaiting = eq(orders.status, 'AWAITING_PAYMENT');
+  const rows = await db
+    .select({
+      orderId: orders.id,
+      version: orders.version,
+      since: sql<string>`${orders.updatedAt}::text`,
+      // On the database clock, the one that stamped updated_at.
+      dueInMs: sql<number>`greatest(0, ceil(extract(epoch from ${orders.updatedAt} - now()) * 1000 + ${reservedForMs}))::float8`,
+    })
+    .from(orders)
+    .where(after ? and(awaiting, sql`(${orders.updatedAt}, ${orders.id}) > (${after.since}::timestamptz, ${after.orderId}::uuid)`) : awaiting)
+    .orderBy(asc(orders.updatedAt), asc(orders.id))
+    .limit(limit);
+  const due = rows.filter((row) => row.dueInMs === 0).map(({ orderId, version }) => ({ orderId, version }));
+  const waiting = rows.find((row) => row.dueInMs > 0);
+  const last = rows.at(-1);
+  return {
+    due,
+    nextDueInMs: waiting ? waiting.dueInMs : null,
+    more: !waiting && last && rows.length === limit ? { orderId: last.orderId, since: last.since } : null,
+  };
 }
 
 /** The total of reserved lines, or why they cannot make one order. */

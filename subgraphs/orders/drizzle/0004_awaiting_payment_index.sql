@@ -1,0 +1,1 @@
+CREATE INDEX "orders_awaiting_payment_idx" ON "orders" USING btree ("updated_at","id") WHERE "orders"."status" = 'AWAITING_PAYMENT';
