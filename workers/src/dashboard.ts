@@ -59,7 +59,7 @@ const descriptions: Record<string, string> = {
   payments: 'charge-payment: captures, most slots',
   reservations: 'reserve-stock, release-stock',
   refunds: 'refund-payment',
-  expiries: 'expire-order, delayed by RESERVATION_TTL_MS',
+  expiries: 'expire-order, added by the expiry sweep once an order awaited payment RESERVATION_TTL_MS',
   [DEAD_LETTER_QUEUE]: 'jobs that exhausted their attempts; not processed',
 };
 
