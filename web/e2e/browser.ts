@@ -19,7 +19,12 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export const screenshotDir = fileURLToPath(new URL('./screenshots/', import.meta.url));
+/**
+ * Where a run's screenshots go: `screenshots/last-run/`, ignored by git, so `npm test` leaves the
+ * working tree as it found it. The README's pictures are the purchase's, copied up into
+ * `screenshots/` by `npm run screenshots -w @shopgraph/web` (e2e/promote-screenshots.ts).
+ */
+export const screenshotDir = fileURLToPath(new URL('./screenshots/last-run/', import.meta.url));
 
 const isLoopback = (url: string) => {
   const { hostname } = new URL(url);
@@ -29,10 +34,10 @@ const isLoopback = (url: string) => {
 export interface TestBrowser {
   /**
    * A page in a fresh context (its own storage: another person), screenshotted as
-   * `screenshots/<name>.png` after the test, or `<name>.failed.png` when the test failed.
+   * `screenshots/last-run/<name>.png` after the test, or `<name>.failed.png` when the test failed.
    */
   page(name: string, options?: BrowserContextOptions): Promise<Page>;
-  /** A screenshot of a step in the middle of a flow, `screenshots/<name>.png`. */
+  /** A screenshot of a step in the middle of a flow, `screenshots/last-run/<name>.png`. */
   shot(page: Page, name: string): Promise<void>;
 }
 
