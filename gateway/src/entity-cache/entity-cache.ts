@@ -77,6 +77,9 @@ const MAX_SHAPES = 10_000;
  * `@cacheControl` hints of every type and field it resolved, a field with no hint making it
  * uncacheable — capped per subgraph and type by the rules. Tags: the entity's own (`Product:42`)
  * and those of the entities nested in its value, so the response cache's purges clear them.
+ * A fetch answered whole from the first level is kept whole there too (its entities' tags, the
+ * shortest freshness, PRIVATE under the viewer's key if one of them is): the same page read again
+ * is one lookup and one parse, not one per representation.
  */
 export class EntityCache {
   private schema: GraphQLSchema | undefined;
@@ -121,7 +124,19 @@ export class EntityCache {
       metrics.representations.inc({ subgraph: fetch.subgraph, kind: 'fetched' }, representations.length);
       return { response: fetched.response, report };
     }
-    const slots = this.slotsOf(fetch, shape, representations, Date.now());
+    const now = Date.now();
+    const shapeDigest = this.digestOf(shape);
+    // A fetch answered whole from the first level before is one lookup: the same page read again.
+    const whole = fetch.afterEvent || !levels.firstLevelEnabled ? undefined : this.wholeFetchKeys(fetch, shapeDigest, representations);
+    const memo = whole && (levels.firstLevel(whole.publicKey, now) ?? (whole.privateKey ? levels.firstLevel(whole.privateKey, now) : undefined));
+    if (memo) {
+      report.hits.l1 = representations.length;
+      metrics.representations.inc({ subgraph: fetch.subgraph, kind: 'requested' }, representations.length);
+      metrics.hits.inc({ subgraph: fetch.subgraph, level: 'l1' }, representations.length);
+      restrict({ maxAge: Math.max(0, Math.floor((memo.freshUntil - now) / 1000)), scope: memo.scope });
+      return { response: { data: { _entities: JSON.parse(memo.json) as unknown[] } }, report };
+    }
+    const slots = this.slotsOf(fetch, shapeDigest, representations, now);
 
     const pending = slots.filter((slot) => slot.cached && !slot.entry);
     let since = null;
@@ -145,8 +160,12 @@ export class EntityCache {
     if (missed > 0) metrics.misses.inc({ subgraph: fetch.subgraph }, missed);
 
     const merged: unknown[] = new Array(representations.length);
-    this.answerFromCache(slots, merged, restrict);
-    if (missing.length === 0) return { response: { data: { _entities: merged } }, report };
+    // Answered whole from the first level, in this tick: kept whole there too.
+    const wholeEntry = this.answerFromCache(slots, merged, restrict, whole !== undefined && missing.length === 0 && report.hits.l2 === 0);
+    if (missing.length === 0) {
+      if (whole && wholeEntry) levels.keepInFirstLevel(wholeEntry.scope === 'PRIVATE' ? whole.privateKey! : whole.publicKey, wholeEntry);
+      return { response: { data: { _entities: merged } }, report };
+    }
 
     const fetched = await send(missing.map((slot) => slot.representation));
     const { response } = fetched;
@@ -180,16 +199,32 @@ export class EntityCache {
     this.uncacheable.add(shape);
   }
 
-  private slotsOf(fetch: EntityFetch, shape: string, representations: Record<string, unknown>[], now: number): Slot[] {
+  /** The digest of a fetch shape (subgraph, selection, other variables), made once per shape. */
+  private digestOf(shape: string): string {
+    let digest = this.shapeDigests.get(shape);
+    if (digest === undefined) {
+      if (this.shapeDigests.size >= MAX_SHAPES) this.shapeDigests.clear();
+      digest = hash('sha256', shape, 'base64url');
+      this.shapeDigests.set(shape, digest);
+    }
+    return digest;
+  }
+
+  /** The keys of a whole fetch's answer kept in process: PUBLIC, and the viewer's when one of its entities is PRIVATE. */
+  private wholeFetchKeys(fetch: EntityFetch, shapeDigest: string, representations: Record<string, unknown>[]) {
+    const { levels, supergraph } = this.options;
+    const digest = `${shapeDigest}:${JSON.stringify(representations)}`;
+    const version = supergraph.current;
+    return {
+      publicKey: levels.keys.entry(`ent~${version}~fetch~pub`, digest),
+      privateKey: fetch.viewer ? levels.keys.entry(`ent~${version}~fetch~${userScope(fetch.viewer.id)}`, digest) : undefined,
+    };
+  }
+
+  private slotsOf(fetch: EntityFetch, shapeDigest: string, representations: Record<string, unknown>[], now: number): Slot[] {
     const { config, envNameOf, supergraph, levels } = this.options;
     const envName = envNameOf(fetch.subgraph);
     const version = supergraph.current;
-    let shapeDigest = this.shapeDigests.get(shape);
-    if (shapeDigest === undefined) {
-      if (this.shapeDigests.size >= MAX_SHAPES) this.shapeDigests.clear();
-      shapeDigest = hash('sha256', shape, 'base64url');
-      this.shapeDigests.set(shape, shapeDigest);
-    }
     const publicScope = `ent~${version}~pub`;
     const privateScope = fetch.viewer ? `ent~${version}~${userScope(fetch.viewer.id)}` : undefined;
     const byText = new Map<string, Slot>();
@@ -221,28 +256,45 @@ export class EntityCache {
     return slots;
   }
 
-  /** Fills the positions of cached entities, and narrows the cache policy to the shortest of them (PRIVATE if one is). */
-  private answerFromCache(slots: Slot[], merged: unknown[], restrict: (hint: SubgraphCacheHint) => void): void {
+  /**
+   * Fills the positions of cached entities, and narrows the cache policy to the shortest of them
+   * (PRIVATE if one is). With `whole` (every position cached), also returns the entry that answers
+   * the whole fetch at once: its value, shortest freshness, scope and every tag.
+   */
+  private answerFromCache(slots: Slot[], merged: unknown[], restrict: (hint: SubgraphCacheHint) => void, whole: boolean): EntityEntry | undefined {
     const now = Date.now();
-    let maxAge = Infinity;
+    let freshUntil = Infinity;
     let scope: 'PUBLIC' | 'PRIVATE' = 'PUBLIC';
-    const positions: number[] = [];
-    const texts: string[] = [];
+    const texts: string[] = new Array(merged.length);
+    let cached = 0;
     for (const slot of slots) {
       const entry = slot.entry;
       if (!entry) continue;
-      for (const position of slot.positions) {
-        positions.push(position);
-        texts.push(entry.json);
-      }
-      maxAge = Math.min(maxAge, Math.floor((entry.freshUntil - now) / 1000));
+      for (const position of slot.positions) texts[position] = entry.json;
+      cached += slot.positions.length;
+      freshUntil = Math.min(freshUntil, entry.freshUntil);
       if (entry.scope === 'PRIVATE') scope = 'PRIVATE';
     }
-    if (maxAge === Infinity) return;
-    // One parse for them all: a fresh object at every position, none shared with the cache.
-    const values = JSON.parse(`[${texts.join(',')}]`) as unknown[];
+    if (cached === 0) return undefined;
+    restrict({ maxAge: Math.max(0, Math.floor((freshUntil - now) / 1000)), scope });
+    if (cached === merged.length) {
+      // One parse for them all, in the plan's order: a fresh object at every position, none shared with the cache.
+      const json = `[${texts.join(',')}]`;
+      (JSON.parse(json) as unknown[]).forEach((value, position) => (merged[position] = value));
+      if (!whole) return undefined;
+      const tags = new Set<string>();
+      for (const slot of slots) for (const tag of slot.entry!.tags) tags.add(tag);
+      return { json, scope, freshUntil, staleUntil: freshUntil, tags: [...tags] };
+    }
+    const positions: number[] = [];
+    const parts: string[] = [];
+    texts.forEach((text, position) => {
+      positions.push(position);
+      parts.push(text);
+    });
+    const values = JSON.parse(`[${parts.join(',')}]`) as unknown[];
     positions.forEach((position, n) => (merged[position] = values[n]));
-    restrict({ maxAge: Math.max(0, maxAge), scope });
+    return undefined;
   }
 
   /** The entry to keep for a fetched entity, under the key of its scope; none when it may not be kept. */

@@ -74,11 +74,24 @@ export class EntityLevels {
     this.listener = this.connections.listener;
   }
 
+  get firstLevelEnabled(): boolean {
+    return this.options.l1Enabled;
+  }
+
   /** The fresh entry under `key` in process. */
   firstLevel(key: string, now: number): EntityEntry | undefined {
     if (!this.options.l1Enabled) return undefined;
     const entry = this.l1.get(key, now);
     return entry && entry.freshUntil > now ? entry : undefined;
+  }
+
+  /**
+   * Keeps in process an entry made of first-level entries just read (a whole fetch answered from
+   * them, in the same tick: no purge can have come between): it carries their tags, so a purge of
+   * any of them drops it too.
+   */
+  keepInFirstLevel(key: string, entry: EntityEntry): void {
+    if (this.options.l1Enabled) this.l1.set(key, entry);
   }
 
   /** One round trip: the fresh entries under `keys` in Redis (kept in process when admitted), and the epoch a store must be checked against. */
