@@ -1,7 +1,10 @@
+import { entityEventsChannel, parseEntityEvent, type EntityEvent } from '@shopgraph/cache';
 import { jobIds } from '@shopgraph/queues';
-import { createTestDatabase, type TestDatabase } from '@shopgraph/testing';
+import { createTestDatabase, testRedisUrl, waitFor, type TestDatabase } from '@shopgraph/testing';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkoutWiring } from './checkout-wiring.js';
+import { loadConfig } from './env.js';
 import { CARDS, newCustomer, startCheckoutHarness, type CheckoutHarness } from './fixtures/checkout-harness.js';
 import { RESERVATION_FAILED_REASON } from './sagas/reserve.js';
 
@@ -51,9 +54,23 @@ describe('jobs that exhaust their attempts', () => {
     const placed = await h.placeOrder(customer, [{ productId, quantity: 1 }]);
     await h.reservationDone(placed.id);
     // payOrder tokenizes through payments' own provider URL; only the workers' charge fails.
+    // The order's entity events from now on: none until the charge has failed for good (a failed
+    // attempt announces nothing), then the one saying its payment failed.
+    const events: EntityEvent[] = [];
+    const listener = new Redis(testRedisUrl);
+    listener.on('message', (_channel: string, message: string) => {
+      const event = parseEntityEvent(message);
+      if (event?.typename === 'Order' && event.id === placed.id) events.push(event);
+    });
+    await listener.subscribe(entityEventsChannel(loadConfig(h.env).cacheKeyPrefix));
     const stuck = await h.payOrder(customer, placed.id, CARDS.succeeds);
     const jobId = jobIds.chargePayment(stuck.id);
     await h.waitForJob('payments', jobId, 'failed', 60_000);
+    try {
+      await waitFor(() => events.length > 0, { timeoutMs: 30_000, what: "the order's event once its charge was dead-lettered" });
+    } finally {
+      listener.disconnect();
+    }
 
     expect((await h.queues.payments.getJob(jobId))?.attemptsMade).toBe(6);
     expect(await h.payment(customer, stuck.id)).toMatchObject({ status: 'FAILED', failureReason: 'processing_error' });

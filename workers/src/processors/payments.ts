@@ -16,7 +16,11 @@ export function paymentProcessors(sagas: SagaRunner, orderChanged: OrderChanged)
       },
     },
     onExhausted: {
-      'charge-payment': (payload) => sagas.runDeadLettered(chargeSaga, payload),
+      // The payment it failed is the order's news too: its subscribers see FAILED, processing_error.
+      'charge-payment': async (payload) => {
+        const result = (await sagas.runDeadLettered(chargeSaga, payload)) as { orderId?: string } | undefined;
+        if (result?.orderId) await orderChanged(result.orderId);
+      },
     },
   };
 }

@@ -18,7 +18,9 @@ export function reservationProcessors(sagas: SagaRunner, announce: Announce): Qu
         }),
     },
     onExhausted: {
-      'reserve-stock': (payload) => announce(payload.orderId, () => sagas.runDeadLettered(reserveSaga, payload)),
+      'reserve-stock': async (payload) => {
+        await announce(payload.orderId, () => sagas.runDeadLettered(reserveSaga, payload));
+      },
     },
   };
 }

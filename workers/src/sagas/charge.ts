@@ -27,15 +27,16 @@ const queueRefund = continuingStep({
 /**
  * When the charge-payment job failed for good: the payment must not hang in PROCESSING, where it
  * would block every later attempt on the order. The customer reads the provider's code; the
- * cause is in the dead letter.
+ * cause is in the dead letter. Its answer names the order when the payment was failed here, so
+ * the order's subscribers see the failure (workers/src/processors/payments.ts).
  */
 const chargeDeadLettered = saga<ChargeJob>('charge, dead-lettered')
   .step({
     name: 'fail-stuck-payment',
     owner: 'payments',
     run: async ({ paymentId }, { db }) => {
-      await failStuckPayment(db, { paymentId, reason: 'processing_error' });
-      return next({});
+      const orderId = await failStuckPayment(db, { paymentId, reason: 'processing_error' });
+      return done(orderId === null ? {} : { orderId });
     },
   })
   .build();

@@ -17,8 +17,8 @@ export interface SagaRunner {
   run<Input, UndoInput>(saga: Saga<Input, UndoInput>, input: Input): Promise<unknown>;
   /** Runs every step's compensation, in step order (a cancel); answers what they report. */
   undo<Input, UndoInput>(saga: Saga<Input, UndoInput>, input: UndoInput): Promise<Record<string, unknown>>;
-  /** Runs the saga's dead-letter steps, if it has any. */
-  runDeadLettered<Input, UndoInput>(saga: Saga<Input, UndoInput>, input: Input): Promise<void>;
+  /** Runs the saga's dead-letter steps, if it has any; answers what they report (undefined without any). */
+  runDeadLettered<Input, UndoInput>(saga: Saga<Input, UndoInput>, input: Input): Promise<unknown>;
 }
 
 /** A declared step with its types erased: the builder checked each step's state when the saga was declared. */
@@ -64,7 +64,7 @@ export function createSagaRunner(runtime: SagaRuntime): SagaRunner {
     run: (saga, input) => run(saga, input),
     undo: (saga, input) => compensate(saga.steps, { ...(input as object) }),
     async runDeadLettered(saga, input) {
-      if (saga.deadLettered) await run(saga.deadLettered, input);
+      return saga.deadLettered ? run(saga.deadLettered, input) : undefined;
     },
   };
 }

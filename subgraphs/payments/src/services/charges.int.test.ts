@@ -205,7 +205,7 @@ describe('chargePayment', () => {
     const charging = chargePayment(db, held.provider, payment.id);
     // The provider has charged; its answer has not reached chargePayment when the payment is failed.
     await held.answered;
-    await expect(failStuckPayment(db, { paymentId: payment.id, reason: 'dead-lettered' })).resolves.toBe(true);
+    await expect(failStuckPayment(db, { paymentId: payment.id, reason: 'dead-lettered' })).resolves.toBe(payment.orderId);
     held.release();
     await expect(charging).resolves.toMatchObject({ status: 'FAILED' });
     expect(await paymentRow(payment.id)).toMatchObject({ status: 'FAILED', failureReason: 'dead-lettered', providerChargeId: null });
@@ -241,8 +241,8 @@ describe('refundOrderPayment', () => {
 describe('failStuckPayment', () => {
   it('fails a PROCESSING payment with the reason, once', async () => {
     const payment = await processingPayment(CARDS.succeeds);
-    await expect(failStuckPayment(db, { paymentId: payment.id, reason: 'provider unreachable' })).resolves.toBe(true);
-    await expect(failStuckPayment(db, { paymentId: payment.id, reason: 'again' })).resolves.toBe(false);
+    await expect(failStuckPayment(db, { paymentId: payment.id, reason: 'provider unreachable' })).resolves.toBe(payment.orderId);
+    await expect(failStuckPayment(db, { paymentId: payment.id, reason: 'again' })).resolves.toBeNull();
     const row = await paymentRow(payment.id);
     expect(row).toMatchObject({ status: 'FAILED', failureReason: 'provider unreachable' });
     expect(row.updatedAt.getTime()).toBeGreaterThan(payment.updatedAt.getTime());
@@ -250,7 +250,7 @@ describe('failStuckPayment', () => {
 
   it('leaves a settled payment alone', async () => {
     const payment = await succeededPayment();
-    await expect(failStuckPayment(db, { paymentId: payment.id, reason: 'late' })).resolves.toBe(false);
+    await expect(failStuckPayment(db, { paymentId: payment.id, reason: 'late' })).resolves.toBeNull();
     expect(await paymentRow(payment.id)).toEqual(payment);
   });
 });

@@ -152,12 +152,12 @@ export async function refundOrderPayment(db: Db, provider: PaymentProvider, orde
   return refunded !== undefined;
 }
 
-/** The charge job exhausted its attempts: the PROCESSING payment becomes FAILED with `reason`. True when this call failed it. */
-export async function failStuckPayment(db: Db, { paymentId, reason }: { paymentId: string; reason: string }): Promise<boolean> {
+/** The charge job exhausted its attempts: the PROCESSING payment becomes FAILED with `reason`. Its order's id when this call failed it, else null. */
+export async function failStuckPayment(db: Db, { paymentId, reason }: { paymentId: string; reason: string }): Promise<string | null> {
   const [failed] = await db
     .update(payments)
     .set({ status: 'FAILED', failureReason: reason, updatedAt: sql`now()` })
     .where(and(eq(payments.id, paymentId), eq(payments.status, 'PROCESSING')))
-    .returning({ id: payments.id });
-  return failed !== undefined;
+    .returning({ orderId: payments.orderId });
+  return failed?.orderId ?? null;
 }
