@@ -209,6 +209,11 @@ async function tryAdvisoryLock(
  * first. A leader that dies before marking leaves them unsent; the next one adds them again and
  * BullMQ, which ignores an id it has, drops the copies.
  *
+ * With `dispatch` (direct dispatch), a row due now whose job this process takes is not added:
+ * the job runs here, and the row counts as relayed once the run succeeded, or once its job is in
+ * BullMQ after the run failed. A leader that dies meanwhile leaves the row to the next, which
+ * runs the job again (every job is idempotent).
+ *
  * The leader relays when a commit notifies it, at once after it takes the lock (rows committed
  * while nobody listened), and otherwise once per `intervalMs` as a safety sweep.
  */
