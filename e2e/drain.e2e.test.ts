@@ -32,7 +32,9 @@ const children: ChildProcess[] = [];
 beforeAll(async () => {
   database = await createTestDatabase('sg_drain');
   // No response cache: each test's request must reach the products table.
-  env = testEnv(database.url, { USERS_URL: NOWHERE, ORDERS_URL: NOWHERE, PAYMENTS_URL: NOWHERE, RESPONSE_CACHE: 'false' });
+  // No cache answers for the subgraph: the request in flight must reach the products table, whatever
+  // an earlier test's gateway left in Redis.
+  env = testEnv(database.url, { USERS_URL: NOWHERE, ORDERS_URL: NOWHERE, PAYMENTS_URL: NOWHERE, RESPONSE_CACHE: 'false', ENTITY_CACHE: 'false' });
   // Connects on first use, once a products server has created its role and schema.
   productsDb = createDb({ url: database.url, subgraph: 'products', logger: createLogger('test', 'silent') });
 });

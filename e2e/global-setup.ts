@@ -45,6 +45,10 @@ export default async function startE2ePlatform(project: TestProject) {
       // Queues and persisted queries of this run only: runs on one Redis never meet.
       QUEUE_PREFIX: queuePrefix,
       APQ_REDIS_PREFIX: `${queuePrefix}:apq:`,
+      // The demo shop's orders awaiting payment (read-graph.e2e.test.ts reads them) await for the
+      // whole run, which can outlast the default 15 minutes; the expiry sweep itself is tested
+      // with a TTL of its own (workers/src/expiry.int.test.ts).
+      RESERVATION_TTL_MS: String(6 * 60 * 60 * 1000),
     }),
   };
   await setupPlatform(env);
