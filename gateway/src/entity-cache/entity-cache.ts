@@ -10,6 +10,7 @@ import { ruleFor, type EntityCacheConfig } from './entity-cache-env.js';
 import type { EntityEntry, EntityLevels } from './entity-levels.js';
 import type { EntityCacheMetrics } from './entity-metrics.js';
 import { nestedTags, representationTag } from './entity-tags.js';
+import { remainingMaxAgeS } from './remaining-max-age.js';
 
 export type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
@@ -133,7 +134,7 @@ export class EntityCache {
       report.hits.l1 = representations.length;
       metrics.representations.inc({ subgraph: fetch.subgraph, kind: 'requested' }, representations.length);
       metrics.hits.inc({ subgraph: fetch.subgraph, level: 'l1' }, representations.length);
-      restrict({ maxAge: Math.max(0, Math.floor((memo.freshUntil - now) / 1000)), scope: memo.scope });
+      restrict({ maxAge: remainingMaxAgeS(memo.freshUntil, now), scope: memo.scope });
       return { response: { data: { _entities: JSON.parse(memo.json) as unknown[] } }, report };
     }
     const slots = this.slotsOf(fetch, shapeDigest, representations, now);
@@ -276,7 +277,7 @@ export class EntityCache {
       if (entry.scope === 'PRIVATE') scope = 'PRIVATE';
     }
     if (cached === 0) return undefined;
-    restrict({ maxAge: Math.max(0, Math.floor((freshUntil - now) / 1000)), scope });
+    restrict({ maxAge: remainingMaxAgeS(freshUntil, now), scope });
     if (cached === merged.length) {
       // One parse for them all, in the plan's order: a fresh object at every position, none shared with the cache.
       const json = `[${texts.join(',')}]`;

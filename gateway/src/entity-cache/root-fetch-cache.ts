@@ -8,6 +8,7 @@ import { ruleFor, type EntityCacheConfig } from './entity-cache-env.js';
 import type { FetchedEntities, GatewayGraphQLResponse } from './entity-cache.js';
 import type { EntityEntry, EntityLevels } from './entity-levels.js';
 import type { EntityCacheMetrics } from './entity-metrics.js';
+import { remainingMaxAgeS } from './remaining-max-age.js';
 
 /** A root-field fetch of a query plan (`product(id:)`, `products(first:)`), as its data source is asked for it. */
 export interface RootFetch {
@@ -102,7 +103,7 @@ export class RootFetchCache {
     }
     if (entry) {
       metrics.rootFetches.inc({ subgraph: fetch.subgraph, found: report.found });
-      restrict({ maxAge: Math.max(0, Math.floor((entry.freshUntil - Date.now()) / 1000)), scope: 'PUBLIC' });
+      restrict({ maxAge: remainingMaxAgeS(entry.freshUntil, Date.now()), scope: 'PUBLIC' });
       // A fresh object: the query plan merges later fetches into what it is given.
       return { response: { data: JSON.parse(entry.json) as Record<string, unknown> }, report };
     }
