@@ -1,3 +1,5 @@
+import { workQueueNames } from '@shopgraph/queues';
+import { Redis } from 'ioredis';
 /** A series of the gateways' /metrics, summed over the gateways, by replica URL. */
 async function byReplica(gateways: string[], metric: string, where: (labels: Record<string, string>) => boolean = () => true) {
   const values = new Map<string, number>();
@@ -23,4 +25,22 @@ export const inRotation = (gateways: string[]) => byReplica(gateways, 'shopgraph
 export async function jobAttempts(workers: string): Promise<number> {
   const text = await (await fetch(`${workers}/metrics`)).text();
   return [...text.matchAll(/^shopgraph_job_attempts_total\{[^}]*\} (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
+/**
+ * BullMQ consumers connected per work queue: each workers process holds one blocking connection
+ * per queue it works, named by BullMQ after the queue (`<prefix>:<base64 of its name>`).
+ */
+export async function queueConsumers(redisUrl: string, queuePrefix: string): Promise<Record<string, number>> {
+  const redis = new Redis(redisUrl);
+  try {
+    const names = String(await redis.call('client', 'list'))
+      .split('\n')
+      .map((line) => /(?:^| )name=(\S*)/.exec(line)?.[1] ?? '');
+    return Object.fromEntries(
+      workQueueNames.map((queue) => [queue, names.filter((name) => name === `${queuePrefix}:${Buffer.from(queue).toString('base64')}`).length]),
+    );
+  } finally {
+    redis.disconnect();
+  }
 }

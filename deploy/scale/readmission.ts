@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { inRotation, jobAttempts, okCalls } from './metrics.js';
+import { inRotation, jobAttempts, okCalls, queueConsumers } from './metrics.js';
 import type { Platform } from './platform.js';
 import { READMISSION_TIMEOUT_MS, SHARE_WINDOW_MS, subgraphs } from './settings.js';
 
@@ -13,6 +13,8 @@ export interface Readmission {
   windowStartedAt: number;
   /** Job attempts of workers-1 at the end of the share window. */
   workerJobsAtEnd: number;
+  /** BullMQ consumers of each work queue at the end of the share window, both workers processes' together. */
+  queueConsumersAtEnd: Record<string, number>;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface Readmission {
  * restarted one at once, the other when its ejection of the replica ends), then counts the calls
  * each replica takes over the share window.
  */
-export async function watchReadmission(platform: Platform, backAt: number): Promise<Readmission> {
+export async function watchReadmission(platform: Platform, backAt: number, redisUrl: string, queuePrefix: string): Promise<Readmission> {
   const gatewayUrls = platform.gateways.map((gateway) => gateway.url);
   const restartedReplicas = subgraphs.map((subgraph) => platform.replicaUrls[subgraph.name]![0]!);
   const backInRotationAfterMs: Record<string, number> = {};
@@ -36,5 +38,6 @@ export async function watchReadmission(platform: Platform, backAt: number): Prom
   await sleep(SHARE_WINDOW_MS);
   const callsAfter = await okCalls(gatewayUrls);
   const workerJobsAtEnd = await jobAttempts(platform.byName('workers-1').url);
-  return { backInRotationAfterMs, callsBefore, callsAfter, windowStartedAt, workerJobsAtEnd };
+  const queueConsumersAtEnd = await queueConsumers(redisUrl, queuePrefix);
+  return { backInRotationAfterMs, callsBefore, callsAfter, windowStartedAt, workerJobsAtEnd, queueConsumersAtEnd };
 }

@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     const shop = await openShop(balancer);
     const traffic = startTraffic(balancer, shop);
     const outage = await killWhileChargeInFlight(platform, sql, traffic);
-    const readmission = await watchReadmission(platform, outage.backAt);
+    const readmission = await watchReadmission(platform, outage.backAt, testRedisUrl, queuePrefix);
     await waitForExpiredOrders(sql);
     const loadEndedAt = await traffic.stop();
     const { unsettled, drainMs } = await waitUntilSettled(sql);
