@@ -233,9 +233,11 @@ export async function serveSubgraph<Context extends RequestBase>(options: ServeS
   const { name, config, logger } = options;
   const registry = new Registry();
   const db = createDb({ url: config.databaseUrl, subgraph: name, logger, registry });
-  // Fails a command within a second while Redis is away (the request is refused, never left
-  // waiting) and reconnects in the background.
-  const redis = createRedisClient(config.redisUrl, { connectionName: `shopgraph:${name}:signature-nonces`, maxRetriesPerRequest: 1, commandTimeout: 1000 });
+  // A Redis that is away refuses at once and the request is refused (503), never left waiting; it
+  // reconnects in the background. One that accepts but does not answer fails a command within five
+  // seconds: one second refused good requests on a loaded machine, where a process left
+  // unscheduled that long saw its timer fire before it read the reply waiting in its socket.
+  const redis = createRedisClient(config.redisUrl, { connectionName: `shopgraph:${name}:signature-nonces`, maxRetriesPerRequest: 1, commandTimeout: 5000 });
   reportRedisOutages(redis, logger, 'signature nonces: gateway requests are refused while it is away');
   const release = async () => {
     await db.$client.end();
