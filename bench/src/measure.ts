@@ -74,6 +74,9 @@ export interface InterleavedOptions {
   /** Each round sends this many requests instead of lasting `roundSeconds`. */
   roundRequests?: number;
   warmupSeconds: number;
+  /** After `warmupSeconds`, more warm-up until the system has answered this many requests, or `warmupMaxSeconds` in all. */
+  warmupRequests?: number;
+  warmupMaxSeconds?: number;
   connections: number;
   countHeaders?: string[];
   progress: Progress;
@@ -138,6 +141,17 @@ export async function measureInterleaved(loadgen: LoadGenerator, options: Interl
     for (const system of systems) {
       const warm = await loadgen.run(command(system, options.warmupSeconds));
       if (warm.requests > 0 && warm.seconds > 0) rates.set(system.key, warm.requests / warm.seconds);
+      const remaining = (options.warmupRequests ?? 0) - warm.requests;
+      const rate = rates.get(system.key);
+      if (remaining > 0 && rate !== undefined) {
+        // As long as the remaining requests take at the rate so far, within the time left: the
+        // rate rises as the code warms, so this errs towards fewer requests, never a longer wait.
+        const seconds = Math.min(remaining / rate, (options.warmupMaxSeconds ?? options.warmupSeconds) - options.warmupSeconds);
+        if (seconds >= 0.5) {
+          const more = await loadgen.run(command(system, seconds));
+          if (more.requests > 0 && more.seconds > 0) rates.set(system.key, more.requests / more.seconds);
+        }
+      }
       task.advance(`warm-up ${system.label}`);
     }
   }

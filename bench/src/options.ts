@@ -14,6 +14,14 @@ export interface BenchOptions {
   roundSeconds: number;
   /** Seconds of unmeasured load per system before its first round (JIT, pools, caches). */
   warmupSeconds: number;
+  /**
+   * Requests each system answers before its first round, however long that takes up to
+   * `warmupMaxSeconds`: V8 optimises a function after thousands of calls, not after a second, and a
+   * deep read at a hundred requests a second is still on unoptimised code after `warmupSeconds` —
+   * its first rounds then cost half as much again per request as its last.
+   */
+  warmupRequests: number;
+  warmupMaxSeconds: number;
   /** Concurrent connections autocannon keeps open. */
   connections: number;
   checkout: CheckoutSize;
@@ -57,6 +65,8 @@ const full: Omit<BenchOptions, 'quick' | 'name' | 'resultsDir' | 'cpuProfileDir'
   rounds: 3,
   roundSeconds: 2.5,
   warmupSeconds: 1,
+  warmupRequests: 4_000,
+  warmupMaxSeconds: 20,
   connections: 32,
   checkout: { customers: 32, seconds: 25, countedOrders: 40, curveCustomers: [4, 8, 16, 32, 48], curveSeconds: 6 },
   pgbenchSeconds: 10,
@@ -69,12 +79,17 @@ const quick: typeof full = {
   rounds: 2,
   roundSeconds: 0.5,
   warmupSeconds: 0.2,
+  warmupRequests: 0,
+  warmupMaxSeconds: 0.2,
   connections: 16,
   checkout: { customers: 8, seconds: 2, countedOrders: 6, curveCustomers: [2, 8], curveSeconds: 1 },
   pgbenchSeconds: 1,
   pgbenchClients: 2,
   balancingRequests: 600,
 };
+
+/** The warm-up settings of `options`, as `measureInterleaved` takes them. */
+export const warmupOf = ({ warmupSeconds, warmupRequests, warmupMaxSeconds }: BenchOptions) => ({ warmupSeconds, warmupRequests, warmupMaxSeconds });
 
 /** Reads `--quick`, `--name <name>` and BENCH_CPU_PROF; `npm run bench --quick` arrives as npm_config_quick. */
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultResultsDir: string): BenchOptions {

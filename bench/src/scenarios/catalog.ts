@@ -1,5 +1,6 @@
 import type { HttpRequestSpec } from '../load/protocol.js';
 import { GENERATOR_SATURATED_CORES, gatewaySystem, LOADGEN, measureInterleaved, type SystemResult, type SystemUnderTest } from '../measure.js';
+import { warmupOf } from '../options.js';
 import { round } from '../proc.js';
 import type { Progress } from '../progress.js';
 import { benchId } from '../seed.js';
@@ -214,7 +215,7 @@ export async function runCatalog(stage: Stage, progress: Progress, prepared: Awa
       requests: list,
       rounds: options.rounds,
       roundSeconds: options.roundSeconds,
-      warmupSeconds: options.warmupSeconds,
+      ...warmupOf(options),
       connections: options.connections,
       countHeaders: [CACHE_STATUS_HEADER],
       progress,

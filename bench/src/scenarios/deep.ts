@@ -1,6 +1,7 @@
 import { readCounter } from '@shopgraph/testing';
 import type { HttpRequestSpec } from '../load/protocol.js';
 import { gatewaySystem, measureInterleaved, type SystemResult, type SystemUnderTest } from '../measure.js';
+import { warmupOf } from '../options.js';
 import type { Progress } from '../progress.js';
 import type { Stage } from '../stage.js';
 import { ratio } from '../stats.js';
@@ -120,7 +121,7 @@ export async function runDeep(stage: Stage, progress: Progress, prepared: Awaite
     requests,
     rounds: options.rounds,
     roundSeconds: options.roundSeconds,
-    warmupSeconds: options.warmupSeconds,
+    ...warmupOf(options),
     connections: options.connections,
     progress,
     title: 'deep orders',

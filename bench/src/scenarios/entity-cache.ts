@@ -1,5 +1,6 @@
 import type { HttpRequestSpec } from '../load/protocol.js';
 import { gatewaySystem, measureInterleaved, type SystemResult } from '../measure.js';
+import { warmupOf } from '../options.js';
 import type { Progress } from '../progress.js';
 import type { Stage } from '../stage.js';
 import { ratio } from '../stats.js';
@@ -104,7 +105,7 @@ export async function runEntityCache(stage: Stage, progress: Progress, prepared:
     requests,
     rounds: options.rounds,
     roundSeconds: options.roundSeconds,
-    warmupSeconds: options.warmupSeconds,
+    ...warmupOf(options),
     connections: options.connections,
     progress,
     title: 'entity cache',

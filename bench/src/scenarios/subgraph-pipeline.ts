@@ -1,5 +1,6 @@
 import { signRequest } from '@shopgraph/common';
 import { measureInterleaved, type SystemResult } from '../measure.js';
+import { warmupOf } from '../options.js';
 import type { Progress } from '../progress.js';
 import { benchId } from '../seed.js';
 import type { Stage } from '../stage.js';
@@ -46,7 +47,7 @@ export async function runSubgraphPipeline(stage: Stage, progress: Progress): Pro
     requests: [{ body }],
     rounds: options.rounds,
     roundSeconds: options.roundSeconds,
-    warmupSeconds: options.warmupSeconds,
+    ...warmupOf(options),
     connections: options.connections,
     progress,
     title: 'subgraph pipeline',
