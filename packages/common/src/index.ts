@@ -19,3 +19,4 @@ export * from './loaders.js';
 export * from './redis.js';
 export * from './sessions.js';
 export * from './prepared.js';
+export * from './selects-path.js';

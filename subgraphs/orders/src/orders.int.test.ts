@@ -255,6 +255,23 @@ describe('statements per request', () => {
     expect(await statementsFor(() => list(50))).toBe(forFive);
   });
 
+  it("answers a customer's first page, its count and its orders' items in one statement, as the loaders would", async () => {
+    const PAGE = `query($first: Int) { orders(first: $first) { totalCount edges { node { id items {
+      quantity productName unitPrice { amount currency } product { id } } } } } }`;
+    let page: Awaited<ReturnType<typeof gql>> | undefined;
+    expect(await statementsFor(async () => (page = await gql(PAGE, { first: 20 }, heavy)))).toBe(1);
+    expect(page!.errors).toBeUndefined();
+    expect(page!.data!.orders.totalCount).toBe(60);
+    const edges = page!.data!.orders.edges as { node: { id: string; items: unknown[] } }[];
+    expect(edges).toHaveLength(20);
+    for (const { node } of edges.slice(0, 3)) {
+      // order(id) reads the items through the batch loader: the same lines, in the same order.
+      const single = await gql(`query($id: ID!) { order(id: $id) { items { quantity productName unitPrice { amount currency } product { id } } } }`, { id: node.id }, heavy);
+      expect(node.items).toEqual(single.data!.order.items);
+      expect(node.items).toHaveLength(2);
+    }
+  });
+
   it("resolves 30 users' orders with items in as many statements as 3", async () => {
     const resolve = async (count: number) => {
       const reps = shoppers.slice(0, count).map((user) => ({ __typename: 'User', id: user.id }));

@@ -78,9 +78,16 @@ const reads: Read[] = [
     uses: ['orders_user_recent_idx'],
   },
   {
+    // With its count and each order's items in the one statement.
+    name: "a customer's first page with items",
+    read: () => listOrders(contextOf(customer), { first: 20 }, { items: true }),
+    uses: ['orders_user_recent_idx', 'order_items_order_id_product_id_pk'],
+  },
+  {
+    // A first page brings its count along; a later one asks for it apart.
     name: "a customer's totalCount",
     read: async () => {
-      const page = await listOrders(contextOf(customer), { first: 1 });
+      const page = await listOrders(contextOf(customer), { first: 1, after: await secondPage(customer) });
       recorder.take();
       return page.totalCount();
     },

@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, sql } from 'drizzle-orm';
 import {
   canSeeUserData,
   forbidden,
@@ -12,7 +12,7 @@ import {
 } from '@shopgraph/common';
 import type { Context } from '../context.js';
 import { olderThanPosition } from '../db/keyset.js';
-import { ALL_ORDERS, orders, rowCounts, type OrderRow } from '../db/schema.js';
+import { ALL_ORDERS, orderItems, orders, rowCounts, type OrderItemRow, type OrderRow } from '../db/schema.js';
 
 type PageArgs = { first?: number | null; after?: string | null };
 
@@ -44,15 +44,40 @@ async function countAllOrders(ctx: Context): Promise<number> {
   return kept?.total ?? 0;
 }
 
-/** The viewer's orders newest first, or every order for an ADMIN; totalCount only if asked for. */
-export async function listOrders(ctx: Context, args: PageArgs) {
+/** What a page of orders reads besides the orders: the items of each, when the query asks for them. */
+export interface PageReads {
+  items?: boolean;
+}
+
+/**
+ * The viewer's orders newest first, or every order for an ADMIN; totalCount only if asked for.
+ * A customer's first page is one statement: the customer's count (an uncorrelated subquery,
+ * counted once on orders_user_recent_idx) and, with `reads.items`, each order's items (a
+ * subquery per order on the items' primary key) come back with the page and are primed into the
+ * loaders, where three statements went before — each a round trip that costs both sides a write
+ * and a read on the socket, more than the statement itself. A later page or an admin's keeps the
+ * count apart (an admin's is kept by triggers; a later page's is asked for once).
+ */
+export async function listOrders(ctx: Context, args: PageArgs, reads: PageReads = {}) {
   const viewer = requireViewer(ctx.viewer);
   const { first, after } = parsePageArgs(args);
   const admin = viewer.role === 'ADMIN';
-  // Every "my orders" page is this read: prepared per kind of viewer, page size and cursor or none.
-  const page = prepared(ctx.db, `orders_page_${admin ? 'all' : 'own'}_${first + 1}${after ? '_after' : ''}`, (db) =>
+  const withCount = !admin && !after;
+  const withItems = reads.items === true;
+  // Every "my orders" page is this read: prepared per kind of viewer, page size, cursor or none, and items or none.
+  const page = prepared(ctx.db, `orders_page_${admin ? 'all' : 'own'}_${first + 1}${after ? '_after' : ''}${withItems ? '_items' : ''}`, (db) =>
     db
-      .select()
+      .select({
+        ...getTableColumns(orders),
+        total: withCount ? sql<number>`(select count(*)::int from ${orders} where ${orders.userId} = ${sql.placeholder('userId')})` : sql<null>`null`,
+        items: withItems
+          ? sql<OrderItemRow[]>`(select coalesce(json_agg(json_build_object(
+              'orderId', ${orderItems.orderId}, 'productId', ${orderItems.productId}, 'quantity', ${orderItems.quantity},
+              'productName', ${orderItems.productName}, 'unitPriceAmount', ${orderItems.unitPriceAmount},
+              'unitPriceCurrency', ${orderItems.unitPriceCurrency}) order by ${orderItems.productId}), '[]')
+            from ${orderItems} where ${orderItems.orderId} = ${orders.id})`
+          : sql<null>`null`,
+      })
       .from(orders)
       .where(
         and(
@@ -64,11 +89,17 @@ export async function listOrders(ctx: Context, args: PageArgs) {
       .limit(first + 1),
   );
   const rows = await page.execute({ userId: viewer.id, ...(after ? { createdAt: after.createdAt.toISOString(), id: after.id } : {}) });
-  for (const row of rows) ctx.loaders.orderById.prime(row.id, row);
+  const orderRows: OrderRow[] = rows.map(({ total: _, items, ...order }) => {
+    ctx.loaders.orderById.prime(order.id, order);
+    if (items) ctx.loaders.itemsByOrderId.prime(order.id, items);
+    return order;
+  });
+  // No row on a first page: the customer has no orders.
+  if (withCount) ctx.loaders.orderCountByUser.prime(viewer.id, rows[0]?.total ?? 0);
   return {
-    ...toConnection(rows, first),
+    ...toConnection(orderRows, first),
     // A customer's count walks their entries of orders_user_recent_idx (loaders.ts).
-    totalCount: () => (viewer.role === 'ADMIN' ? countAllOrders(ctx) : ctx.loaders.orderCountByUser.load(viewer.id)),
+    totalCount: () => (admin ? countAllOrders(ctx) : ctx.loaders.orderCountByUser.load(viewer.id)),
   };
 }
 
