@@ -9,6 +9,25 @@ export interface BenchProcess {
   name: string;
   child: ChildProcess;
   pid: number;
+  /** The end of what it wrote to stderr (a start-up failure: runMain prints it there), when the benchmark started it. */
+  stderrTail?: () => string;
+}
+
+/** Characters of a process's stderr kept to explain why it exited. */
+const STDERR_TAIL = 4000;
+
+/** A process that exited before it was ready; `portTaken` when another process had bound its port first. */
+export class ExitedBeforeReady extends Error {
+  readonly portTaken: boolean;
+
+  constructor(process: BenchProcess) {
+    const tail = process.stderrTail?.().trim() ?? '';
+    super(
+      `${process.name} exited (${process.child.exitCode ?? process.child.signalCode}) before it was ready${tail ? `: ${tail.slice(-1000)}` : ''}; rerun with BENCH_LOGS=bench/tmp/logs to see its whole output`,
+    );
+    // Its port was free when the benchmark chose it, but any process's outgoing connection may take it meanwhile.
+    this.portTaken = tail.includes('EADDRINUSE');
+  }
 }
 
 /**
@@ -27,13 +46,18 @@ export function outputFor(name: string, child: ChildProcess, logsDir: string | u
 
 /** Starts a TypeScript entry point the way the platform starts its processes: `node --import tsx`. */
 export function startNode(name: string, cwd: string, entry: string, env: NodeJS.ProcessEnv, logsDir: string | undefined): BenchProcess {
+  // stderr is always read (little goes there: a failure, not the JSON logs on stdout) to explain an early exit.
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd,
     env,
-    stdio: ['ignore', logsDir ? 'pipe' : 'ignore', logsDir ? 'pipe' : 'ignore'],
+    stdio: ['ignore', logsDir ? 'pipe' : 'ignore', 'pipe'],
+  });
+  let tail = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    tail = (tail + chunk).slice(-STDERR_TAIL);
   });
   outputFor(name, child, logsDir);
-  return { name, child, pid: child.pid! };
+  return { name, child, pid: child.pid!, stderrTail: () => tail };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -50,9 +74,7 @@ export const START_TIMEOUT_MS = 300_000;
 export async function waitUntil(process: BenchProcess, probe: () => Promise<boolean>, timeoutMs = START_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (process.child.exitCode !== null || process.child.signalCode !== null) {
-      throw new Error(`${process.name} exited (${process.child.exitCode ?? process.child.signalCode}) before it was ready; rerun with BENCH_LOGS=bench/tmp/logs to see why`);
-    }
+    if (process.child.exitCode !== null || process.child.signalCode !== null) throw new ExitedBeforeReady(process);
     try {
       if (await probe()) return;
     } catch {

@@ -12,6 +12,7 @@ import { PostgresCpu } from './postgres-cpu.js';
 import {
   answersGraphQL,
   answersHealth,
+  ExitedBeforeReady,
   outputFor,
   repoRoot,
   startNode,
@@ -46,6 +47,9 @@ const cpuProfilePreload = fileURLToPath(new URL('./profile/cpu-profile-preload.m
 function cpuProfileEnv(dir: string | null): Record<string, string> {
   return dir ? { NODE_OPTIONS: `--import=${cpuProfilePreload}`, BENCH_CPU_PROF_DIR: dir } : {};
 }
+
+/** Starts of one process on fresh ports before a lost port fails the run. */
+const PORT_ATTEMPTS = 3;
 
 const subgraphSpec = (name: Subgraph) => platformProcesses.find((p) => p.name === name)!;
 
@@ -191,13 +195,31 @@ export class Stage {
     return process;
   }
 
+  /**
+   * Runs `launch` (which picks free ports, starts a process on them and waits until it is ready)
+   * again when the process lost one of its ports: a port is free when it is chosen, but until the
+   * process binds it any outgoing connection on the machine may take it (they come from the same
+   * range), and twenty processes opening their pools at once make that likely enough to fail a run.
+   */
+  private async onFreePorts<T>(launch: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await launch();
+      } catch (error) {
+        if (!(error instanceof ExitedBeforeReady && error.portTaken) || attempt === PORT_ATTEMPTS) throw error;
+      }
+    }
+  }
+
   /** One more replica of a subgraph, on a free port, with `settings` on top of the platform's env. */
-  async startSubgraph(name: Subgraph, label: string, settings: Record<string, string> = {}) {
+  startSubgraph(name: Subgraph, label: string, settings: Record<string, string> = {}) {
     const spec = subgraphSpec(name);
-    const port = await freePort();
-    const process = this.start(label, `${repoRoot}${spec.dir}`, 'src/index.ts', { ...this.env, ...settings, [spec.portEnv]: String(port) });
-    await waitUntil(process, answersHealth(`http://127.0.0.1:${port}/health`));
-    return { process, url: `http://127.0.0.1:${port}/graphql`, metricsUrl: `http://127.0.0.1:${port}/metrics` };
+    return this.onFreePorts(async () => {
+      const port = await freePort();
+      const process = this.start(label, `${repoRoot}${spec.dir}`, 'src/index.ts', { ...this.env, ...settings, [spec.portEnv]: String(port) });
+      await waitUntil(process, answersHealth(`http://127.0.0.1:${port}/health`));
+      return { process, url: `http://127.0.0.1:${port}/graphql`, metricsUrl: `http://127.0.0.1:${port}/metrics` };
+    });
   }
 
   /** A second set of all four subgraphs, e.g. with DataLoader batching off. */
@@ -214,18 +236,24 @@ export class Stage {
   }
 
   /** Another instance of our gateway, over `subgraphs`, with `settings` on top of the platform's env. */
-  async startGateway(label: string, subgraphs: SubgraphSet, settings: Record<string, string> = {}) {
-    const port = await freePort();
-    // Its metrics are on its operator listener, not on the public one.
-    const metricsPort = await freePort();
-    const env = { ...this.env, ...this.subgraphUrlEnv(subgraphs), ...settings, GATEWAY_PORT: String(port), GATEWAY_METRICS_PORT: String(metricsPort) };
-    const process = this.start(label, `${repoRoot}gateway`, 'src/index.ts', env);
-    await waitUntil(process, answersHealth(`http://127.0.0.1:${port}/health`));
-    return { process, url: `http://127.0.0.1:${port}/graphql`, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
+  startGateway(label: string, subgraphs: SubgraphSet, settings: Record<string, string> = {}) {
+    return this.onFreePorts(async () => {
+      const port = await freePort();
+      // Its metrics are on its operator listener, not on the public one.
+      const metricsPort = await freePort();
+      const env = { ...this.env, ...this.subgraphUrlEnv(subgraphs), ...settings, GATEWAY_PORT: String(port), GATEWAY_METRICS_PORT: String(metricsPort) };
+      const process = this.start(label, `${repoRoot}gateway`, 'src/index.ts', env);
+      await waitUntil(process, answersHealth(`http://127.0.0.1:${port}/health`));
+      return { process, url: `http://127.0.0.1:${port}/graphql`, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
+    });
   }
 
   /** The peer: plain @apollo/gateway over the platform's subgraphs. */
-  async startPlainGateway(label = 'plain @apollo/gateway') {
+  startPlainGateway(label = 'plain @apollo/gateway') {
+    return this.onFreePorts(() => this.startPlainGatewayOnce(label));
+  }
+
+  private async startPlainGatewayOnce(label: string) {
     const port = await freePort();
     const env = {
       PATH: this.env.PATH,
@@ -244,14 +272,16 @@ export class Stage {
   }
 
   /** The ceiling: bare node:http answering each request body with `responses[body]`. */
-  async startBareServer(responses: Record<string, string>) {
-    const port = await freePort();
+  startBareServer(responses: Record<string, string>) {
     const responsesPath = `${this.workDir}/bare-responses.json`;
     writeFileSync(responsesPath, JSON.stringify(responses));
-    const env = { PATH: this.env.PATH, PORT: String(port), RESPONSES_PATH: responsesPath, ...cpuProfileEnv(this.options.cpuProfileDir) };
-    const process = this.start('bare node:http', `${repoRoot}bench`, 'src/systems/bare-http.ts', env);
-    await waitUntil(process, answersHealth(`http://127.0.0.1:${port}/health`));
-    return { process, url: `http://127.0.0.1:${port}/graphql` };
+    return this.onFreePorts(async () => {
+      const port = await freePort();
+      const env = { PATH: this.env.PATH, PORT: String(port), RESPONSES_PATH: responsesPath, ...cpuProfileEnv(this.options.cpuProfileDir) };
+      const process = this.start('bare node:http', `${repoRoot}bench`, 'src/systems/bare-http.ts', env);
+      await waitUntil(process, answersHealth(`http://127.0.0.1:${port}/health`));
+      return { process, url: `http://127.0.0.1:${port}/graphql` };
+    });
   }
 
   /** Stops processes a scenario started, freeing their Postgres connections for the next one. */
