@@ -49,6 +49,15 @@ describe('DistinctRepresentationsDataSource', () => {
     ]);
   });
 
+  it('tells apart representations that carry more than their key by all of it', async () => {
+    const source = new RecordingSource();
+    const weighed = (id: string, weight: number) => ({ __typename: 'Product', id, weight }) as Representation;
+    const asked = [weighed('1', 5), weighed('1', 7), weighed('1', 5), product('1')];
+    const response = await new DistinctRepresentationsDataSource(source).process(fetchOf(asked));
+    expect(source.sent).toEqual([[weighed('1', 5), weighed('1', 7), product('1')]]);
+    expect(response.data!._entities).toHaveLength(4);
+  });
+
   it('passes a fetch without repeats as it is', async () => {
     const source = new RecordingSource();
     const options = fetchOf(['1', '2'].map(product));
