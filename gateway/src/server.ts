@@ -62,8 +62,11 @@ export async function createGatewayServer(
   logger: Logger = createLogger('gateway', config.logLevel),
 ): Promise<GatewayServer> {
   // Rate limits, persisted queries and ended sessions; commands fail fast when Redis is away
-  // (the first two degrade, bearer tokens are refused, /ready answers 503).
-  const redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
+  // (the first two degrade, bearer tokens are refused, /ready answers 503). One that accepts but
+  // does not answer fails a command within five seconds: one second refused good bearer tokens
+  // (SESSIONS_UNAVAILABLE, seen by the bench report test in CI) on a loaded machine, where the
+  // process left unscheduled that long saw its timer fire before it read the reply in its socket.
+  const redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 5000 });
   reportRedisOutages(redis, logger, 'rate limits, persisted queries, sessions');
   const readiness = new GatewayReadiness({ redis: () => redis.ping() });
   // One access logger for every line the gateway writes per request, in express or at the front door.
