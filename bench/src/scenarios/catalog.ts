@@ -1,3 +1,4 @@
+import { answerOf } from '../load/answer.js';
 import type { HttpRequestSpec } from '../load/protocol.js';
 import { GENERATOR_SATURATED_CORES, gatewaySystem, LOADGEN, measureInterleaved, type SystemResult, type SystemUnderTest } from '../measure.js';
 import { warmupOf } from '../options.js';
@@ -132,32 +133,11 @@ async function responsesOf(url: string, requests: HttpRequestSpec[]): Promise<Re
   for (let i = 0; i < distinct.length; i += 16) {
     await Promise.all(
       distinct.slice(i, i + 16).map(async ({ body: request, headers }) => {
-        responses[request] = await answerOf(url, request, headers);
+        responses[request] = await answerOf(url, { body: request, headers }, 'a catalog request');
       }),
     );
   }
   return responses;
-}
-
-/** How often a request the platform sheds (503 with `retry-after`, as the contract says) is sent again. */
-const SHED_ATTEMPTS = 3;
-
-/**
- * The answer to one request, free of errors. A 503 with `retry-after` (a dependency too slow on
- * a loaded machine) is sent again after the wait it names, as a careful client does; a request
- * that keeps failing fails the scenario.
- */
-async function answerOf(url: string, body: string, headers: Record<string, string> | undefined): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-    const text = await response.text();
-    if (response.ok && !text.includes('"errors":')) return text;
-    const retryAfterS = Number(response.headers.get('retry-after'));
-    if (response.status !== 503 || !retryAfterS || attempt === SHED_ATTEMPTS) {
-      throw new Error(`catalog request failed: HTTP ${response.status} ${text.slice(0, 300)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, retryAfterS * 1000));
-  }
 }
 
 /**

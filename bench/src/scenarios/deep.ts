@@ -1,4 +1,5 @@
 import { readCounter } from '@shopgraph/testing';
+import { answerOf } from '../load/answer.js';
 import type { HttpRequestSpec } from '../load/protocol.js';
 import { gatewaySystem, measureInterleaved, type SystemResult, type SystemUnderTest } from '../measure.js';
 import { warmupOf } from '../options.js';
@@ -51,13 +52,8 @@ async function statementsOf(urls: string[]): Promise<number> {
 /** SQL statements one request costs: counted around a single request, alone on its subgraphs. */
 async function countStatements(system: SystemUnderTest, request: HttpRequestSpec): Promise<{ statements: number; orders: number }> {
   const before = await statementsOf(system.sqlMetricsUrls!);
-  const response = await fetch(system.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...request.headers },
-    body: request.body,
-  });
-  const result = (await response.json()) as { data?: { orders: { edges: unknown[] } }; errors?: unknown };
-  if (!response.ok || result.errors || !result.data) throw new Error(`deep query failed on ${system.label}: ${JSON.stringify(result).slice(0, 300)}`);
+  // A request refused before any subgraph call (503, sent again) costs no statement.
+  const result = JSON.parse(await answerOf(system.url, request, `the deep query through ${system.label}`)) as { data: { orders: { edges: unknown[] } } };
   return { statements: (await statementsOf(system.sqlMetricsUrls!)) - before, orders: result.data.orders.edges.length };
 }
 

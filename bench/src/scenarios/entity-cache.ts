@@ -1,3 +1,4 @@
+import { answerOf } from '../load/answer.js';
 import type { HttpRequestSpec } from '../load/protocol.js';
 import { gatewaySystem, measureInterleaved, type SystemResult } from '../measure.js';
 import { warmupOf } from '../options.js';
@@ -58,11 +59,7 @@ export async function prepareEntityCache(stage: Stage, gatewaySettings: Record<s
   return { on, off };
 }
 
-async function post(url: string, request: HttpRequestSpec): Promise<void> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...request.headers }, body: request.body });
-  const text = await response.text();
-  if (!response.ok || text.includes('"errors":')) throw new Error(`the deep read failed on ${url}: HTTP ${response.status} ${text.slice(0, 300)}`);
-}
+const post = (url: string, request: HttpRequestSpec) => answerOf(url, request, 'the deep read');
 
 /** Subgraph calls per request (the products subgraph's, and all of them) around requests sent one at a time. */
 async function callsPerRequest(gateway: { url: string; metricsUrl: string }, requests: HttpRequestSpec[]) {
