@@ -80,7 +80,7 @@ const reads: Read[] = [
   {
     // With its count and each order's items in the one statement.
     name: "a customer's first page with items",
-    read: () => listOrders(contextOf(customer), { first: 20 }, { items: true }),
+    read: () => listOrders(contextOf(customer), { first: 20 }, { count: true, items: true }),
     uses: ['orders_user_recent_idx', 'order_items_order_id_product_id_pk'],
   },
   {

@@ -44,15 +44,18 @@ async function countAllOrders(ctx: Context): Promise<number> {
   return kept?.total ?? 0;
 }
 
-/** What a page of orders reads besides the orders: the items of each, when the query asks for them. */
+/** What a page of orders reads besides the orders, each only when the query asks for it. */
 export interface PageReads {
+  /** The connection's totalCount. */
+  count?: boolean;
+  /** The items of each order. */
   items?: boolean;
 }
 
 /**
  * The viewer's orders newest first, or every order for an ADMIN; totalCount only if asked for.
- * A customer's first page is one statement: the customer's count (an uncorrelated subquery,
- * counted once on orders_user_recent_idx) and, with `reads.items`, each order's items (a
+ * A customer's first page is one statement: with `reads.count`, the customer's count (an
+ * uncorrelated subquery, counted once on orders_user_recent_idx) and, with `reads.items`, each order's items (a
  * subquery per order on the items' primary key) come back with the page and are primed into the
  * loaders, where three statements went before — each a round trip that costs both sides a write
  * and a read on the socket, more than the statement itself. A later page or an admin's keeps the
@@ -62,10 +65,10 @@ export async function listOrders(ctx: Context, args: PageArgs, reads: PageReads 
   const viewer = requireViewer(ctx.viewer);
   const { first, after } = parsePageArgs(args);
   const admin = viewer.role === 'ADMIN';
-  const withCount = !admin && !after;
+  const withCount = reads.count === true && !admin && !after;
   const withItems = reads.items === true;
-  // Every "my orders" page is this read: prepared per kind of viewer, page size, cursor or none, and items or none.
-  const page = prepared(ctx.db, `orders_page_${admin ? 'all' : 'own'}_${first + 1}${after ? '_after' : ''}${withItems ? '_items' : ''}`, (db) =>
+  // Every "my orders" page is this read: prepared per kind of viewer, page size, cursor or none, count or none, items or none.
+  const page = prepared(ctx.db, `orders_page_${admin ? 'all' : 'own'}_${first + 1}${after ? '_after' : ''}${withCount ? '_count' : ''}${withItems ? '_items' : ''}`, (db) =>
     db
       .select({
         ...getTableColumns(orders),
