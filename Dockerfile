@@ -49,5 +49,6 @@ COPY --from=web-build /app/web/dist ./web/dist
 USER node
 WORKDIR /app/gateway
 EXPOSE 3000 4000 4001 4002 4003 4004 4005 4010
-ENTRYPOINT ["node", "--import", "tsx"]
+# The platform's Node flags (scripts/node-flags.ts says why; deploy/manifests.test.ts keeps them equal).
+ENTRYPOINT ["node", "--max-semi-space-size=64", "--import", "tsx"]
 CMD ["src/index.ts"]

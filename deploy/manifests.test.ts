@@ -8,6 +8,7 @@ import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/Netw
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
+import { serviceNodeFlags } from '../scripts/node-flags.js';
 import {
   byKind,
   containersOf,
@@ -471,6 +472,15 @@ describe('every process that reads its environment', () => {
     expect(envFiles).toEqual(Object.keys(envModules).sort());
     const entries = new Set(overlays.flatMap((overlay) => appContainers(overlay).map((c) => c.entry)));
     for (const entry of Object.values(envModules)) if (entry) expect(entries, entry).toContain(entry);
+  });
+});
+
+describe('Dockerfile', () => {
+  it('starts every process with the Node flags npm start uses', () => {
+    const dockerfile = readFileSync(`${repoRoot}Dockerfile`, 'utf8');
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+    expect(entrypoint, 'an exec-form ENTRYPOINT').toBeDefined();
+    expect(JSON.parse(entrypoint!)).toEqual(['node', ...serviceNodeFlags, '--import', 'tsx']);
   });
 });
 

@@ -3,6 +3,7 @@ import { readFileSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { baseEnv, createLogger, parseEnv, toBaseConfig } from '@shopgraph/common';
+import { serviceNodeFlags } from './node-flags.js';
 import { restartPlan, unexpectedExitMessage } from './restart-backoff.js';
 import { stopOnRequest } from './stop-requests.js';
 
@@ -44,7 +45,7 @@ let stopping = false;
 
 function start(): void {
   const startedAt = Date.now();
-  const current = spawn(process.execPath, ['--import', tsx, entry!], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+  const current = spawn(process.execPath, [...serviceNodeFlags, '--import', tsx, entry!], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
   child = current;
   running.add(current);
   current.once('exit', (code, signal) => {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { serviceNodeFlags } from './node-flags.js';
 import { restartPlan, type RestartPlan } from './restart-backoff.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -80,7 +81,8 @@ export function serviceUrlEnv(ports: Record<ProcessName, number>): Record<string
 }
 
 /**
- * Starts every process as a child running its TypeScript entry point through tsx.
+ * Starts every process as a child running its TypeScript entry point through tsx, with the
+ * platform's Node flags (scripts/node-flags.ts).
  * `stdio: 'inherit'` for a person's terminal; 'ignore' or 'pipe' for tests. Each child has an IPC
  * channel to this process: closing it asks the child to drain (`onShutdown` in
  * packages/common/src/main.ts), and it closes by itself when this process dies, however it dies,
@@ -106,7 +108,7 @@ export function startPlatform(
   let stopping = false;
   const exits: Promise<{ name: ProcessName; code: number | null; signal: NodeJS.Signals | null }>[] = [];
   const run = (spec: (typeof platformProcesses)[number], restarts: number): ChildProcess => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'entry' in spec ? spec.entry : 'src/index.ts'], {
+    const child = spawn(process.execPath, [...serviceNodeFlags, '--import', 'tsx', 'entry' in spec ? spec.entry : 'src/index.ts'], {
       cwd: `${root}/${spec.dir}`,
       env: childEnv,
       stdio: [stdio, stdio, stdio, 'ipc'],

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { serviceNodeFlags } from '../../scripts/node-flags.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -44,10 +45,10 @@ export function outputFor(name: string, child: ChildProcess, logsDir: string | u
   child.stderr?.pipe(file);
 }
 
-/** Starts a TypeScript entry point the way the platform starts its processes: `node --import tsx`. */
+/** Starts a TypeScript entry point the way the platform starts its processes: `node <the platform's Node flags> --import tsx`. */
 export function startNode(name: string, cwd: string, entry: string, env: NodeJS.ProcessEnv, logsDir: string | undefined): BenchProcess {
   // stderr is always read (little goes there: a failure, not the JSON logs on stdout) to explain an early exit.
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...serviceNodeFlags, '--import', 'tsx', entry], {
     cwd,
     env,
     stdio: ['ignore', logsDir ? 'pipe' : 'ignore', 'pipe'],

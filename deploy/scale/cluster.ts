@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { serviceNodeFlags } from '../../scripts/node-flags.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -39,7 +40,7 @@ export class Replica {
 
   start(): void {
     const log = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', this.spec.entry, ...(this.spec.args ?? [])], {
+    const child = spawn(process.execPath, [...serviceNodeFlags, '--import', 'tsx', this.spec.entry, ...(this.spec.args ?? [])], {
       cwd: `${root}${this.spec.dir}`,
       env: { PATH: process.env.PATH ?? '', ...this.spec.env },
       stdio: ['ignore', log, log],
