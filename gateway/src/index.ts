@@ -1,3 +1,5 @@
+// First: the gateway's Apollo packages must load after it (see the module).
+import './flat-apollo-exports.js';
 import { createLogger, onShutdown, runMain } from '@shopgraph/common';
 import { loadConfig } from './env.js';
 import { createGatewayServer } from './server.js';
