@@ -74,6 +74,8 @@ describe('npm run bench --quick', () => {
     const markdown = readFileSync(files.markdown, 'utf8');
     expect(markdown).toContain('## Headline');
     expect(markdown).toContain('## 5c. Subscriptions');
+    // How far apart two processes doing the same work land, beside the per-process figures.
+    expect(markdown).toMatch(/\*\*Two processes, same work:\*\* .* \d+ % apart/);
     expect(markdown).toContain(written.hardware.cpuModel);
     expect(files.charts.length).toBeGreaterThan(0);
     for (const chart of files.charts) {

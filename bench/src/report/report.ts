@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { GENERATOR_SATURATED_CORES, LOADGEN, type SystemResult } from '../measure.js';
+import { subgraphNames } from '@shopgraph/common';
+import { GENERATOR_SATURATED_CORES, LOADGEN, WARMUP_TURN_SECONDS, type SystemResult } from '../measure.js';
 import type { BenchOptions, SeedSize } from '../options.js';
 import type { BalancingResult } from '../scenarios/balancing.js';
 import type { CapacityResult } from '../scenarios/capacity.js';
 import { CACHE_STATUS_HEADER, type CatalogResult } from '../scenarios/catalog.js';
 import type { CheckoutResult } from '../scenarios/checkout.js';
-import { DEEP_GATEWAY, type DeepResult } from '../scenarios/deep.js';
+import { DEEP_GATEWAY, NO_DEDUPE_GATEWAY, type DeepResult } from '../scenarios/deep.js';
 import type { EntityCacheResult } from '../scenarios/entity-cache.js';
 import type { SubgraphPipelineResult } from '../scenarios/subgraph-pipeline.js';
 import type { SubscriptionsResult } from '../scenarios/subscriptions.js';
@@ -140,7 +141,7 @@ export function renderMarkdown(report: BenchReport, chartFiles: Record<string, s
     '',
     `Every process of the benchmark (systems under test, Postgres, Redis, the load generator) shares these ${h.cores} cores, so absolute numbers are this machine's; the ratios compare systems measured in the same run, taking turns in short rounds so noise falls on all of them alike. ${report.quick ? '**This is a `--quick` run: small data, sub-second rounds — a smoke test, not a measurement.**' : ''}`,
     '',
-    `**Data:** ${report.seed.products.toLocaleString('en-US')} products, ${report.seed.users.toLocaleString('en-US')} users, ${report.seed.orders.toLocaleString('en-US')} orders (1–4 items each, a payment per paid order), ${report.seed.hotProducts} hot products of ${report.seed.hotStock} units. **Load:** autocannon in its own process, ${report.settings.connections} connections, ${report.settings.rounds} rounds × ${report.settings.roundSeconds} s per system after a warm-up of ${report.settings.warmupSeconds} s and then up to ${report.settings.warmupRequests.toLocaleString('en-US')} requests or ${report.settings.warmupMaxSeconds} s in all (V8 optimises a function after thousands of calls: a slow system measured after a second of warm-up runs unoptimised code). Run took ${Math.round(report.durationSeconds)} s.`,
+    `**Data:** ${report.seed.products.toLocaleString('en-US')} products, ${report.seed.users.toLocaleString('en-US')} users, ${report.seed.orders.toLocaleString('en-US')} orders (1–4 items each, a payment per paid order), ${report.seed.hotProducts} hot products of ${report.seed.hotStock} units. **Load:** autocannon in its own process, ${report.settings.connections} connections, ${report.settings.rounds} rounds × ${report.settings.roundSeconds} s per system after a warm-up of ${report.settings.warmupSeconds} s and then up to ${report.settings.warmupRequests.toLocaleString('en-US')} requests or ${report.settings.warmupMaxSeconds} s in all, the systems taking turns of at most ${WARMUP_TURN_SECONDS} s (V8 optimises a function after thousands of calls: a slow system measured after a second of warm-up runs unoptimised code). Run took ${Math.round(report.durationSeconds)} s.`,
     '',
     '## Headline',
     '',
@@ -200,6 +201,8 @@ export function renderMarkdown(report: BenchReport, chartFiles: Record<string, s
         '',
       );
     }
+    const spread = sameWorkSpread(deep);
+    if (spread) out.push(spread, '');
     out.push(systemsTable(deep.systems, { title: 'SQL/request under load', value: (s) => cell(s.sqlStatementsPerRequest) }), '');
     out.push(chart('deep-throughput', 'deep read: requests per second'), chart('deep-latency', 'deep read: latency'));
   }
@@ -365,4 +368,29 @@ export function writeReport(report: BenchReport, dir: string): ReportFiles {
   writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(markdown, renderMarkdown(report, chartFiles));
   return { json, markdown, charts: Object.values(chartFiles).map((file) => `${dir}/${file}`) };
+}
+
+/**
+ * How far apart two processes doing the same work land: our two gateways over the same subgraphs,
+ * one with dedupe on and one off, which this read hardly uses (a different customer per request,
+ * so identical subgraph calls rarely meet); against how far apart one process lands in two
+ * systems' rounds (each subgraph serves both gateways). When the first is far wider, a process
+ * keeps its own speed, and a per-process comparison between two processes must beat that spread.
+ */
+function sameWorkSpread(deep: DeepResult): string | null {
+  const byProcess = (key: string) => deep.systems.find((system) => system.key === key)?.cpuMsPerRequestByProcess;
+  const ours = byProcess('dataloader');
+  const noDedupe = byProcess('ours-no-dedupe');
+  const withDedupe = ours?.[DEEP_GATEWAY];
+  const withoutDedupe = noDedupe?.[NO_DEDUPE_GATEWAY];
+  if (!ours || !noDedupe || withDedupe === undefined || !withoutDedupe) return null;
+  const apart = (a: number, b: number) => Math.round(Math.abs(a / b - 1) * 100);
+  const subgraphs = subgraphNames.filter((name) => ours[name] && noDedupe[name]);
+  const roundsApart = Math.max(...subgraphs.map((name) => apart(ours[name]!, noDedupe[name]!)));
+  return (
+    `**Two processes, same work:** ${DEEP_GATEWAY} and ${NO_DEDUPE_GATEWAY}, over the same subgraphs, spent ${withDedupe} and ${withoutDedupe} ms per request, ` +
+    `${apart(withDedupe, withoutDedupe)} % apart (dedupe, their one difference, hardly acts on this read)` +
+    (subgraphs.length > 0 ? `; each subgraph, measured in both gateways' rounds, at most ${roundsApart} % apart. ` : '. ') +
+    'Compare per-process figures of two different processes with that spread in mind.'
+  );
 }
