@@ -155,8 +155,9 @@ export async function measureInterleaved(loadgen: LoadGenerator, options: Interl
     }
     // The rest in turns of at most WARMUP_TURN_SECONDS, the systems taking turns as in the rounds:
     // a system warmed all at once and then left idle while the others warm (a minute each) was
-    // measured colder than the last one warmed — the first-warmed gateway of three identical ones
-    // spent 10–15 % more CPU per deep read than the other two.
+    // measured colder than the last one warmed — the first-warmed of three gateways over the same
+    // subgraphs (two identical, one without dedupe) spent 14–16 % more CPU per deep read than the
+    // other two; warmed in turns, three identical ones came within 4 %.
     while ([...left.values()].some((seconds) => seconds >= 0.5)) {
       for (const system of systems) {
         const seconds = left.get(system.key) ?? 0;
