@@ -7,7 +7,7 @@ import {
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
-import { createAccessLogger, createLogger, createMetricsServer, createRedisClient, createServiceApp, ErrorCode, errorHandler, jsonBody, listen, reportRedisOutages, type Logger } from '@shopgraph/common';
+import { createAccessLogger, createLogger, createMetricsServer, createRedisClient, createServiceApp, ErrorCode, errorHandler, jsonBody, listen, reportRedisOutages, REQUEST_REDIS_COMMAND_TIMEOUT_MS, type Logger } from '@shopgraph/common';
 import type { RunningServer } from '@shopgraph/common/subgraph';
 import type { GatewayContext, GatewayContextFactory } from './context.js';
 import { SessionCheck } from './auth/session-check.js';
@@ -62,11 +62,8 @@ export async function createGatewayServer(
   logger: Logger = createLogger('gateway', config.logLevel),
 ): Promise<GatewayServer> {
   // Rate limits, persisted queries and ended sessions; commands fail fast when Redis is away
-  // (the first two degrade, bearer tokens are refused, /ready answers 503). One that accepts but
-  // does not answer fails a command within five seconds: one second refused good bearer tokens
-  // (SESSIONS_UNAVAILABLE, seen by the bench report test in CI) on a loaded machine, where the
-  // process left unscheduled that long saw its timer fire before it read the reply in its socket.
-  const redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 5000 });
+  // (the first two degrade, bearer tokens are refused, /ready answers 503).
+  const redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: REQUEST_REDIS_COMMAND_TIMEOUT_MS });
   reportRedisOutages(redis, logger, 'rate limits, persisted queries, sessions');
   const readiness = new GatewayReadiness({ redis: () => redis.ping() });
   // One access logger for every line the gateway writes per request, in express or at the front door.

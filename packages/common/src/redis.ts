@@ -182,6 +182,15 @@ export function redactRedisUrl(url: string): string {
 }
 
 /**
+ * The command timeout of a connection a request waits on (sessions, nonces, rate limits): a Redis
+ * that is away refuses at once, so this bounds only one that accepts but does not answer. One
+ * second refused good requests on a loaded machine (SESSIONS_UNAVAILABLE in the bench report test
+ * in CI), where a process left unscheduled that long saw its timer fire before it read the reply
+ * waiting in its socket.
+ */
+export const REQUEST_REDIS_COMMAND_TIMEOUT_MS = 5000;
+
+/**
  * How one connection behaves, whatever the URL names. On a cluster these go where ioredis wants
  * them: `retryStrategy` becomes `clusterRetryStrategy` (reconnecting once every node is lost),
  * `enableOfflineQueue` and `lazyConnect` apply to the cluster, the rest to each node's connection.

@@ -15,7 +15,7 @@ import { createServiceApp, errorHandler, listen, type ReadinessCheck } from './h
 import { createRedisNonceStore, type NonceStore } from './internal-auth.js';
 import { createAccessLogger, type Logger } from './logger.js';
 import { refuseNulCharacters } from './text-input.js';
-import { createRedisClient, reportRedisOutages } from './redis.js';
+import { createRedisClient, reportRedisOutages, REQUEST_REDIS_COMMAND_TIMEOUT_MS } from './redis.js';
 import { graphqlRoute, isGraphQLRequest } from './subgraph-route.js';
 import type { Viewer } from './viewer.js';
 
@@ -234,10 +234,12 @@ export async function serveSubgraph<Context extends RequestBase>(options: ServeS
   const registry = new Registry();
   const db = createDb({ url: config.databaseUrl, subgraph: name, logger, registry });
   // A Redis that is away refuses at once and the request is refused (503), never left waiting; it
-  // reconnects in the background. One that accepts but does not answer fails a command within five
-  // seconds: one second refused good requests on a loaded machine, where a process left
-  // unscheduled that long saw its timer fire before it read the reply waiting in its socket.
-  const redis = createRedisClient(config.redisUrl, { connectionName: `shopgraph:${name}:signature-nonces`, maxRetriesPerRequest: 1, commandTimeout: 5000 });
+  // reconnects in the background.
+  const redis = createRedisClient(config.redisUrl, {
+    connectionName: `shopgraph:${name}:signature-nonces`,
+    maxRetriesPerRequest: 1,
+    commandTimeout: REQUEST_REDIS_COMMAND_TIMEOUT_MS,
+  });
   reportRedisOutages(redis, logger, 'signature nonces: gateway requests are refused while it is away');
   const release = async () => {
     await db.$client.end();

@@ -1,4 +1,4 @@
-import { createLogger, createRedisClient, type Logger } from '@shopgraph/common';
+import { createLogger, createRedisClient, REQUEST_REDIS_COMMAND_TIMEOUT_MS, type Logger } from '@shopgraph/common';
 import { serveSubgraph, subgraphFiles, type RunningServer } from '@shopgraph/common/subgraph';
 import { createContext, type Context, type SessionServices } from './context.js';
 import type { UsersConfig } from './env.js';
@@ -17,10 +17,8 @@ export async function createUsersServer(
   config: UsersConfig,
   logger: Logger = createLogger('users', config.logLevel),
 ): Promise<RunningServer> {
-  // Commands fail fast when Redis is away: logout then says so instead of hanging. One that
-  // accepts but does not answer fails a command within five seconds, not one: a loaded machine can
-  // leave this process unscheduled for a second while the reply waits in its socket.
-  const redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 5000 });
+  // Commands fail fast when Redis is away: logout then says so instead of hanging.
+  const redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: REQUEST_REDIS_COMMAND_TIMEOUT_MS });
   redis.on('error', (error) => logger.warn({ err: error }, 'Redis (ended sessions) unreachable'));
   const store = { redis, keyPrefix: config.sessions.redisPrefix, tokenTtlMs: config.sessions.tokenTtlS * 1000 };
   let sessions: SessionServices | undefined;

@@ -55,8 +55,8 @@ export interface PageReads {
 /**
  * The viewer's orders newest first, or every order for an ADMIN; totalCount only if asked for.
  * A customer's first page is one statement: with `reads.count`, the customer's count (an
- * uncorrelated subquery, counted once on orders_user_recent_idx) and, with `reads.items`, each order's items (a
- * subquery per order on the items' primary key) come back with the page and are primed into the
+ * uncorrelated subquery, counted once on orders_user_recent_idx) and, with `reads.items`, each
+ * order's items (a subquery per order on the items' primary key) come back with the page and are primed into the
  * loaders, where three statements went before — each a round trip that costs both sides a write
  * and a read on the socket, more than the statement itself. A later page or an admin's keeps the
  * count apart (an admin's is kept by triggers; a later page's is asked for once).
