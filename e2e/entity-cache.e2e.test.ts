@@ -5,7 +5,7 @@ import { testEnv, waitFor } from '@shopgraph/testing';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { demoProducts, type DemoOrder } from '../scripts/demo-data.js';
 import { dataOf, gatewayUrl, gql, loginAdmin, registerCustomer } from './helpers.js';
-import { startGatewayReplica, type GatewayReplica } from './subscription-clients.js';
+import { startGatewayReplica, subscribeWs, waitForResult, wsClient, type GatewayReplica } from './subscription-clients.js';
 
 /*
  * The gateway's entity cache (on, as `npm start` runs it) under a deep private read: each
@@ -97,7 +97,8 @@ describe('the entity cache', () => {
 
 /*
  * Root fields marked cacheable: `products(search:)` is PUBLIC (its @cacheControl hint), so its
- * fetch is kept whole and shared; the query also reads the viewer's orders (no hint), so the
+ * fetch is kept whole and shared; the query also reads the viewer's nested orders list (never
+ * kept: only `Query.orders` carries the list's tag, so a new order could not purge it), so the
  * response cache keeps none of its responses and every read goes through the plan. A second
  * gateway, with the debugging extension and no first level, says where each root fetch was
  * answered from; the platform's gateway carries the writes.
@@ -183,5 +184,98 @@ describe('the entity cache: root fields marked cacheable', () => {
       { timeoutMs: 30_000, intervalMs: 25, what: 'the reservation' },
     ).then((status) => expect(status).toBe('AWAITING_PAYMENT'));
     await expectEverywhere([{ id: product.id, name: input.name, price: { amount: 1700 }, stock: 4 }]);
+  });
+});
+
+/*
+ * A customer's orders page: `orders(first:)` and each order's payment are PRIVATE (their
+ * subgraphs' hints), so the entity cache keeps the page's root fetch and the payments' entity
+ * fetch per viewer, tagged with the orders they show. A replica with no first level (every read
+ * from Redis) reads the page; the writes are the customer's mutations and the workers' steps,
+ * which purge before they are reported: a mutation before it answers, a checkout step before its
+ * event is pushed to the order's subscribers.
+ */
+describe("the entity cache: a customer's orders page", () => {
+  const PAGE = 'query MyOrdersPage { orders(first: 5) { totalCount edges { node { id status total { amount } payment { status } } } } }';
+  type Page = { orders: { totalCount: number; edges: { node: { id: string; status: string; total: { amount: number } | null; payment: { status: string } | null } }[] } };
+  type Report = { subgraph: string; root?: string[]; found?: string; requested?: number; hits?: { l1: number; l2: number } };
+  type Answer = { data?: Page; errors?: unknown; extensions?: { entityCache?: Report[] } };
+  const ORDER_UPDATED = 'subscription($id: ID!) { orderUpdated(id: $id) { id status payment { status } } }';
+
+  let replica: GatewayReplica;
+  let productId: string;
+
+  beforeAll(async () => {
+    replica = await startGatewayReplica({ ...inject('gatewayEnv'), ENTITY_CACHE_EXTENSION: 'true', CACHE_L1: 'off', RESPONSE_CACHE: 'false' });
+    const input = { sku: `OP-${Date.now()}`, name: 'Orders page kite', price: { amount: 900, currency: 'EUR' }, stock: 5 };
+    productId = (dataOf(await gql('mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }', { input }, adminToken)).createProduct as { id: string }).id;
+  });
+
+  afterAll(async () => {
+    replica?.process.kill('SIGTERM');
+    await replica?.exited;
+    if (productId) dataOf(await gql('mutation($id: ID!) { deleteProduct(id: $id) }', { id: productId }, adminToken));
+  });
+
+  async function readPage(customer: Customer): Promise<Answer> {
+    const response = await fetch(replica.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${customer.token}` },
+      body: JSON.stringify({ query: PAGE }),
+    });
+    const answer = (await response.json()) as Answer;
+    expect(answer.errors).toBeUndefined();
+    return answer;
+  }
+  const rootFound = (answer: Answer) => answer.extensions?.entityCache?.find((report) => report.root?.includes('orders'))?.found;
+  const nodes = (answer: Answer) => answer.data!.orders.edges.map(({ node }) => node);
+
+  /** The page as the customer reads it now, then read again: the second read answered from the cache, and the same (nothing of theirs may be under way). */
+  async function pageTwice(customer: Customer) {
+    const first = await readPage(customer);
+    const again = await readPage(customer);
+    expect(rootFound(again)).toBe('l2');
+    expect(again.data).toEqual(first.data);
+    return nodes(first);
+  }
+
+  it('is kept per viewer, and shows each change of an order once it is reported: placeOrder and payOrder at once, each checkout step by its push', async () => {
+    const [customer, other] = [await registerCustomer(), await registerCustomer()];
+    expect(await pageTwice(customer)).toEqual([]);
+    expect(await pageTwice(other)).toEqual([]);
+
+    const placed = dataOf(
+      await gql('mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: { items: [{ productId, quantity: 1 }] } }, customer.token),
+    ).placeOrder as { id: string };
+    // The list's tag (Query.orders) was purged before placeOrder answered (read once: the reservation
+    // is under way, and purges the page again when it is done); the other customer's page is theirs alone.
+    expect(nodes(await readPage(customer)).map(({ id }) => id)).toEqual([placed.id]);
+    expect(await pageTwice(other)).toEqual([]);
+
+    const client = wsClient(gatewayUrl(), customer.token);
+    try {
+      const updates = subscribeWs<{ orderUpdated: { id: string; status: string; payment: { status: string } | null } }>(client, ORDER_UPDATED, { id: placed.id });
+      const pushed = (done: (update: { status: string; payment: { status: string } | null }) => boolean, what: string) =>
+        waitForResult(updates, (received) => received.results.some((result) => result.data && done(result.data.orderUpdated)), what);
+
+      await pushed((order) => order.status === 'AWAITING_PAYMENT', 'AWAITING_PAYMENT pushed');
+      expect(await pageTwice(customer)).toEqual([{ id: placed.id, status: 'AWAITING_PAYMENT', total: { amount: 900 }, payment: null }]);
+
+      const paying = await gql(
+        'mutation($orderId: ID!, $key: String!) { payOrder(orderId: $orderId, idempotencyKey: $key, method: { card: "4242424242424242" }) { id status } }',
+        { orderId: placed.id, key: `orders-page-${placed.id}` },
+        customer.token,
+      );
+      expect(dataOf(paying).payOrder.status).toBe('PROCESSING');
+      // Its order's tag was purged before payOrder answered: the page shows the payment (still PROCESSING, or already charged).
+      expect(['PROCESSING', 'SUCCEEDED']).toContain(nodes(await readPage(customer))[0]!.payment?.status);
+
+      await pushed((order) => order.status === 'PAID', 'PAID pushed');
+      expect(await pageTwice(customer)).toEqual([{ id: placed.id, status: 'PAID', total: { amount: 900 }, payment: { status: 'SUCCEEDED' } }]);
+      expect(await pageTwice(other)).toEqual([]);
+      updates.stop();
+    } finally {
+      await client.dispose();
+    }
   });
 });

@@ -374,7 +374,7 @@ describe('private data', () => {
       expect(answer.json.errors).toBeUndefined();
       expect(answer.json.data.me).toMatchObject({ id: user.id, email: user.email });
     }
-    // `me` is PRIVATE: kept per user. With orders in it, nothing may keep it (orders sends no-store).
+    // `me` is PRIVATE: kept per user. With its nested orders list in it, nothing may keep it (orders sends no-store for that list).
     expect(await call(gatewayA.url, ME, {}, users[0]!.token)).toMatchObject({ cache: 'HIT-L1', cacheControl: 'max-age=60, private' });
     expect((await call(gatewayB.url, ME, {}, users[1]!.token)).json.data.me.id).toBe(users[1]!.id);
     expect(await call(gatewayA.url, MY_ORDERS, {}, users[0]!.token)).toMatchObject({ cache: 'MISS', cacheControl: 'no-store' });

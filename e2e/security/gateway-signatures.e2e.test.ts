@@ -96,9 +96,11 @@ describe('a captured gateway → subgraph request', () => {
 
   it('is served once when sent twice at the same time', async () => {
     const placeOrder = captured('orders', PLACE_ORDER, { input: { items: [{ productId, quantity: 1 }] } }, customer);
-    const before = dataOf(await gql('{ orders { totalCount } }', {}, customer.token)).orders.totalCount as number;
+    // Counted past the caches: an order placed behind the gateway's back purges no cached orders page.
+    const count = async () => dataOf(await gql('{ me { orders { totalCount } } }', {}, customer.token)).me.orders.totalCount as number;
+    const before = await count();
     const answers = await Promise.all([1, 2].map(() => send(platform.subgraphUrls.orders, { method: 'POST', ...placeOrder })));
     expect(answers.map((answer) => answer.status).sort()).toEqual([200, 401]);
-    expect(dataOf(await gql('{ orders { totalCount } }', {}, customer.token)).orders.totalCount).toBe(before + 1);
+    expect(await count()).toBe(before + 1);
   });
 });

@@ -30,7 +30,8 @@ import { useSubscriptions } from './plugins/useSubscriptions.js';
 import { useTokenLimit } from './plugins/useTokenLimit.js';
 import { clientIpResolver, type TrustProxy } from './protection/client-ip.js';
 import { RedisKeyValueCache } from './protection/redis-key-value-cache.js';
-import { shopgraphMutationTags, shopgraphNeverCachedTypes } from './response-cache/mutation-tags.js';
+import { shopgraphMutationTags } from './response-cache/mutation-tags.js';
+import type { Purges } from './response-cache/purge.js';
 import { SupergraphVersion } from './response-cache/supergraph-version.js';
 import { GatewayReadiness, probeHealth } from './readiness.js';
 import { SignedDataSource } from './signed-data-source.js';
@@ -77,6 +78,8 @@ export async function createGatewayServer(
   const clientIpOf = clientIpResolver(app.get('trust proxy fn') as TrustProxy);
   const sessions = new SessionCheck({ redis, keyPrefix: config.sessions.redisPrefix, cacheMs: config.sessions.cacheMs });
   const { rateLimit, persistedOperations } = config.protection;
+  // The purges after mutations, the response cache's or else the entity cache's (set below).
+  let purges: Purges | undefined;
   const subscriptions = useSubscriptions({
     ...config.subscriptions,
     redisUrl: config.redisUrl,
@@ -88,6 +91,7 @@ export async function createGatewayServer(
     sessionKeyPrefix: config.sessions.redisPrefix,
     liveFields: shopgraphLiveFields,
     mutationEvents: shopgraphMutationEvents,
+    mutationPurged: (requestContext) => purges?.afterMutation(requestContext) ?? Promise.resolve(),
     registry,
     logger,
   });
@@ -106,6 +110,23 @@ export async function createGatewayServer(
       registry,
       logger,
     });
+  const responseCache =
+    config.responseCache &&
+    useResponseCache({
+      ...config.responseCache,
+      redisUrl: config.redisUrl,
+      mutationTags: shopgraphMutationTags,
+      purgesAlso: entityCache ? [entityCache.purgedLevels] : [],
+      // Entries stored under another allow-list must not answer requests this one refuses.
+      keyVariant: allowList?.only ? allowList.version : undefined,
+      supergraph,
+      jwtSecret: config.jwtSecret,
+      sessions,
+      registry,
+      logger,
+      accessLog,
+    });
+  purges = responseCache ? responseCache.purges : entityCache ? entityCache.purges : undefined;
   // The request path in one direction: identify the client → limits → cache → execute → store.
   // Each hook runs in this order among the plugins that have it (plugins/plugin.ts): the rate
   // limits' front-door step before the cache's lookup, the allow-list before the lookup, the
@@ -137,25 +158,7 @@ export async function createGatewayServer(
     useArmor({ limits: config.limits, production: config.production }),
     // Before the cache's lookup: a subscription is served here, never looked up.
     subscriptions,
-    ...(config.responseCache
-      ? [
-          useResponseCache({
-            ...config.responseCache,
-            redisUrl: config.redisUrl,
-            mutationTags: shopgraphMutationTags,
-            neverCachedTypes: shopgraphNeverCachedTypes,
-            purgesAlso: entityCache ? [entityCache.purgedLevels] : [],
-            // Entries stored under another allow-list must not answer requests this one refuses.
-            keyVariant: allowList?.only ? allowList.version : undefined,
-            supergraph,
-            jwtSecret: config.jwtSecret,
-            sessions,
-            registry,
-            logger,
-            accessLog,
-          }),
-        ]
-      : []),
+    ...(responseCache ? [responseCache] : []),
     ...(entityCache ? [entityCache] : []),
     useTokenLimit({ maxTokens: config.limits.maxTokens, onRejected: () => metrics.countError('GRAPHQL_VALIDATION_FAILED') }),
   ];

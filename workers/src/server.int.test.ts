@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { entityEventsChannel, parseEntityEvent, type EntityEvent } from '@shopgraph/cache';
+import { cacheKeys, createCacheConnection, entityEventsChannel, entityTag, parseEntityEvent, ResponseStore, type EntityEvent } from '@shopgraph/cache';
 import { createDb, createLogger, ensureSubgraphSchema, type Db } from '@shopgraph/common';
 import { enqueueInTransaction, jobIds, outboxTable } from '@shopgraph/queues';
 import { createOutboxForTest, removeQueueKeys, testQueuePrefix } from '@shopgraph/queues/testing';
@@ -132,7 +132,7 @@ describe('the process shell', () => {
 });
 
 describe('entity events', () => {
-  it("holds back the events of the products a job purges and publishes them with the job's own, after it, in one call", async () => {
+  it("holds back the events of the products a job purges and publishes them with the job's own, after it, in one call that purges the job's order", async () => {
     const config = loadConfig(testEnv(database.url, { QUEUE_PREFIX: prefix }));
     let context: WorkerContext | undefined;
     const running = await startWorkers(config, { processors: (ctx) => ((context = ctx), {}), outboxSubgraphs: [] }, logger);
@@ -144,8 +144,15 @@ describe('entity events', () => {
     });
     await listener.subscribe(entityEventsChannel(config.cacheKeyPrefix));
     const seen = (id: string) => waitFor(() => received.some((event) => event.id === id), { what: `the event of ${id}` });
+    const connection = createCacheConnection(testRedisUrl, 'writes');
+    const store = new ResponseStore(connection, connection, cacheKeys(config.cacheKeyPrefix));
     try {
       const [order, fence, products] = [randomUUID(), randomUUID(), [randomUUID(), randomUUID()]];
+      // A gateway's entry showing the order (a customer's orders page, kept for its viewer).
+      const page = store.keys.entry('u:1', `orders-${order}`);
+      const now = Date.now();
+      const entry = { body: Buffer.from('{}'), headers: [], storedAt: now, freshUntil: now + 60_000, staleUntil: now + 60_000, tags: [entityTag('Order', order)] };
+      expect(await store.store(page, entry, { epoch: (await store.lookup([])).epoch, at: now })).toBeTypeOf('number');
       const answer = await context!.announcing([{ typename: 'Order', id: order }], async () => {
         await context!.purgeProducts(products);
         // Published on the same connection after the purge: had the purge published its products,
@@ -156,6 +163,7 @@ describe('entity events', () => {
         return 'the job answered';
       });
       expect(answer).toBe('the job answered');
+      expect((await store.lookup([page])).entries).toEqual([null]);
       await seen(order);
       const announced = received.slice(1);
       expect(announced.map(({ typename, id }) => `${typename}:${id}`)).toEqual([`Product:${products[0]}`, `Product:${products[1]}`, `Order:${order}`]);
@@ -163,6 +171,7 @@ describe('entity events', () => {
       expect(new Set(announced.map((event) => event.at)).size).toBe(1);
     } finally {
       listener.disconnect();
+      connection.disconnect();
       await running.close();
     }
   });

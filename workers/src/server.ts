@@ -52,16 +52,19 @@ export interface WorkerContext {
    * change commits and before the step reports done, so a read after it never sees old stock.
    */
   purgeProducts(productIds: readonly string[]): Promise<void>;
+  /** Purges the gateways' cached copies of an order at once (its event waits for the end of the job). */
+  purgeOrder(orderId: string): Promise<void>;
   /**
-   * Tells the gateways' subscriptions that these entities changed (after the change committed),
-   * so they push them again. Never rejects: a failure is logged, and a subscriber catches up on
-   * the entity's next event or when it reconnects.
+   * After these entities' change committed: purges the gateways' cached copies of them (an
+   * order's entries are kept per viewer) and tells their subscriptions, so they push them again —
+   * in one round trip. Rejects when Redis cannot be reached (logged): the job then fails and runs
+   * again (every step is idempotent), so no cached copy outlives the change for long.
    */
   entitiesChanged(entities: readonly EntityRef[]): Promise<void>;
   /**
-   * Runs `run` (a job's saga), then publishes `entities` and the products it purged in one call,
-   * also when it threw: the products' events wait for the end of the job instead of costing a
-   * publish each (their cached copies are purged at once all the same).
+   * Runs `run` (a job's saga), then purges and publishes `entities` and publishes the products it
+   * purged, in one call, also when it threw: the products' events wait for the end of the job
+   * instead of costing a publish each (their cached copies are purged at once all the same).
    */
   announcing<T>(entities: readonly EntityRef[], run: () => Promise<T>): Promise<T>;
 }
@@ -142,8 +145,16 @@ export async function startWorkers(
   const metrics = createJobMetrics(registry);
   const cache = createCacheInvalidator(config.redisUrl, config.cacheKeyPrefix, logger);
   const events = createEntityEventPublisher(config.redisUrl, config.cacheKeyPrefix, logger);
-  const entitiesChanged = (entities: readonly EntityRef[]) =>
-    events.publish(entities).catch((error: unknown) => logger.error({ err: error, entities }, 'entity events not published: subscribers catch up later'));
+  const tagsOf = (entities: readonly EntityRef[]) => entities.map(({ typename, id }) => entityTag(typename, id));
+  /** Publishes the events of `entities`, having purged the cached copies of `purged` in the same call. */
+  const publish = async (entities: readonly EntityRef[], purged: readonly EntityRef[]) => {
+    try {
+      await events.publish(entities, tagsOf(purged));
+    } catch (error) {
+      logger.error({ err: error, entities }, 'cached copies not purged, entity events not published: the job runs again');
+      throw error;
+    }
+  };
   // The events a running job's `announcing` holds back, to publish with its own in one call.
   const heldEvents = new AsyncLocalStorage<EntityRef[]>();
   const context: WorkerContext = {
@@ -153,19 +164,22 @@ export async function startWorkers(
     enqueue: (request) => addJob(queues, request),
     purgeProducts: async (productIds) => {
       if (productIds.length === 0) return;
-      await cache.invalidateEntities(productIds.map((id) => entityTag('Product', id)));
       const products = productIds.map((id) => ({ typename: 'Product', id }));
       const held = heldEvents.getStore();
-      if (held) held.push(...products);
-      else await entitiesChanged(products);
+      if (!held) return publish(products, products);
+      await cache.invalidateEntities(tagsOf(products));
+      held.push(...products);
     },
-    entitiesChanged,
+    purgeOrder: async (orderId) => {
+      await cache.invalidateEntities([entityTag('Order', orderId)]);
+    },
+    entitiesChanged: (entities) => publish(entities, entities),
     async announcing(entities, run) {
       const held: EntityRef[] = [];
       try {
         return await heldEvents.run(held, run);
       } finally {
-        await entitiesChanged([...held, ...entities]);
+        await publish([...held, ...entities], entities);
       }
     },
   };

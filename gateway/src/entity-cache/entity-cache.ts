@@ -86,8 +86,8 @@ export class EntityCache {
   private schema: GraphQLSchema | undefined;
   /**
    * Fetch shapes (subgraph, selection, variables) whose last clean answer the subgraph said may
-   * not be kept (orders, payments: no hint): sent as they are, without lookups, until an answer
-   * says otherwise.
+   * not be kept (no hint: a user's orders list, a payment by its id): sent as they are, without
+   * lookups, until an answer says otherwise.
    */
   private readonly uncacheable = new Set<string>();
   /** The digest of each fetch shape seen: a query plan sends the same few shapes again and again. */

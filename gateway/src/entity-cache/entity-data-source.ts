@@ -55,7 +55,7 @@ export class EntityCachingDataSource implements GraphQLDataSource<GatewayContext
           (hint) => policy.restrict(hint),
         )
       : await this.roots.resolve(
-          { subgraph: this.subgraph, query: query!, variables, afterEvent: context.afterEvent === true },
+          { subgraph: this.subgraph, query: query!, variables, viewer: context.viewer, afterEvent: context.afterEvent === true },
           () => this.send(fetch, policy, variables),
           (hint) => policy.restrict(hint),
         );

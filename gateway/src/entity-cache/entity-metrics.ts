@@ -8,7 +8,7 @@ export interface EntityCacheMetrics {
   misses: Counter<'subgraph'>;
   /** Representations the query plan asked for (`requested`) and those sent to the subgraph (`fetched`). */
   representations: Counter<'subgraph' | 'kind'>;
-  /** Root-field fetches by what they found: `l1`, `l2` (answered from there), `miss` (fetched), `uncacheable` (PRIVATE or no hint: fetched without a lookup). */
+  /** Root-field fetches by what they found: `l1`, `l2` (answered from there), `miss` (fetched), `uncacheable` (no hint, or PRIVATE for no viewer: fetched without a lookup). */
   rootFetches: Counter<'subgraph' | 'found'>;
   /** Purges made by this gateway's mutations while the response cache is off (it purges for both otherwise). */
   invalidations: Counter<'origin'>;
@@ -41,7 +41,7 @@ export function createEntityCacheMetrics(registry: Registry): EntityCacheMetrics
     }),
     rootFetches: new Counter({
       name: 'shopgraph_gateway_entity_cache_root_fetches_total',
-      help: 'Root-field fetches of queries, by subgraph and what they found: l1, l2 (answered from the cache), miss (fetched), uncacheable (PRIVATE or no hint: fetched without a lookup).',
+      help: 'Root-field fetches of queries, by subgraph and what they found: l1, l2 (answered from the cache), miss (fetched), uncacheable (no hint, or PRIVATE for no viewer: fetched without a lookup).',
       labelNames: ['subgraph', 'found'] as const,
       registers,
     }),

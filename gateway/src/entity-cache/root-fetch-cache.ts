@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
-import { listTag, typeTag, unidentifiedTag } from '@shopgraph/cache';
+import { listTag, typeTag, unidentifiedTag, userScope } from '@shopgraph/cache';
+import type { Viewer } from '@shopgraph/common';
 import { Kind, parse, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { SupergraphVersion } from '../response-cache/supergraph-version.js';
 import { entitiesOf } from '../response-cache/response-entities.js';
@@ -15,6 +16,7 @@ export interface RootFetch {
   subgraph: string;
   query: string;
   variables: Record<string, unknown> | undefined;
+  viewer: Viewer | null;
   /** Read past the first level: see `GatewayContext.afterEvent`. */
   afterEvent?: boolean;
 }
@@ -42,7 +44,7 @@ interface RootShape {
   document: DocumentNode;
   operation: OperationDefinitionNode;
   fields: string[];
-  /** Its last clean answer might not be kept (PRIVATE, no hint): sent without a lookup until one may. */
+  /** Its last clean answer might not be kept (no hint, or PRIVATE for no viewer): sent without a lookup until one may. */
   unhinted: boolean;
 }
 
@@ -51,11 +53,11 @@ const MAX_SHAPES = 10_000;
 
 /**
  * Root fields marked cacheable: a query's fetch of root fields from a subgraph (`product(id:)`,
- * `products(first:, after:)`) whose answer the subgraph's cache-control says is PUBLIC — every
- * type and field it resolved has a `@cacheControl` hint and none is PRIVATE — is kept in the
- * entity cache's levels under (supergraph version, subgraph, the fetch's operation, its
- * variables) and shared by every viewer. A PRIVATE answer (`me`) or one without a hint (`orders`)
- * is never kept. Tags are a cached response's (`response-cache/cache-decision.ts`): the entities
+ * `products(first:, after:)`, `orders(first:)`) whose answer the subgraph's cache-control lets
+ * be kept — every type and field it resolved has a `@cacheControl` hint — is kept in the entity
+ * cache's levels under (supergraph version, subgraph, the fetch's operation, its variables) and
+ * the scope: a PUBLIC answer is shared by every viewer, a PRIVATE one (`orders`, `me`) kept for
+ * its viewer only, never for an anonymous one. One without a hint (`order(id:)`) is never kept. Tags are a cached response's (`response-cache/cache-decision.ts`): the entities
  * it holds (`Product:42`, also a lookup answered with null), `Product:?` for one whose id it does
  * not show, the types present, and `Query.products` for a list root — so a write's purge (the
  * entities of a mutation's result and its rule's list tags, a worker's `Product:42`) deletes it
@@ -86,24 +88,29 @@ export class RootFetchCache {
     const report: RootFetchReport = { subgraph: fetch.subgraph, root: shape.fields, found: 'uncacheable' };
     if (shape.unhinted) {
       const fetched = await send();
-      if (isPublic(fetched.hint)) shape.unhinted = false;
+      if (scopeToKeep(fetched.hint, fetch.viewer)) shape.unhinted = false;
       metrics.rootFetches.inc({ subgraph: fetch.subgraph, found: 'uncacheable' });
       return { response: fetched.response, report };
     }
-    const key = levels.keys.entry(`ent~${this.options.supergraph.current}~pub`, `${shape.digest}:${JSON.stringify(fetch.variables ?? {})}`);
+    const version = this.options.supergraph.current;
+    const digest = `${shape.digest}:${JSON.stringify(fetch.variables ?? {})}`;
+    const keys = {
+      PUBLIC: levels.keys.entry(`ent~${version}~pub`, digest),
+      PRIVATE: fetch.viewer ? levels.keys.entry(`ent~${version}~${userScope(fetch.viewer.id)}`, digest) : undefined,
+    };
     const now = Date.now();
-    let entry = fetch.afterEvent ? undefined : levels.firstLevel(key, now);
+    let entry = fetch.afterEvent ? undefined : (levels.firstLevel(keys.PUBLIC, now) ?? (keys.PRIVATE ? levels.firstLevel(keys.PRIVATE, now) : undefined));
     let since = null;
     report.found = 'l1';
     if (!entry) {
-      const lookup = await levels.secondLevel([key]);
+      const lookup = await levels.secondLevel(keys.PRIVATE ? [keys.PUBLIC, keys.PRIVATE] : [keys.PUBLIC]);
       since = lookup.since;
-      entry = lookup.found.get(key);
+      entry = lookup.found.get(keys.PUBLIC) ?? (keys.PRIVATE ? lookup.found.get(keys.PRIVATE) : undefined);
       report.found = 'l2';
     }
     if (entry) {
       metrics.rootFetches.inc({ subgraph: fetch.subgraph, found: report.found });
-      restrict({ maxAge: remainingMaxAgeS(entry.freshUntil, Date.now()), scope: 'PUBLIC' });
+      restrict({ maxAge: remainingMaxAgeS(entry.freshUntil, Date.now()), scope: entry.scope });
       // A fresh object: the query plan merges later fetches into what it is given.
       return { response: { data: JSON.parse(entry.json) as Record<string, unknown> }, report };
     }
@@ -112,12 +119,13 @@ export class RootFetchCache {
     const fetched = await send();
     const { response, hint } = fetched;
     if (response.errors?.length || !response.data) return { response, report };
-    if (!isPublic(hint)) {
+    const scope = scopeToKeep(hint, fetch.viewer);
+    if (!scope) {
       shape.unhinted = true;
       return { response, report };
     }
-    const kept = since && this.entryOf(fetch, shape, response.data, hint);
-    if (kept) await levels.keep([{ key, entry: kept }], since!);
+    const kept = since && this.entryOf(fetch, shape, response.data, hint!, scope);
+    if (kept) await levels.keep([{ key: keys[scope]!, entry: kept }], since!);
     return { response, report };
   }
 
@@ -154,8 +162,8 @@ export class RootFetchCache {
     return { digest: hash('sha256', `root\n${subgraph}\n${query}`, 'base64url'), document, operation: operation!, fields, unhinted: false };
   }
 
-  /** The entry to keep for a PUBLIC answer: its tags, its TTL capped by the rules of `Query` and of each entity type it holds; none when a type's rule is off. */
-  private entryOf(fetch: RootFetch, shape: RootShape, data: Record<string, unknown>, hint: SubgraphCacheHint): EntityEntry | undefined {
+  /** The entry to keep for an answer, in `scope`: its tags, its TTL capped by the rules of `Query` and of each entity type it holds; none when a type's rule is off. */
+  private entryOf(fetch: RootFetch, shape: RootShape, data: Record<string, unknown>, hint: SubgraphCacheHint, scope: 'PUBLIC' | 'PRIVATE'): EntityEntry | undefined {
     const { config, envNameOf } = this.options;
     const envName = envNameOf(fetch.subgraph);
     const entities = entitiesOf({ schema: this.schema!, document: shape.document, operation: shape.operation, variables: fetch.variables, data });
@@ -172,8 +180,13 @@ export class RootFetchCache {
       ...[...entities.listRoots].map(listTag),
     ];
     const freshUntil = Date.now() + maxAge * 1000;
-    return { json: JSON.stringify(data), scope: 'PUBLIC', freshUntil, staleUntil: freshUntil, tags };
+    return { json: JSON.stringify(data), scope, freshUntil, staleUntil: freshUntil, tags };
   }
 }
 
-const isPublic = (hint: SubgraphCacheHint | undefined): hint is SubgraphCacheHint => hint !== undefined && hint.maxAge > 0 && hint.scope !== 'PRIVATE';
+/** The scope an answer with `hint` may be kept in for `viewer`; none when it may not be kept (no hint, max-age 0, PRIVATE with no viewer). */
+function scopeToKeep(hint: SubgraphCacheHint | undefined, viewer: Viewer | null): 'PUBLIC' | 'PRIVATE' | undefined {
+  if (hint === undefined || hint.maxAge <= 0) return undefined;
+  if (hint.scope !== 'PRIVATE') return 'PUBLIC';
+  return viewer ? 'PRIVATE' : undefined;
+}

@@ -36,6 +36,8 @@ export interface EntityCachePlugin extends GatewayPlugin {
   schemaLoaded(schema: GraphQLSchema): void;
   /** Its levels, for the response cache's purges to drop from at once. */
   readonly purgedLevels: PurgedLevels;
+  /** Its own purges after mutations, when it has them (`purgeOwnMutations`). */
+  readonly purges: Purges | undefined;
 }
 
 const SWEEP_INTERVAL_MS = 5000;
@@ -78,8 +80,8 @@ export function useEntityCache(options: EntityCacheOptions): EntityCachePlugin {
       },
     });
   }
-  if (options.purgeOwnMutations) {
-    const purges = new Purges(levels, options.purgeOwnMutations, metrics, logger);
+  const purges = options.purgeOwnMutations && new Purges(levels, options.purgeOwnMutations, metrics, logger);
+  if (purges) {
     apolloPlugins.push({
       async requestDidStart() {
         return {
@@ -97,6 +99,7 @@ export function useEntityCache(options: EntityCacheOptions): EntityCachePlugin {
     name: 'entity-cache',
     apolloPlugins,
     purgedLevels: levels,
+    purges,
     wrap: (subgraph, source) => new EntityCachingDataSource(subgraph, source, cache, roots, onReport),
     schemaLoaded: (schema) => {
       cache.schemaLoaded(schema);

@@ -31,8 +31,6 @@ export interface ResponseCacheOptions {
   swrSeconds: number;
   /** What mutations purge beyond the entities in their results. */
   mutationTags?: MutationTagRules;
-  /** Types no entry of this cache or of `purgesAlso` can hold: a mutation's purge leaves their tags out. */
-  neverCachedTypes?: ReadonlySet<string>;
   /** Other caches of this process under the same tags and prefix (the entity cache): a mutation's purge drops their entries at once too. */
   purgesAlso?: readonly PurgedLevels[];
   /**
@@ -65,12 +63,12 @@ const SWEEP_INTERVAL_MS = 5000;
  * Keys: the SHA-256 of the exact request body (and of `accept`, when it changes the content
  * type), under the public scope or the viewer's own, and the supergraph's version. TTL and scope: the most restrictive
  * `@cacheControl` hint of the subgraph responses involved; PRIVATE answers are kept per user,
- * never for anonymous viewers; responses with errors and no-store ones (orders, payments) are
- * never kept. Tags: the entities found by walking the operation over the response data
+ * never for anonymous viewers; responses with errors and no-store ones (an order read by id, a
+ * user's nested orders) are never kept. Tags: the entities found by walking the operation over the response data
  * (`entitiesOf`), list roots, and what `mutationTags` adds; a mutation purges its tags before
  * its response is sent.
  */
-export function useResponseCache(options: ResponseCacheOptions): PluginWith<'opensFrontDoor' | 'onParams' | 'onExecute' | 'apolloPlugins' | 'onApolloStart' | 'close'> {
+export function useResponseCache(options: ResponseCacheOptions): PluginWith<'opensFrontDoor' | 'onParams' | 'onExecute' | 'apolloPlugins' | 'onApolloStart' | 'close'> & { purges: Purges } {
   const { logger, registry } = options;
   const metrics = createCacheMetrics(registry);
   const levels = new CacheLevels({ ...options, l1Enabled: options.l1Enabled ?? true, metrics });
@@ -80,7 +78,8 @@ export function useResponseCache(options: ResponseCacheOptions): PluginWith<'ope
   const flights = new Flights();
   const revalidations = new Revalidations(levels.store, flights, metrics, logger);
   const uncacheable = new UncacheableOperations();
-  const decisions = new CacheDecisions(new Purges(levels, options.mutationTags ?? {}, metrics, logger, options.purgesAlso, options.neverCachedTypes), uncacheable);
+  const purges = new Purges(levels, options.mutationTags ?? {}, metrics, logger, options.purgesAlso);
+  const decisions = new CacheDecisions(purges, uncacheable);
   const verifiedTokens = new VerifiedTokens(options.jwtSecret, options.sessions);
   const frontDoor = new CacheFrontDoor({ levels, requests, revalidations, verifiedTokens, metrics, uncacheable, logger, accessLog: options.accessLog });
   const behindExpress = new ExpressLookup({ levels, requests, frontDoor, flights, revalidations, metrics, uncacheable });
@@ -93,6 +92,7 @@ export function useResponseCache(options: ResponseCacheOptions): PluginWith<'ope
 
   return {
     name: 'response-cache',
+    purges,
     opensFrontDoor: (app, steps) => frontDoor.open(app, steps),
     // Hits are answered once auth, rate limits and the allow-list have passed, before the operation is read.
     onParams: behindExpress.lookup,

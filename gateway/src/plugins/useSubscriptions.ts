@@ -8,7 +8,7 @@ import { SubscriptionCredentials } from '../subscriptions/credentials.js';
 import { EntityEventHub } from '../subscriptions/entity-event-hub.js';
 import { attachGraphqlWs } from '../subscriptions/graphql-ws-transport.js';
 import type { LiveField } from '../subscriptions/live-fields.js';
-import { mutationEventsPlugin, type MutationEventRules } from '../subscriptions/mutation-events.js';
+import { mutationEventsPlugin, type MutationEventRules, type MutationPurged } from '../subscriptions/mutation-events.js';
 import { multipartSubscriptions } from '../subscriptions/multipart-transport.js';
 import { OpenSubscriptions } from '../subscriptions/open-subscriptions.js';
 import { listenToSessionEnds } from '../subscriptions/session-ends.js';
@@ -26,6 +26,8 @@ export interface SubscriptionsOptions extends SubscriptionsConfig {
   sessionKeyPrefix: string;
   liveFields: Readonly<Record<string, LiveField>>;
   mutationEvents: MutationEventRules;
+  /** Resolves once the caches purged what a mutation changed: its entity events wait for it. */
+  mutationPurged: MutationPurged;
   registry: Registry;
   logger: Logger;
 }
@@ -74,7 +76,7 @@ export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsPl
   return {
     name: 'subscriptions',
     onParams: multipartSubscriptions({ open, credentials, heartbeatMs: options.heartbeatMs, logger }),
-    apolloPlugins: [mutationEventsPlugin(options.redis, options.keyPrefix, options.mutationEvents, logger)],
+    apolloPlugins: [mutationEventsPlugin(options.redis, options.keyPrefix, options.mutationEvents, options.mutationPurged, logger)],
     onApolloStart(apollo) {
       execute = async (query, variables, subscriber) => {
         const requestId = `subscription-${++reads}`;

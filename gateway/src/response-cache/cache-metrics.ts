@@ -62,7 +62,7 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
     }),
     bypassed: new Counter({
       name: 'shopgraph_gateway_cache_bypassed_total',
-      help: 'Reads of operations known to be uncacheable (orders, payments), executed without a lookup in either level.',
+      help: 'Reads of operations known to be uncacheable (an order read by id: a status poll), executed without a lookup in either level.',
       registers: [registry],
     }),
     invalidations: new Counter({

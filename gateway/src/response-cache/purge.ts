@@ -4,7 +4,7 @@ import type { Logger } from '@shopgraph/common';
 import { getArgumentValues, Kind, type FieldNode, type SelectionSetNode } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import type { CacheMetrics } from './cache-metrics.js';
-import { withoutTagsOf, type MutationTagRules } from './mutation-tags.js';
+import type { MutationTagRules } from './mutation-tags.js';
 import { entitiesOf } from './response-entities.js';
 
 /** The root fields of a selection set, through fragments, with their response keys. */
@@ -29,8 +29,7 @@ export type PurgeMetrics = Pick<CacheMetrics, 'invalidations' | 'purged' | 'erro
 
 /**
  * What a mutation purges: the entities in its result (an entity of unknown id: all of its type)
- * and the tags `mutationTags` adds, everywhere, before its response is sent — but none of the
- * `neverCached` types, whose tags no entry carries. `also` are first
+ * and the tags `mutationTags` adds, everywhere, before its response is sent. `also` are first
  * levels of this process kept under the same tags in the same Redis namespace (the entity
  * cache's): one purge deletes their entries from Redis too, and they drop theirs at once as well.
  */
@@ -41,11 +40,26 @@ export class Purges {
     private readonly metrics: PurgeMetrics,
     private readonly logger: Logger,
     private readonly also: readonly PurgedLevels[] = [],
-    /** Types no cached entry can hold (`shopgraphNeverCachedTypes`): their tags are not purged. */
-    private readonly neverCached: ReadonlySet<string> = new Set(),
   ) {}
 
-  async afterMutation(requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>): Promise<void> {
+  /** The purge of each mutation request, started by whichever of its callers came first. */
+  private readonly started = new WeakMap<object, Promise<void>>();
+
+  /**
+   * Purges what the mutation of `requestContext` changed, once however often it is called: the
+   * cache's own plugin calls it, and so do the mutation's entity events, which must not go out
+   * before it (a subscriber re-reads the entity past its first level, from what Redis holds).
+   */
+  afterMutation(requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>): Promise<void> {
+    let purge = this.started.get(requestContext);
+    if (!purge) {
+      purge = this.purge(requestContext);
+      this.started.set(requestContext, purge);
+    }
+    return purge;
+  }
+
+  private async purge(requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>): Promise<void> {
     const { response, document, operation, schema } = requestContext;
     if (!document || !operation || response.body.kind !== 'single') return;
     const data = response.body.singleResult.data;
@@ -65,8 +79,7 @@ export class Purges {
       if (!rule || !field || data[key] === null || data[key] === undefined) continue;
       for (const tag of rule(getArgumentValues(field, node, variables))) tags.add(tag);
     }
-    const purged = new Set(withoutTagsOf(tags, this.neverCached));
-    if (purged.size > 0) await this.invalidate(purged);
+    if (tags.size > 0) await this.invalidate(tags);
   }
 
   /** Purges `tags` everywhere; resolves once Redis has deleted them and this process dropped them. */

@@ -11,9 +11,9 @@ const keyOf = ({ query, operationName }: OperationText): string | undefined =>
   typeof query === 'string' ? `${typeof operationName === 'string' ? operationName : ''}\n${query}` : undefined;
 
 /**
- * Operations whose answers the cache may not keep (their subgraphs send no-store or max-age 0:
- * orders, payments), learnt from their executions, so that later reads of them skip both levels'
- * lookups: an order's status poll costs Redis nothing. Learnt per operation text, whatever its
+ * Operations whose answers the cache may not keep (their subgraphs send no-store or max-age 0: an
+ * order read by id, a user's nested orders), learnt from their executions, so that later reads of
+ * them skip both levels' lookups: an order's status poll costs Redis nothing. Learnt per operation text, whatever its
  * variables; an execution that turns out cacheable (a hint that depends on the data) forgets it
  * again, so the worst a wrong guess costs is one answer not kept.
  */

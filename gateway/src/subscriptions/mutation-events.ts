@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { publishEntityEvents } from '@shopgraph/cache';
 import type { Logger, RedisClient } from '@shopgraph/common';
 import { getArgumentValues, Kind } from 'graphql';
@@ -20,15 +20,28 @@ export const shopgraphMutationEvents: MutationEventRules = {
   payOrder: ({ orderId }) => [{ typename: 'Order', id: String(orderId) }],
 };
 
+/** Resolves once the caches have purged what the mutation of a request changed (`Purges.afterMutation`). */
+export type MutationPurged = (requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>) => Promise<void>;
+
 /**
  * Publishes the entity events of each mutation field that returned a result (its change is
- * committed), before the response is sent. A failed publish is logged: the mutation is done.
+ * committed), before the response is sent, and after `purged`: a subscriber re-reads the entity
+ * past its first level, from what Redis holds, which must no longer hold the old value (Apollo
+ * runs the plugins' `willSendResponse` at once, so the order is awaited here, not assumed). A
+ * failed publish is logged: the mutation is done.
  */
-export function mutationEventsPlugin(redis: RedisClient, keyPrefix: string, rules: MutationEventRules, logger: Logger): ApolloServerPlugin<GatewayContext> {
+export function mutationEventsPlugin(
+  redis: RedisClient,
+  keyPrefix: string,
+  rules: MutationEventRules,
+  purged: MutationPurged,
+  logger: Logger,
+): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
-        async willSendResponse({ operation, response, schema, request }) {
+        async willSendResponse(requestContext) {
+          const { operation, response, schema, request } = requestContext;
           if (operation?.operation !== 'mutation' || response.body.kind !== 'single') return;
           const data = response.body.singleResult.data;
           const mutationType = schema.getMutationType();
@@ -42,6 +55,7 @@ export function mutationEventsPlugin(redis: RedisClient, keyPrefix: string, rule
             return rule(getArgumentValues(field, selection, request.variables ?? {}));
           });
           if (entities.length === 0) return;
+          await purged(requestContext);
           await publishEntityEvents(redis, keyPrefix, entities).catch((error: unknown) =>
             logger.error({ err: error, entities }, 'subscriptions: entity events of a mutation not published; subscribers catch up later'),
           );

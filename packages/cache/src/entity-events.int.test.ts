@@ -3,6 +3,9 @@ import { testRedisUrl } from '@shopgraph/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createEntityEventPublisher, entityEventsChannel, parseEntityEvent, type EntityEvent } from './entity-events.js';
+import { cacheKeys, entityTag } from './keys.js';
+import { createCacheConnection, parseInvalidationMessage, ResponseStore } from './store.js';
+import { cachedResponse, missStart } from './test-entries.js';
 
 const prefix = `sgtest:events:${randomBytes(4).toString('hex')}:`;
 const admin = new Redis(testRedisUrl);
@@ -82,6 +85,41 @@ describe('entity events', () => {
     } finally {
       monitor.disconnect();
       listener.disconnect();
+    }
+  });
+
+  it('purges the tags it is given before it publishes, in the same single script call', async () => {
+    const keys = cacheKeys(prefix);
+    const connection = createCacheConnection(testRedisUrl, 'writes');
+    const store = new ResponseStore(connection, connection, keys);
+    const listener = new Redis(testRedisUrl);
+    // One connection for both channels: the order of its messages is the order Redis published them.
+    const heard: string[] = [];
+    listener.on('message', (channel: string, message: string) => {
+      if (channel === keys.channel) heard.push(`purge ${parseInvalidationMessage(message)!.tags.join(',')}`);
+      const event = parseEntityEvent(message);
+      if (channel === entityEventsChannel(prefix) && event) heard.push(`event ${event.typename}:${event.id}`);
+    });
+    await listener.subscribe(keys.channel, entityEventsChannel(prefix));
+    try {
+      const since = await missStart(store);
+      const [order, other] = [keys.entry('u:1', 'orders-page'), keys.entry('u:2', 'orders-page')];
+      await store.store(order, cachedResponse('mine', [entityTag('Order', 'o-9')]), since);
+      await store.store(other, cachedResponse('theirs', [entityTag('Order', 'o-8')]), since);
+      const epoch = await store.epoch();
+
+      await publisher.publish([{ typename: 'Order', id: 'o-9' }], [entityTag('Order', 'o-9')]);
+
+      const { entries } = await store.lookup([order, other]);
+      expect(entries.map((entry) => entry?.body.toString() ?? null)).toEqual([null, 'theirs']);
+      expect(await store.epoch()).toBe(epoch + 1);
+      // A miss that began before it may not keep what it read.
+      expect(await store.store(order, cachedResponse('old', [entityTag('Order', 'o-9')]), since)).toBeNull();
+      await vi.waitFor(() => expect(heard).toHaveLength(2), { timeout: 30_000, interval: 20 });
+      expect(heard).toEqual(['purge Order:o-9,Order:?', 'event Order:o-9']);
+    } finally {
+      listener.disconnect();
+      connection.disconnect();
     }
   });
 

@@ -78,23 +78,41 @@ return tonumber(redis.call('GET', KEYS[2]) or '0')
 `;
 
 /*
- * KEYS: epoch, tag sets (n), invalidation markers (n). ARGV: marker ttl ms, channel, tags JSON.
- * One atomic step: a new epoch, every entry of every tag deleted, the markers set, and the
- * purge published, so no process can see the entries gone without the epoch having moved.
+ * `invalidate(k, n, markerTtlMs, channel, tagsJson)`: KEYS[k] is the epoch, KEYS[k+1 … k+n] the
+ * tag sets, KEYS[k+n+1 … k+2n] the invalidation markers. One atomic step: a new epoch, every entry
+ * of every tag deleted, the markers set, and the purge published, so no process can see the
+ * entries gone without the epoch having moved. A Lua function, so that a script doing more in the
+ * same round trip (`entity-events.ts`) purges exactly as this one does.
  */
-const INVALIDATE_LUA = `
-local epoch = redis.call('INCR', KEYS[1])
-local n = (#KEYS - 1) / 2
-local purged = 0
-for i = 1, n do
-  local members = redis.call('ZRANGE', KEYS[1 + i], 0, -1)
-  for _, key in ipairs(members) do purged = purged + redis.call('UNLINK', key) end
-  redis.call('UNLINK', KEYS[1 + i])
-  redis.call('SET', KEYS[1 + n + i], epoch, 'PX', ARGV[1])
+export const INVALIDATE_FUNCTION = `
+local function invalidate(k, n, markerTtlMs, channel, tagsJson)
+  local epoch = redis.call('INCR', KEYS[k])
+  local purged = 0
+  for i = 1, n do
+    local members = redis.call('ZRANGE', KEYS[k + i], 0, -1)
+    for _, key in ipairs(members) do purged = purged + redis.call('UNLINK', key) end
+    redis.call('UNLINK', KEYS[k + i])
+    redis.call('SET', KEYS[k + n + i], epoch, 'PX', markerTtlMs)
+  end
+  redis.call('PUBLISH', channel, epoch .. ' ' .. tagsJson)
+  return { epoch, purged }
 end
-redis.call('PUBLISH', ARGV[2], epoch .. ' ' .. ARGV[3])
-return { epoch, purged }
 `;
+
+/* KEYS: epoch, tag sets (n), invalidation markers (n). ARGV: marker ttl ms, channel, tags JSON. */
+const INVALIDATE_LUA = `${INVALIDATE_FUNCTION}
+return invalidate(1, (#KEYS - 1) / 2, ARGV[1], ARGV[2], ARGV[3])
+`;
+
+/** The keys and arguments of `invalidate` for `tags` (expanded by `expandTags`), as `INVALIDATE_FUNCTION` reads them. */
+export function invalidationOf(keys: CacheKeys, tags: Iterable<string>) {
+  const expanded = expandTags(tags);
+  return {
+    expanded,
+    keys: [keys.epoch, ...expanded.map(keys.tag), ...expanded.map(keys.invalidatedAt)],
+    args: [INVALIDATION_MEMORY_MS, keys.channel, JSON.stringify(expanded)] as const,
+  };
+}
 
 /* KEYS: a revalidation claim. ARGV: the claim's token. Deletes it only if it is still that claim. */
 const RELEASE_LUA = `
@@ -201,15 +219,8 @@ export class ResponseStore {
    * process, through the invalidation channel, to drop them from its first level.
    */
   async invalidate(tags: Iterable<string>): Promise<Invalidation> {
-    const expanded = expandTags(tags);
-    const keys = [this.keys.epoch, ...expanded.map(this.keys.tag), ...expanded.map(this.keys.invalidatedAt)];
-    const [epoch, purged] = (await this.invalidateScript(
-      keys.length,
-      ...keys,
-      INVALIDATION_MEMORY_MS,
-      this.keys.channel,
-      JSON.stringify(expanded),
-    )) as [number, number];
+    const { expanded, keys, args } = invalidationOf(this.keys, tags);
+    const [epoch, purged] = (await this.invalidateScript(keys.length, ...keys, ...args)) as [number, number];
     return { epoch, purged, tags: expanded };
   }
 

@@ -161,7 +161,7 @@ export async function createSubgraphServer<Context extends RequestBase>(
       ApolloServerPluginInlineTraceDisabled(),
       // Without a hint every answer is uncacheable, as the gateway reads an answer without a
       // cache-control header (gateway/src/upstream/subgraph-response.ts): computing that per
-      // field wraps every resolver (orders, payments).
+      // field would wrap every resolver for nothing.
       ...(hasCacheHints(options.typeDefs) ? [] : [ApolloServerPluginCacheControlDisabled()]),
       requestLogger(options.logger) as ApolloServerPlugin<Context>,
       refuseNulCharacters<Context>(),

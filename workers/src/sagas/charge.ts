@@ -52,8 +52,11 @@ export const chargeSaga = saga<ChargeJob>('charge')
     name: 'charge-payment',
     owner: 'payments',
     compensation: queueRefund,
-    run: async ({ paymentId }, { db, provider }) => {
+    run: async ({ paymentId }, { db, provider, purgeOrder }) => {
       const charge = await chargePayment(db, provider, paymentId);
+      // The order's cached payment goes now: the next step makes the order PAID, which a read of
+      // the order (never cached) shows at once, with its payment from the cache.
+      await purgeOrder(charge.orderId);
       return charge.status === 'SUCCEEDED' ? next({ charge }) : done({ payment: charge.status, orderId: charge.orderId });
     },
   })

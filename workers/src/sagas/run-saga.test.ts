@@ -13,6 +13,7 @@ function recordingRunner() {
     provider: {} as PaymentProvider,
     enqueue: async () => undefined,
     purgeProducts: async () => undefined,
+    purgeOrder: async () => undefined,
     db: (subgraph) => ({ label: subgraph }) as unknown as Db,
   });
   const dbLabel = (tools: object) => ('db' in tools ? (tools.db as unknown as { label: string }).label : 'no db');

@@ -20,6 +20,11 @@ export interface SagaServices {
   enqueue(request: EnqueueRequest): Promise<void>;
   /** Purges cached responses that show these products; called after a stock change commits. */
   purgeProducts(productIds: readonly string[]): Promise<void>;
+  /**
+   * Purges the cached copies of an order (its customer's orders page, its payment); called after
+   * a change commits that a later step would make visible on a read the caches do not answer.
+   */
+  purgeOrder(orderId: string): Promise<void>;
 }
 
 /**

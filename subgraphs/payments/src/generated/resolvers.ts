@@ -16,6 +16,15 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/**
+ * Cache hints (Apollo Server's @cacheControl): each subgraph response carries the most restrictive
+ * hint of what it resolved in its cache-control header, and the gateway's response cache keeps a
+ * response only as long, and only as widely (PRIVATE: per user), as every subgraph allows.
+ */
+export type CacheControlScope =
+  | 'PUBLIC'
+  | 'PRIVATE';
+
 /** Money in minor units (cents) plus an ISO 4217 currency code. */
 export type Money = {
   __typename?: 'Money';
@@ -187,9 +196,9 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  CacheControlScope: CacheControlScope;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Money: ResolverTypeWrapper<Money>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   PaymentStatus: PaymentStatus;
   Payment: ResolverTypeWrapper<PaymentRow>;
@@ -198,6 +207,7 @@ export type ResolversTypes = {
   Order: ResolverTypeWrapper<{ id: string }>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 };
 
@@ -205,7 +215,6 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   Money: Money;
-  Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
   Payment: PaymentRow;
   ID: Scalars['ID']['output'];
@@ -213,8 +222,17 @@ export type ResolversParentTypes = {
   Order: { id: string };
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
+  Int: Scalars['Int']['output'];
   Boolean: Scalars['Boolean']['output'];
 };
+
+export type CacheControlDirectiveArgs = {
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
@@ -259,3 +277,6 @@ export type Resolvers<ContextType = Context> = {
   Mutation?: MutationResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = Context> = {
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+};
