@@ -75,16 +75,16 @@ async function callsPerRequest(gateway: { url: string; metricsUrl: string }, req
 /**
  * Scenario 7: the deep private read (scenario 2's query, a bearer token per customer, response
  * cache off) through our gateway with its entity cache warm against the same gateway with it off,
- * over the same subgraphs in the same rounds. The orders and payments are never cached (their
- * subgraphs give no hint); the products (PUBLIC) and each customer's user (PRIVATE, per viewer)
- * are answered from the cache once warm.
+ * over the same subgraphs in the same rounds. Once warm, everything is answered from the cache:
+ * the products (PUBLIC, shared), and per viewer (PRIVATE) each customer's orders page (the
+ * orders root fetch), user and payments.
  */
 export async function runEntityCache(stage: Stage, progress: Progress, prepared: Awaited<ReturnType<typeof prepareEntityCache>>): Promise<EntityCacheResult> {
   const { options } = stage;
   const customers = Math.min(options.seed.users, MAX_CUSTOMERS);
   const requests = await deepReadsOf(stage, customers);
   const { on, off } = prepared;
-  // Warm: every customer's page once through the cached gateway (products shared, each user per viewer).
+  // Warm: every customer's page once through the cached gateway (products shared, the rest per viewer).
   for (let start = 0; start < requests.length; start += 8) await Promise.all(requests.slice(start, start + 8).map((request) => post(on.url, request)));
   const counted = requests.slice(0, COUNTED_REQUESTS);
   const callsOn = await callsPerRequest(on, counted);

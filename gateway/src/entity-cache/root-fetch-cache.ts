@@ -57,12 +57,14 @@ const MAX_SHAPES = 10_000;
  * be kept — every type and field it resolved has a `@cacheControl` hint — is kept in the entity
  * cache's levels under (supergraph version, subgraph, the fetch's operation, its variables) and
  * the scope: a PUBLIC answer is shared by every viewer, a PRIVATE one (`orders`, `me`) kept for
- * its viewer only, never for an anonymous one. One without a hint (`order(id:)`) is never kept. Tags are a cached response's (`response-cache/cache-decision.ts`): the entities
- * it holds (`Product:42`, also a lookup answered with null), `Product:?` for one whose id it does
- * not show, the types present, and `Query.products` for a list root — so a write's purge (the
- * entities of a mutation's result and its rule's list tags, a worker's `Product:42`) deletes it
- * before the write answers. The rules apply as to entities: `Query=off` (or seconds) for a
- * subgraph's root fields, and each entity type the answer holds must be on.
+ * its viewer only, never for an anonymous one. One without a hint (`order(id:)`) is never kept.
+ * Tags are a cached response's (`response-cache/cache-decision.ts`): the entities it holds
+ * (`Product:42`, also a lookup answered with null), `Product:?` for one whose id it does not
+ * show, the types present, and `Query.products` / `Query.orders` for a list root — so a write's
+ * purge (the entities of a mutation's result and its rule's list tags, a worker's `Product:42`
+ * or `Order:7`) deletes it before the write answers. The rules apply as to entities:
+ * `Query=off` (or seconds) for a subgraph's root fields, and each entity type the answer holds
+ * must be on.
  */
 export class RootFetchCache {
   private schema: GraphQLSchema | undefined;

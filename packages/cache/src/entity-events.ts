@@ -47,7 +47,10 @@ local function publishEvents(k, m, channel, versionTtlMs, at, a)
 end
 `;
 
-/* KEYS: each entity's version. ARGV: channel, version ttl (ms), published at (ms), then each entity's typename and id. One round trip for all of them. */
+/*
+ * KEYS: each entity's version. ARGV: channel, version ttl (ms), published at (ms), then each
+ * entity's typename and id. One round trip for all of them.
+ */
 const PUBLISH_SCRIPT = `${PUBLISH_FUNCTION}
 return publishEvents(1, #KEYS, ARGV[1], ARGV[2], ARGV[3], 4)
 `;
