@@ -2,6 +2,7 @@ import { stableId } from '@shopgraph/common';
 import { loadConfig as loadOrdersConfig } from '@shopgraph/orders/env';
 import { seedOrders } from '@shopgraph/orders/seed';
 import { gatewayRequest, testEnv, waitFor } from '@shopgraph/testing';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { demoProducts, type DemoOrder } from '../scripts/demo-data.js';
 import { dataOf, gatewayUrl, gql, loginAdmin, registerCustomer } from './helpers.js';
@@ -248,6 +249,15 @@ describe("the entity cache: a customer's orders page", () => {
     expect(answer.errors).toBeUndefined();
     return answer;
   }
+  /** Holds a row locked (FOR UPDATE) until released: the checkout step that needs it waits for the test. */
+  async function holdRow(table: 'products.products' | 'orders.orders', id: string): Promise<{ release(): Promise<void> }> {
+    const connection = new pg.Client({ connectionString: inject('databaseUrl') });
+    await connection.connect();
+    await connection.query('begin');
+    await connection.query(`select id from ${table} where id = $1 for update`, [id]);
+    let released: Promise<void> | undefined;
+    return { release: () => (released ??= connection.query('commit').then(() => connection.end())) };
+  }
   const rootFound = (answer: Answer) => answer.extensions?.entityCache?.find((report) => report.root?.includes('orders'))?.found;
   const nodes = (answer: Answer) => answer.data!.orders.edges.map(({ node }) => node);
 
@@ -265,23 +275,29 @@ describe("the entity cache: a customer's orders page", () => {
     expect(await pageTwice(customer)).toEqual([]);
     expect(await pageTwice(other)).toEqual([]);
 
-    const placed = dataOf(
-      await gql('mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: { items: [{ productId, quantity: 1 }] } }, customer.token),
-    ).placeOrder as { id: string };
-    // The list's tag (Query.orders) was purged before placeOrder answered (read once: the reservation
-    // is under way, and purges the page again when it is done); the other customer's page is theirs alone.
-    expect(nodes(await readPage(customer)).map(({ id }) => id)).toEqual([placed.id]);
-    expect(await pageTwice(other)).toEqual([]);
-
+    // The reservation waits for the product's row until the order's subscription has its first push.
+    const product = await holdRow('products.products', productId);
     const client = wsClient(gatewayUrl(), customer.token);
     try {
+      const placed = dataOf(
+        await gql('mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: { items: [{ productId, quantity: 1 }] } }, customer.token),
+      ).placeOrder as { id: string };
+      // The list's tag (Query.orders) was purged before placeOrder answered; the other customer's page is theirs alone.
+      expect(await pageTwice(customer)).toEqual([{ id: placed.id, status: 'PENDING', total: null, payment: null }]);
+      expect(await pageTwice(other)).toEqual([]);
+
       const updates = subscribeWs<{ orderUpdated: { id: string; status: string; payment: { status: string } | null } }>(client, ORDER_UPDATED, { id: placed.id });
       const pushed = (done: (update: { status: string; payment: { status: string } | null }) => boolean, what: string) =>
         waitForResult(updates, (received) => received.results.some((result) => result.data && done(result.data.orderUpdated)), what);
+      await pushed((order) => order.status === 'PENDING', 'the order as it is now');
 
+      // Every push from here on is an event: the reservation's, sent after its purge.
+      await product.release();
       await pushed((order) => order.status === 'AWAITING_PAYMENT', 'AWAITING_PAYMENT pushed');
       expect(await pageTwice(customer)).toEqual([{ id: placed.id, status: 'AWAITING_PAYMENT', total: { amount: 900 }, payment: null }]);
 
+      // The order may not become PAID until payOrder's own event has been pushed.
+      const order = await holdRow('orders.orders', placed.id);
       const paying = await gql(
         'mutation($orderId: ID!, $key: String!) { payOrder(orderId: $orderId, idempotencyKey: $key, method: { card: "4242424242424242" }) { id status } }',
         { orderId: placed.id, key: `orders-page-${placed.id}` },
@@ -289,13 +305,18 @@ describe("the entity cache: a customer's orders page", () => {
       );
       expect(dataOf(paying).payOrder.status).toBe('PROCESSING');
       // Its order's tag was purged before payOrder answered: the page shows the payment (still PROCESSING, or already charged).
-      expect(['PROCESSING', 'SUCCEEDED']).toContain(nodes(await readPage(customer))[0]!.payment?.status);
+      const [afterPay] = nodes(await readPage(customer));
+      expect(afterPay).toMatchObject({ id: placed.id, status: 'AWAITING_PAYMENT' });
+      expect(['PROCESSING', 'SUCCEEDED']).toContain(afterPay!.payment?.status);
+      await pushed((update) => update.payment !== null, "payOrder's push");
 
-      await pushed((order) => order.status === 'PAID', 'PAID pushed');
+      await order.release();
+      await pushed((update) => update.status === 'PAID', 'PAID pushed');
       expect(await pageTwice(customer)).toEqual([{ id: placed.id, status: 'PAID', total: { amount: 900 }, payment: { status: 'SUCCEEDED' } }]);
       expect(await pageTwice(other)).toEqual([]);
       updates.stop();
     } finally {
+      await product.release();
       await client.dispose();
     }
   });
