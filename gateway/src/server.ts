@@ -78,23 +78,6 @@ export async function createGatewayServer(
   const clientIpOf = clientIpResolver(app.get('trust proxy fn') as TrustProxy);
   const sessions = new SessionCheck({ redis, keyPrefix: config.sessions.redisPrefix, cacheMs: config.sessions.cacheMs });
   const { rateLimit, persistedOperations } = config.protection;
-  // The purges after mutations, the response cache's or else the entity cache's (set below).
-  let purges: Purges | undefined;
-  const subscriptions = useSubscriptions({
-    ...config.subscriptions,
-    redisUrl: config.redisUrl,
-    redis,
-    jwtSecret: config.jwtSecret,
-    // Read from Redis at each check, not trusted for SESSION_CHECK_CACHE_MS: a subscription outlives
-    // requests, and the push after a logout must not go out.
-    sessions: new SessionCheck({ redis, keyPrefix: config.sessions.redisPrefix, cacheMs: 0 }),
-    sessionKeyPrefix: config.sessions.redisPrefix,
-    liveFields: shopgraphLiveFields,
-    mutationEvents: shopgraphMutationEvents,
-    mutationPurged: (requestContext) => purges?.afterMutation(requestContext) ?? Promise.resolve(),
-    registry,
-    logger,
-  });
   const allowList = persistedOperations && usePersistedOperations({ ...persistedOperations, onRejected: () => metrics.countError(PERSISTED_QUERY_NOT_ALLOWED) });
   // Part of every cache key: an answer cached under one supergraph never answers under another.
   const supergraph = new SupergraphVersion();
@@ -126,7 +109,24 @@ export async function createGatewayServer(
       logger,
       accessLog,
     });
-  purges = responseCache ? responseCache.purges : entityCache ? entityCache.purges : undefined;
+  // The purges after mutations, the response cache's or else the entity cache's: a mutation's
+  // entity events wait for them.
+  const purges: Purges | undefined = responseCache ? responseCache.purges : entityCache ? entityCache.purges : undefined;
+  const subscriptions = useSubscriptions({
+    ...config.subscriptions,
+    redisUrl: config.redisUrl,
+    redis,
+    jwtSecret: config.jwtSecret,
+    // Read from Redis at each check, not trusted for SESSION_CHECK_CACHE_MS: a subscription outlives
+    // requests, and the push after a logout must not go out.
+    sessions: new SessionCheck({ redis, keyPrefix: config.sessions.redisPrefix, cacheMs: 0 }),
+    sessionKeyPrefix: config.sessions.redisPrefix,
+    liveFields: shopgraphLiveFields,
+    mutationEvents: shopgraphMutationEvents,
+    mutationPurged: (requestContext) => purges?.afterMutation(requestContext) ?? Promise.resolve(),
+    registry,
+    logger,
+  });
   // The request path in one direction: identify the client → limits → cache → execute → store.
   // Each hook runs in this order among the plugins that have it (plugins/plugin.ts): the rate
   // limits' front-door step before the cache's lookup, the allow-list before the lookup, the
