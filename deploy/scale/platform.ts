@@ -70,7 +70,13 @@ export async function planPlatform(databaseUrl: string, logDir: string, queuePre
       (replicaUrls[subgraph.name] ??= []).push(`http://127.0.0.1:${p}/graphql`);
     }
   }
-  const gatewayEnv = Object.fromEntries(subgraphs.map((s) => [`SUBGRAPH_REPLICAS_${s.name.toUpperCase()}`, replicaUrls[s.name]!.join(',')]));
+  const gatewayEnv = {
+    ...Object.fromEntries(subgraphs.map((s) => [`SUBGRAPH_REPLICAS_${s.name.toUpperCase()}`, replicaUrls[s.name]!.join(',')])),
+    // The browsers' `me` would be kept per customer by the entity cache, and the users subgraph,
+    // past its logins, would get no call in the window where its restarted replica must show
+    // it takes its share again (invariants/traffic-back.ts).
+    SUBGRAPH_ENTITY_CACHE_USERS: 'Query=off',
+  };
   for (const n of [1, 2]) {
     const p = await freePort();
     specs.push({
