@@ -61,12 +61,12 @@ const SWEEP_INTERVAL_MS = 5000;
  * limits) let it through.
  *
  * Keys: the SHA-256 of the exact request body (and of `accept`, when it changes the content
- * type), under the public scope or the viewer's own, and the supergraph's version. TTL and scope: the most restrictive
- * `@cacheControl` hint of the subgraph responses involved; PRIVATE answers are kept per user,
- * never for anonymous viewers; responses with errors and no-store ones (an order read by id, a
- * user's nested orders) are never kept. Tags: the entities found by walking the operation over the response data
- * (`entitiesOf`), list roots, and what `mutationTags` adds; a mutation purges its tags before
- * its response is sent.
+ * type), under the public scope or the viewer's own, and the supergraph's version. TTL and
+ * scope: the most restrictive `@cacheControl` hint of the subgraph responses involved; PRIVATE
+ * answers are kept per user, never for anonymous viewers; responses with errors and no-store ones
+ * (an order read by id, a user's nested orders) are never kept. Tags: the entities found by
+ * walking the operation over the response data (`entitiesOf`), list roots, and what
+ * `mutationTags` adds; a mutation purges its tags before its response is sent.
  */
 export function useResponseCache(options: ResponseCacheOptions): PluginWith<'opensFrontDoor' | 'onParams' | 'onExecute' | 'apolloPlugins' | 'onApolloStart' | 'close'> & { purges: Purges } {
   const { logger, registry } = options;

@@ -54,10 +54,12 @@ export const chargeSaga = saga<ChargeJob>('charge')
     compensation: queueRefund,
     run: async ({ paymentId }, { db, provider, purgeOrder }) => {
       const charge = await chargePayment(db, provider, paymentId);
+      if (charge.status !== 'SUCCEEDED') return done({ payment: charge.status, orderId: charge.orderId });
       // The order's cached payment goes now: the next step makes the order PAID, which a read of
-      // the order (never cached) shows at once, with its payment from the cache.
+      // the order (never cached) shows at once, with its payment from the cache. A charge that
+      // ends here is purged with the job's event (workers/src/processors/payments.ts).
       await purgeOrder(charge.orderId);
-      return charge.status === 'SUCCEEDED' ? next({ charge }) : done({ payment: charge.status, orderId: charge.orderId });
+      return next({ charge });
     },
   })
   .step({
