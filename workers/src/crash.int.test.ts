@@ -53,6 +53,7 @@ describe('kill -9 during a charge', () => {
     expect(await readCounter(`${h.provider.url}/metrics`, 'payment_provider_charge_requests_total')).toBe(2);
     const providerMetrics = await (await fetch(`${h.provider.url}/metrics`)).text();
     expect(providerMetrics).toMatch(/payment_provider_charge_requests_total\{status="200",replayed="true"[^}]*\} 1\n/);
+    await h.settled([placed.id]);
     expect(await h.stock(productId)).toEqual({ onHand: 2, reserved: 0 });
     // The restarted process's relay ran it again, directly: it never went to BullMQ.
     expect(await outboxRow(chargeJobId)).toEqual({ sent: true });

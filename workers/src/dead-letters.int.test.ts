@@ -95,6 +95,7 @@ describe('jobs that exhaust their attempts', () => {
     const payment = await h.payOrder(customer, placed.id, CARDS.succeeds);
     await h.waitForOrder(customer, placed.id, (order) => order.status === 'PAID');
     await h.chargeDone(payment.id);
+    await h.settled([placed.id]);
     expect(await h.stock(productId)).toEqual({ onHand: 4, reserved: 0 });
   });
 });

@@ -85,6 +85,7 @@ describe('every job delivered several times at once and once more', () => {
     expect((await h.order(customer, orderId)).status).toBe('PAID');
     expect((await h.payment(customer, payment.id)).status).toBe('SUCCEEDED');
     expect(await h.providerCharges(payment.id)).toHaveLength(1);
+    await h.settled([orderId]);
     expect(await h.stock(productId)).toEqual({ onHand: 3, reserved: 0 });
     expect(await payable(orderId)).toEqual([expect.objectContaining({ status: 'PAID' })]);
 

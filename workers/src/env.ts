@@ -29,6 +29,8 @@ const schema = z.object({
   PAYMENT_PROVIDER_TIMEOUT_MS: milliseconds.default(10_000),
   /** How long stock stays reserved for an order awaiting payment. */
   RESERVATION_TTL_MS: milliseconds.default(15 * 60 * 1000),
+  /** How long a paid order's held stock waits for others' to be committed with it (docs/checkout.md, "Settling by sweep"). */
+  SETTLE_WINDOW_MS: milliseconds.default(1000),
   WORKER_CONCURRENCY_PAYMENTS: concurrency.default(defaultConcurrency.payments),
   WORKER_CONCURRENCY_RESERVATIONS: concurrency.default(defaultConcurrency.reservations),
   WORKER_CONCURRENCY_REFUNDS: concurrency.default(defaultConcurrency.refunds),
@@ -62,6 +64,7 @@ function toWorkersConfig(env: z.output<typeof schema>) {
     host: env.HOST,
     paymentProvider: { url: env.PAYMENT_PROVIDER_URL, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS, apiKey: env.PAYMENT_PROVIDER_KEY },
     reservationTtlMs: env.RESERVATION_TTL_MS,
+    settleWindowMs: env.SETTLE_WINDOW_MS,
     queuePrefix: env.QUEUE_PREFIX,
     // The gateway derives its default from the platform DATABASE_URL; so must we, or purges miss.
     cacheKeyPrefix: env.CACHE_KEY_PREFIX ?? defaultCacheKeyPrefix(env.DATABASE_URL),

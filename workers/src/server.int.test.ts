@@ -28,7 +28,7 @@ beforeAll(async () => {
   const config = loadConfig(
     testEnv(database.url, { QUEUE_PREFIX: prefix, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password }),
   );
-  workers = await startWorkers(config, { processors: () => ({}), outboxSubgraphs: ['orders'] }, logger);
+  workers = await startWorkers(config, { wire: () => ({ processors: {} }), outboxSubgraphs: ['orders'] }, logger);
   url = await workers.listen(0, '127.0.0.1');
 });
 
@@ -135,7 +135,7 @@ describe('entity events', () => {
   it("holds back the events of the products a job purges and publishes them with the job's own, after it, in one call that purges the job's order", async () => {
     const config = loadConfig(testEnv(database.url, { QUEUE_PREFIX: prefix }));
     let context: WorkerContext | undefined;
-    const running = await startWorkers(config, { processors: (ctx) => ((context = ctx), {}), outboxSubgraphs: [] }, logger);
+    const running = await startWorkers(config, { wire: (ctx) => ((context = ctx), { processors: {} }), outboxSubgraphs: [] }, logger);
     const received: EntityEvent[] = [];
     const listener = new Redis(testRedisUrl);
     listener.on('message', (_channel: string, message: string) => {

@@ -79,10 +79,15 @@ export interface QueueWiring<Q extends WorkQueueName> {
 /** The queues this replica works; a queue left out has no worker here. */
 export type QueueWirings = { [Q in WorkQueueName]?: QueueWiring<Q> };
 
+/** What a replica runs, wired from one context. */
+export interface WiredWorkers {
+  processors: QueueWirings;
+  /** Tasks beside the queues (the expiry sweep, the settler); stopped on shutdown once the queues' jobs finished, before the pools close. */
+  background?: BackgroundTask[];
+}
+
 export interface WorkersWiring {
-  processors(context: WorkerContext): QueueWirings;
-  /** Tasks beside the queues (the expiry sweep); stopped on shutdown, before the pools close. */
-  background?(context: WorkerContext): BackgroundTask[];
+  wire(context: WorkerContext): WiredWorkers;
   /** Subgraphs whose `outbox` table (from `outboxTable()`) this replica relays to BullMQ. */
   outboxSubgraphs: readonly WorkerSubgraph[];
 }
@@ -183,7 +188,7 @@ export async function startWorkers(
       }
     },
   };
-  const wirings = wiring.processors(context);
+  const { processors: wirings, background = [] } = wiring.wire(context);
   const workers: Worker[] = [];
   for (const queueName of workQueueNames) {
     const queueWiring = wirings[queueName] as QueueWiring<typeof queueName> | undefined;
@@ -209,7 +214,6 @@ export async function startWorkers(
   const relays = wiring.outboxSubgraphs.map((subgraph) =>
     startOutboxRelay({ db: dbOf(subgraph), subgraph, outbox, connection: producerConnection, prefix: config.queuePrefix, logger, registry, dispatch }),
   );
-  const background = wiring.background?.(context) ?? [];
   logger.info({ queues: workers.map((worker) => worker.name), outboxes: wiring.outboxSubgraphs }, 'workers started');
 
   const httpServer = createServer(app);
@@ -222,7 +226,9 @@ export async function startWorkers(
     },
     async close() {
       // Active jobs finish before their worker closes; a job never starts again elsewhere as stalled.
-      await Promise.all([...workers.map((worker) => worker.close()), ...relays.map((relay) => relay.stop()), ...background.map((task) => task.stop())]);
+      await Promise.all([...workers.map((worker) => worker.close()), ...relays.map((relay) => relay.stop())]);
+      // After the jobs: the settler commits what their last steps handed it.
+      await Promise.all(background.map((task) => task.stop()));
       await closeQueues(queues);
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());

@@ -5,7 +5,7 @@ import type { DemoProduct } from './demo-data.js';
 import type { ProductsConfig } from './env.js';
 import { products } from './db/schema.js';
 import { migrationsFolder } from './server.js';
-import { commitReservation, reserveStock } from './services/inventory-service.js';
+import { commitReservations, reserveStock } from './services/inventory-service.js';
 
 export { demoProducts, type DemoProduct } from './demo-data.js';
 
@@ -57,8 +57,11 @@ export async function seedProducts(config: ProductsConfig, catalog: DemoProduct[
       // Demo orders that hold or bought stock do so through the real inventory steps.
       for (const order of orders.filter((o) => o.status === 'AWAITING_PAYMENT' || o.status === 'PAID')) {
         await reserveStock(db, { orderId: order.id, version: 1, items: order.items });
-        if (order.status === 'PAID') await commitReservation(db, order.id);
       }
+      await commitReservations(
+        db,
+        orders.filter((o) => o.status === 'PAID').map((o) => o.id),
+      );
     }
     return demoCatalog;
   } finally {

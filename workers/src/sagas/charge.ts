@@ -1,6 +1,5 @@
 import { markOrderPaid } from '@shopgraph/orders/checkout';
 import { chargePayment, failStuckPayment } from '@shopgraph/payments/checkout';
-import { commitReservation } from '@shopgraph/products/inventory';
 import { jobIds, type ChargeOutcome, type PayloadOf } from '@shopgraph/queues';
 import { continuingStep, done, next, saga, undo } from './saga.js';
 
@@ -44,8 +43,8 @@ const chargeDeadLettered = saga<ChargeJob>('charge, dead-lettered')
 /**
  * `charge-payment {paymentId}`: payments charges through the provider (at most once per
  * payment: the payment id is the idempotency key) and, in the transaction that records it,
- * takes no other money for the order; orders takes the money, products lets the reserved
- * units go. Transient provider errors throw, so BullMQ retries with backoff.
+ * takes no other money for the order; orders takes the money, and the settler later lets the
+ * reserved units go. Transient provider errors throw, so BullMQ retries with backoff.
  */
 export const chargeSaga = saga<ChargeJob>('charge')
   .step({
@@ -73,11 +72,12 @@ export const chargeSaga = saga<ChargeJob>('charge')
     },
   })
   .step({
-    name: 'commit-reservation',
+    name: 'settle-reservation',
     owner: 'products',
-    // Reserved and on-hand units drop together: the stock shown does not change, nothing to purge.
-    run: async ({ charge, order }, { db }) => {
-      await commitReservation(db, charge.orderId);
+    // Committing the held units changes no stock shown, so it waits to share a transaction with
+    // other orders' (docs/checkout.md, "Settling by sweep"): nothing to purge, nothing to await.
+    run: async ({ charge, order }, { settle }) => {
+      settle(charge.orderId);
       return done({ payment: charge.status, order, orderId: charge.orderId });
     },
   })

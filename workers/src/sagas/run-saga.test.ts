@@ -14,6 +14,7 @@ function recordingRunner() {
     enqueue: async () => undefined,
     purgeProducts: async () => undefined,
     purgeOrder: async () => undefined,
+    settle: () => undefined,
     db: (subgraph) => ({ label: subgraph }) as unknown as Db,
   });
   const dbLabel = (tools: object) => ('db' in tools ? (tools.db as unknown as { label: string }).label : 'no db');

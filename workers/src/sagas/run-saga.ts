@@ -25,8 +25,8 @@ export interface SagaRunner {
 type Runnable<Outcome> = { owner: StepOwner; run: (state: object, tools: object) => Promise<Outcome> };
 
 export function createSagaRunner(runtime: SagaRuntime): SagaRunner {
-  const { config, provider, enqueue, purgeProducts, purgeOrder } = runtime;
-  const services: SagaServices = { config, provider, enqueue, purgeProducts, purgeOrder };
+  const { config, provider, enqueue, purgeProducts, purgeOrder, settle } = runtime;
+  const services: SagaServices = { config, provider, enqueue, purgeProducts, purgeOrder, settle };
   // Each subgraph's pool is opened once, when the processors are wired, as it always was.
   const tools = Object.fromEntries([
     ...workerSubgraphs.map((subgraph) => [subgraph, { ...services, db: runtime.db(subgraph) }] as const),

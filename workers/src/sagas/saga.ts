@@ -25,6 +25,8 @@ export interface SagaServices {
    * a change commits that a later step would make visible on a read the caches do not answer.
    */
   purgeOrder(orderId: string): Promise<void>;
+  /** Hands a PAID order to the settler, which commits its held stock with others' (`settler.ts`); nothing to await. */
+  settle(orderId: string): void;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   failOrder,
   markOrderPaid,
   orderForReservation,
+  paidAmong,
 } from './checkout-transitions.js';
 import { cancelOrder, placeOrder, updateOrderItem } from './order-commands.js';
 
@@ -240,6 +241,18 @@ describe('markOrderPaid', () => {
     expect(await markOrderPaid(db, { orderId: pending.orderId, version: 1, paymentId: randomUUID() })).toBe('NOT_PAYABLE');
     expect(await markOrderPaid(db, { orderId: randomUUID(), version: 1, paymentId: randomUUID() })).toBe('NOT_PAYABLE');
     expect(await transitionsOf(pending.orderId)).toEqual(['∅→PENDING@1']);
+  });
+});
+
+describe('paidAmong', () => {
+  it('answers the PAID orders among those asked, and no other', async () => {
+    const paid = await awaitingPayment();
+    await markOrderPaid(db, { orderId: paid.orderId, version: 1, paymentId: randomUUID() });
+    const awaiting = await awaitingPayment();
+    const pending = await newOrder();
+
+    expect(await paidAmong(db, [awaiting.orderId, paid.orderId, pending.orderId, randomUUID()])).toEqual([paid.orderId]);
+    expect(await paidAmong(db, [])).toEqual([]);
   });
 });
 

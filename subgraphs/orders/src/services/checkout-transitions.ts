@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '@shopgraph/common';
 import type { OrderSnapshot, ReservationResult } from '@shopgraph/queues';
 import { orderItems, orders, type OrderItemRow, type OrderRow } from '../db/schema.js';
@@ -56,6 +56,19 @@ export async function orderForReservation(
   if (!order || order.version !== version) return null;
   const items = rows.flatMap(({ productId, quantity }) => (productId !== null && quantity !== null ? [{ productId, quantity }] : []));
   return { orderId, userId: order.userId, version, items };
+}
+
+/**
+ * Which of these orders are PAID: the settler's sweep (docs/checkout.md, "Settling by sweep") commits
+ * their held stock. A read by primary key, no lock.
+ */
+export async function paidAmong(db: Db, orderIds: readonly string[]): Promise<string[]> {
+  if (orderIds.length === 0) return [];
+  const rows = await db
+    .select({ id: orders.id })
+    .from(orders)
+    .where(and(inArray(orders.id, [...orderIds]), eq(orders.status, 'PAID')));
+  return rows.map((row) => row.id);
 }
 
 /** Where a read of awaiting orders stopped: the last order it answered and when that one started awaiting. */

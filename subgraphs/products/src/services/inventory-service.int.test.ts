@@ -5,7 +5,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { products, stockReservations } from '../db/schema.js';
 import { migrationsFolder } from '../server.js';
-import { commitReservation, releaseReservation, reserveStock, restoreStock } from './inventory-service.js';
+import { commitReservations, heldReservations, releaseReservation, reserveStock, restoreStock } from './inventory-service.js';
 
 let database: TestDatabase;
 let db: Db;
@@ -138,8 +138,10 @@ describe('release, commit, restore', () => {
     );
     expect(await stockOf(product.id)).toEqual({ onHand: 10, reserved: 3 });
 
-    expect(await commitReservation(db, sold)).toEqual([product.id]);
-    expect(await commitReservation(db, sold)).toEqual([]);
+    // The dropped order's reservation is no longer held: a commit leaves it alone.
+    expect(await Promise.all([commitReservations(db, [sold, dropped]), commitReservations(db, [dropped, sold])])).toEqual(
+      expect.arrayContaining([[sold], []]),
+    );
     expect(await releaseReservation(db, sold)).toEqual([]);
     expect(await stockOf(product.id)).toEqual({ onHand: 7, reserved: 0 });
 
@@ -149,4 +151,62 @@ describe('release, commit, restore', () => {
     const [reservation] = await db.select().from(stockReservations).where(eq(stockReservations.orderId, sold));
     expect(reservation!.status).toBe('RESTORED');
   });
+
+  it('commits many paid orders in one transaction, each product by the sum of its lines', async () => {
+    const [a, b] = [await newProduct(10), await newProduct(10)];
+    const orders = [randomUUID(), randomUUID(), randomUUID()];
+    await reserveStock(db, { orderId: orders[0]!, version: 1, items: [{ productId: a.id, quantity: 1 }, { productId: b.id, quantity: 2 }] });
+    await reserveStock(db, { orderId: orders[1]!, version: 1, items: [{ productId: b.id, quantity: 3 }] });
+    await reserveStock(db, { orderId: orders[2]!, version: 1, items: [{ productId: a.id, quantity: 4 }] });
+
+    expect((await commitReservations(db, [...orders, randomUUID()])).sort()).toEqual([...orders].sort());
+    expect(await stockOf(a.id)).toEqual({ onHand: 5, reserved: 0 });
+    expect(await stockOf(b.id)).toEqual({ onHand: 5, reserved: 0 });
+    expect(await commitReservations(db, orders)).toEqual([]);
+  });
+
+  it('restores a paid order whose units the settler had not committed yet, and a later commit leaves them', async () => {
+    const product = await newProduct(10);
+    const order = randomUUID();
+    await reserveStock(db, { orderId: order, version: 1, items: [{ productId: product.id, quantity: 4 }] });
+
+    expect(await restoreStock(db, order)).toEqual([product.id]);
+    expect(await commitReservations(db, [order])).toEqual([]);
+    expect(await stockOf(product.id)).toEqual({ onHand: 10, reserved: 0 });
+    const [reservation] = await db.select().from(stockReservations).where(eq(stockReservations.orderId, order));
+    expect(reservation!.status).toBe('RESTORED');
+  });
+
+  it('a restore racing the commit of its order gives the units back once, whichever runs first', async () => {
+    const product = await newProduct(10);
+    const order = randomUUID();
+    await reserveStock(db, { orderId: order, version: 1, items: [{ productId: product.id, quantity: 4 }] });
+
+    await Promise.all([commitReservations(db, [order]), restoreStock(db, order)]);
+    expect(await stockOf(product.id)).toEqual({ onHand: 10, reserved: 0 });
+  });
 });
+
+describe('heldReservations', () => {
+  it('pages through the held reservations by order id, and none other', async () => {
+    const product = await newProduct(100);
+    const held: string[] = Array.from({ length: 5 }, () => randomUUID()).sort();
+    for (const orderId of held) await reserveStock(db, { orderId, version: 1, items: [{ productId: product.id, quantity: 1 }] });
+    await commitReservations(db, [held[1]!]);
+    await releaseReservation(db, held[3]!);
+    const stillHeld = held.filter((_, i) => i !== 1 && i !== 3);
+
+    // Other tests of this file hold stock too: only this test's orders are compared.
+    const mine = (ids: string[]) => ids.filter((id) => held.includes(id));
+    const all: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await heldReservations(db, { limit: 2, ...(after ? { after } : {}) });
+      all.push(...page);
+      if (page.length < 2) break;
+      after = page.at(-1);
+    }
+    expect(mine(all)).toEqual(stillHeld);
+  });
+});
+

@@ -1,7 +1,7 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from '@shopgraph/common';
 import type { ReservationResult } from '@shopgraph/queues';
-import { products, stockReservationLines, stockReservations } from '../db/schema.js';
+import { products, stockReservationLines, stockReservations, type ReservationStatus } from '../db/schema.js';
 
 /** The inventory steps of checkout (docs/checkout.md): each idempotent, each one transaction. */
 
@@ -148,45 +148,92 @@ export async function reserveStock(db: Db, request: ReservationRequest): Promise
 }
 
 /**
- * Moves a reservation from one status to the next and applies its stock effect, once.
- * Returns the products whose units moved, so the caller can purge cached copies of them;
- * none when the reservation is not in `from` (already moved, or never made).
+ * Moves a reservation from one of the statuses in `from` to the next and applies its stock
+ * effect, once: the row is locked first, so two transitions of one reservation never both apply.
+ * Returns the products whose units moved, so the caller can purge cached copies of them; none
+ * when the reservation is in none of `from` (already moved, or never made).
  */
-async function transition(
+async function transition<From extends ReservationStatus>(
   db: Db,
   orderId: string,
-  from: 'HELD' | 'COMMITTED',
-  to: 'RELEASED' | 'COMMITTED' | 'RESTORED',
-  effect: (tx: Tx, lines: Awaited<ReturnType<typeof linesOf>>) => Promise<void>,
+  from: readonly From[],
+  to: ReservationStatus,
+  effect: (tx: Tx, lines: Awaited<ReturnType<typeof linesOf>>, was: From) => Promise<void>,
 ): Promise<string[]> {
   return db.transaction(async (tx) => {
-    const [moved] = await tx
-      .update(stockReservations)
-      .set({ status: to, updatedAt: sql`now()` })
-      .where(and(eq(stockReservations.orderId, orderId), eq(stockReservations.status, from)))
-      .returning({ orderId: stockReservations.orderId });
-    if (!moved) return [];
+    const [reservation] = await tx
+      .select({ status: stockReservations.status })
+      .from(stockReservations)
+      .where(eq(stockReservations.orderId, orderId))
+      .for('update');
+    const was = reservation?.status as From | undefined;
+    if (was === undefined || !from.includes(was)) return [];
+    await tx.update(stockReservations).set({ status: to, updatedAt: sql`now()` }).where(eq(stockReservations.orderId, orderId));
     const lines = await linesOf(tx, orderId);
-    await effect(tx, lines);
+    await effect(tx, lines, was);
     return lines.map((line) => line.productId);
   });
 }
 
+const unreserve = (tx: Tx, lines: Awaited<ReturnType<typeof linesOf>>) =>
+  adjustReserved(tx, new Map(lines.map((line) => [line.productId, -line.quantity])));
+
 /** Held units go back to stock (order cancelled, expired or rejected). */
-export const releaseReservation = (db: Db, orderId: string) =>
-  transition(db, orderId, 'HELD', 'RELEASED', (tx, lines) =>
-    adjustReserved(tx, new Map(lines.map((line) => [line.productId, -line.quantity]))),
-  );
+export const releaseReservation = (db: Db, orderId: string) => transition(db, orderId, ['HELD'], 'RELEASED', unreserve);
 
-/** The order is paid: held units leave the warehouse (reserved and on hand drop together). */
-export const commitReservation = (db: Db, orderId: string) =>
-  transition(db, orderId, 'HELD', 'COMMITTED', (tx, lines) =>
-    adjustReserved(tx, new Map(lines.map((line) => [line.productId, -line.quantity])), 'both'),
-  );
+/**
+ * Paid orders' held units leave the warehouse: reserved and on hand drop together, so the stock
+ * shown does not change. Many orders in one transaction (docs/checkout.md, "Settling by sweep"),
+ * their reservations and then their products locked in id order, as `reserveStock` locks them.
+ * Returns the orders it committed; a reservation no longer HELD (committed already, restored) is
+ * left alone.
+ */
+export async function commitReservations(db: Db, orderIds: readonly string[]): Promise<string[]> {
+  if (orderIds.length === 0) return [];
+  return db.transaction(async (tx) => {
+    const held = await tx
+      .select({ orderId: stockReservations.orderId })
+      .from(stockReservations)
+      .where(and(inArray(stockReservations.orderId, [...orderIds]), eq(stockReservations.status, 'HELD')))
+      .orderBy(asc(stockReservations.orderId))
+      .for('update');
+    const committed = held.map((row) => row.orderId);
+    if (committed.length === 0) return [];
+    await tx.update(stockReservations).set({ status: 'COMMITTED', updatedAt: sql`now()` }).where(inArray(stockReservations.orderId, committed));
+    const lines = await tx
+      .select({ productId: stockReservationLines.productId, quantity: stockReservationLines.quantity })
+      .from(stockReservationLines)
+      .where(inArray(stockReservationLines.orderId, committed));
+    const deltas = new Map<string, number>();
+    for (const line of lines) deltas.set(line.productId, (deltas.get(line.productId) ?? 0) - line.quantity);
+    const ids = [...deltas.keys()].sort();
+    await tx.select({ id: products.id }).from(products).where(inArray(products.id, ids)).orderBy(asc(products.id)).for('update');
+    await adjustReserved(tx, deltas, 'both');
+    return committed;
+  });
+}
 
-/** A paid order was cancelled and refunded: its units are back on hand. */
+/**
+ * The orders whose reservations are HELD, in order id order after `after`: the settler's sweep asks
+ * orders which of them are paid. A read (the partial index of held reservations), no lock.
+ */
+export async function heldReservations(db: Db, { limit, after }: { limit: number; after?: string }): Promise<string[]> {
+  const rows = await db
+    .select({ orderId: stockReservations.orderId })
+    .from(stockReservations)
+    .where(and(eq(stockReservations.status, 'HELD'), after === undefined ? undefined : gt(stockReservations.orderId, after)))
+    .orderBy(asc(stockReservations.orderId))
+    .limit(limit);
+  return rows.map((row) => row.orderId);
+}
+
+/**
+ * A paid order was cancelled and refunded: its units are back in stock. Committed units come
+ * back on hand; units the settler had not committed yet are only unreserved (the same stock).
+ */
 export const restoreStock = (db: Db, orderId: string) =>
-  transition(db, orderId, 'COMMITTED', 'RESTORED', async (tx, lines) => {
+  transition(db, orderId, ['HELD', 'COMMITTED'], 'RESTORED', async (tx, lines, was) => {
+    if (was === 'HELD') return unreserve(tx, lines);
     const ids = lines.map((line) => line.productId);
     const amounts = lines.map((line) => line.quantity);
     await tx.execute(sql`
