@@ -1,5 +1,8 @@
+import { createDb, createLogger, type Db } from '@shopgraph/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type WorkerSubgraph } from './env.js';
 import { CARDS, newCustomer, startCheckoutHarness, type CheckoutHarness } from './fixtures/checkout-harness.js';
+import { startSettler } from './settler.js';
 
 let h: CheckoutHarness;
 
@@ -67,4 +70,45 @@ describe('settling paid orders', () => {
     expect(await h.stock(productId)).toEqual({ onHand: 8, reserved: 0 });
     await h.stopWorkers();
   });
+
+  it('keeps the orders it holds while the products database fails, and commits them once it answers', { timeout: 60_000 }, async () => {
+    // A paid order whose stock a killed replica left held.
+    const killed = await h.startWorkersProcess(HELD_BACK);
+    const productId = await h.createProduct(10);
+    const [orderId] = await paidOrders(1, productId);
+    await killed.kill();
+
+    const config = loadConfig(h.env);
+    const logger = createLogger('settler-test', 'silent');
+    const dbs = new Map<WorkerSubgraph, Db>();
+    const db = (subgraph: WorkerSubgraph) => {
+      if (!dbs.has(subgraph)) dbs.set(subgraph, createDb({ url: config.databaseUrls[subgraph], subgraph, logger, max: 2 }));
+      return dbs.get(subgraph)!;
+    };
+    // Products' transactions fail until the test lets them through; the first failure is the handshake.
+    let failing = true;
+    let failed = () => {};
+    const firstFailure = new Promise<void>((resolve) => (failed = resolve));
+    const flaky = new Proxy(db('products'), {
+      get(target, property, receiver) {
+        if (property !== 'transaction' || !failing) return Reflect.get(target, property, receiver);
+        return () => {
+          failed();
+          return Promise.reject(new Error('the products database is away'));
+        };
+      },
+    });
+    const settler = startSettler({ config, logger, db: (subgraph) => (subgraph === 'products' ? flaky : db(subgraph)) });
+    try {
+      await firstFailure;
+      expect((await reservations([orderId!])).map((row) => row.status)).toEqual(['HELD']);
+      failing = false;
+      await h.settled([orderId!]);
+      expect(await h.stock(productId)).toEqual({ onHand: 8, reserved: 0 });
+    } finally {
+      await settler.stop();
+      await Promise.all([...dbs.values()].map((pool) => pool.$client.end()));
+    }
+  });
 });
+

@@ -33,6 +33,8 @@ export function startSettler(ctx: Pick<WorkerContext, 'db' | 'config' | 'logger'
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
   let stopping = false;
+  /** Flushes failed in a row: the first is logged as an error, the recovery once. */
+  let flushFailures = 0;
 
   /**
    * Commits what waits now, `batchSize` orders per transaction; orders handed over meanwhile wait
@@ -49,9 +51,12 @@ export function startSettler(ctx: Pick<WorkerContext, 'db' | 'config' | 'logger'
         try {
           const committed = await commitReservations(products, batch);
           logger.debug({ committed: committed.length, handed: batch.length }, 'paid orders settled');
+          if (flushFailures > 0) logger.info({ failures: flushFailures }, 'settling recovered');
+          flushFailures = 0;
         } catch (error) {
           for (const orderId of waiting.slice(start)) pending.add(orderId);
-          logger.error({ err: error, orders: waiting.length - start }, 'paid orders not settled: retrying');
+          flushFailures++;
+          if (flushFailures === 1) logger.error({ err: error, orders: waiting.length - start }, 'paid orders not settled: retrying every second until it succeeds');
           if (!stopping) schedule(ERROR_BACKOFF_MS);
           return;
         }
