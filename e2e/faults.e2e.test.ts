@@ -324,8 +324,11 @@ describe('Postgres and Redis going away under checkout traffic', () => {
     const sql = new pg.Client({ connectionString: database.url });
     await sql.connect();
     const rows = async <Row extends pg.QueryResultRow>(text: string, values: unknown[] = []) => (await sql.query<Row>(text, values)).rows;
+    const heldStock = () => rows<{ order_id: string }>("select order_id from products.stock_reservations where status = 'HELD' and order_id = any($1)", [orderIds]);
     let facts;
     try {
+      // Paid orders' stock is committed by the workers' settler within a second of their charge (docs/checkout.md).
+      await waitFor(async () => (await heldStock()).length === 0, { timeoutMs: SETTLE_DEADLINE_MS, intervalMs: 100, what: 'the paid orders settled' }).catch(() => undefined);
       facts = {
         statuses: await rows<{ id: string; status: string }>('select id, status from orders.orders where id = any($1)', [orderIds]),
         processing: await rows<{ id: string }>("select id from payments.payments where status = 'PROCESSING' and order_id = any($1)", [orderIds]),
@@ -337,7 +340,7 @@ describe('Postgres and Redis going away under checkout traffic', () => {
             [productId],
           )
         )[0]!.n,
-        held: await rows<{ order_id: string }>("select order_id from products.stock_reservations where status = 'HELD' and order_id = any($1)", [orderIds]),
+        held: await heldStock(),
       };
     } finally {
       await sql.end();
