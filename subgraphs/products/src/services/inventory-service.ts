@@ -206,8 +206,7 @@ export async function commitReservations(db: Db, orderIds: readonly string[]): P
       .where(inArray(stockReservationLines.orderId, committed));
     const deltas = new Map<string, number>();
     for (const line of lines) deltas.set(line.productId, (deltas.get(line.productId) ?? 0) - line.quantity);
-    const ids = [...deltas.keys()].sort();
-    await tx.select({ id: products.id }).from(products).where(inArray(products.id, ids)).orderBy(asc(products.id)).for('update');
+    await tx.select({ id: products.id }).from(products).where(inArray(products.id, [...deltas.keys()])).orderBy(asc(products.id)).for('update');
     await adjustReserved(tx, deltas, 'both');
     return committed;
   });
