@@ -1,13 +1,7 @@
 import { dueExpiries, type AwaitingCursor } from '@shopgraph/orders/checkout';
 import { jobIds } from '@shopgraph/queues';
 import type { WorkerContext } from './server.js';
-
-/** A task the workers run beside their queues, stopped on shutdown before the pools close. */
-export interface BackgroundTask {
-  stop(): Promise<void>;
-}
-
-const ERROR_BACKOFF_MS = 1000;
+import { startSweepLoop, type BackgroundTask } from './sweep-loop.js';
 
 /**
  * Expiry by sweep (docs/checkout.md, "Principles"): reads the orders awaiting payment, oldest
@@ -21,16 +15,6 @@ export function startExpirySweep(ctx: Pick<WorkerContext, 'db' | 'config' | 'log
   const db = ctx.db('orders');
   const reservedForMs = ctx.config.reservationTtlMs;
   const logger = ctx.logger.child({ component: 'expiry-sweep' });
-  let stopping = false;
-  let wake = () => {};
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
 
   /** Adds the expiries due now, batch after batch; answers how long until the next one is due. */
   async function sweep(): Promise<number> {
@@ -48,27 +32,5 @@ export function startExpirySweep(ctx: Pick<WorkerContext, 'db' | 'config' | 'log
     }
   }
 
-  const loop = (async () => {
-    let failures = 0;
-    while (!stopping) {
-      try {
-        const waitMs = await sweep();
-        if (failures > 0) logger.info({ failures }, 'expiry sweep recovered');
-        failures = 0;
-        if (!stopping) await sleep(waitMs);
-      } catch (error) {
-        failures++;
-        if (failures === 1) logger.error({ err: error }, 'expiry sweep failed: retrying every second until it succeeds');
-        if (!stopping) await sleep(ERROR_BACKOFF_MS);
-      }
-    }
-  })();
-
-  return {
-    async stop() {
-      stopping = true;
-      wake();
-      await loop;
-    },
-  };
+  return startSweepLoop(logger, 'expiry sweep', sweep);
 }

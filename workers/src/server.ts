@@ -30,7 +30,7 @@ import type { Worker } from 'bullmq';
 import { createWorker, type ExhaustedHooksOf, type ProcessorsOf } from './create-worker.js';
 import { dashboardLoginLimits, mountDashboard } from './dashboard.js';
 import { createDirectDispatch } from './direct-dispatch.js';
-import type { BackgroundTask } from './expiry-sweep.js';
+import type { BackgroundTask } from './sweep-loop.js';
 import { createLoginThrottle } from './dashboard-login-throttle.js';
 import { workerSubgraphs, type WorkerSubgraph, type WorkersConfig } from './env.js';
 import { createJobMetrics } from './job-metrics.js';

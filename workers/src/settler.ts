@@ -1,20 +1,17 @@
 import { paidAmong } from '@shopgraph/orders/checkout';
 import { commitReservations, heldReservations } from '@shopgraph/products/inventory';
-import type { BackgroundTask } from './expiry-sweep.js';
 import type { WorkerContext } from './server.js';
+import { ERROR_BACKOFF_MS, startSweepLoop, type BackgroundTask } from './sweep-loop.js';
 
 /** Settling by sweep (docs/checkout.md, "Principles"): paid orders' held stock, committed many at a time. */
 export interface Settler extends BackgroundTask {
   /**
    * The order is PAID: its held stock is committed with the other orders handed over within
-   * `SETTLE_WINDOW_MS`. Nothing waits for it (the stock shown does not change); an order handed over to a
-   * replica that dies before committing it is found again by a sweep.
+   * `SETTLE_WINDOW_MS`. Nothing waits for it (the stock shown does not change); an order handed
+   * over to a replica that dies before committing it is found again by a sweep.
    */
   settle(orderId: string): void;
 }
-
-
-const ERROR_BACKOFF_MS = 1000;
 
 /**
  * Commits the held stock of paid orders, many per products transaction: the orders the charge
@@ -75,50 +72,29 @@ export function startSettler(ctx: Pick<WorkerContext, 'db' | 'config' | 'logger'
     else schedule(windowMs);
   }
 
-  /** Hands over every paid order whose stock is still held, page by page, and commits them. */
-  async function sweep(): Promise<void> {
+  /**
+   * Hands over every paid order whose stock is still held, page by page, and commits them: at
+   * start, then once per reservation lifetime (what a replica that died had been handed).
+   */
+  async function sweep(): Promise<number> {
     let after: string | undefined;
     for (;;) {
       const held = await heldReservations(products, { limit: batchSize, ...(after ? { after } : {}) });
       for (const orderId of await paidAmong(orders, held)) pending.add(orderId);
       await flush();
-      if (held.length < batchSize) return;
+      if (held.length < batchSize) return ctx.config.reservationTtlMs;
       after = held.at(-1);
     }
   }
 
-  let wake = () => {};
-  const sweeps = (async () => {
-    let failures = 0;
-    while (!stopping) {
-      let waitMs = ctx.config.reservationTtlMs;
-      try {
-        await sweep();
-        if (failures > 0) logger.info({ failures }, 'settler sweep recovered');
-        failures = 0;
-      } catch (error) {
-        failures++;
-        if (failures === 1) logger.error({ err: error }, 'settler sweep failed: retrying every second until it succeeds');
-        waitMs = ERROR_BACKOFF_MS;
-      }
-      if (stopping) break;
-      await new Promise<void>((resolve) => {
-        const sleeping = setTimeout(resolve, waitMs);
-        wake = () => {
-          clearTimeout(sleeping);
-          resolve();
-        };
-      });
-    }
-  })();
+  const sweeps = startSweepLoop(logger, 'settler sweep', sweep);
 
   return {
     settle,
     async stop() {
       stopping = true;
       clearTimeout(timer);
-      wake();
-      await sweeps;
+      await sweeps.stop();
       // What the last jobs handed over is committed now rather than left to the next sweep.
       await flush();
     },

@@ -58,10 +58,7 @@ export async function seedProducts(config: ProductsConfig, catalog: DemoProduct[
       for (const order of orders.filter((o) => o.status === 'AWAITING_PAYMENT' || o.status === 'PAID')) {
         await reserveStock(db, { orderId: order.id, version: 1, items: order.items });
       }
-      await commitReservations(
-        db,
-        orders.filter((o) => o.status === 'PAID').map((o) => o.id),
-      );
+      await commitReservations(db, orders.filter((o) => o.status === 'PAID').map((o) => o.id));
     }
     return demoCatalog;
   } finally {
