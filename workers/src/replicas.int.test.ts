@@ -76,6 +76,8 @@ describe('two workers processes side by side', () => {
     for (const { transitions } of perOrder) expect(transitions).toEqual(['PENDING', 'AWAITING_PAYMENT', 'PAID']);
 
     for (const payment of payments) expect(await h.providerCharges(payment.id)).toHaveLength(1);
+    // Paid stock leaves the warehouse when a replica's settler commits it, a window after PAID.
+    await h.settled(orderIds);
     for (const productId of products) expect(await h.stock(productId)).toEqual({ onHand: 80, reserved: 0 });
   });
 });
