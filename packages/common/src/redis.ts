@@ -217,6 +217,12 @@ export interface RedisClientOptions {
    * on the node it moves its subscriber to, so this only applies to one server.
    */
   autoResubscribe?: boolean;
+  /**
+   * Send the commands issued in one turn of the event loop in one write (ioredis batches them
+   * until `setImmediate`). A server answering many requests at once then pays one syscall for
+   * all their commands instead of one each, for at most a turn of the loop in latency.
+   */
+  enableAutoPipelining?: boolean;
 }
 
 const defined = <T extends object>(value: T) =>
@@ -230,7 +236,7 @@ const defined = <T extends object>(value: T) =>
  */
 export function createRedisClient(url: string, options: RedisClientOptions = {}): RedisClient {
   const target = parseRedisUrl(url);
-  const { retryStrategy, enableOfflineQueue, lazyConnect, connectionName, connectTimeout, commandTimeout, maxRetriesPerRequest } = options;
+  const { retryStrategy, enableOfflineQueue, lazyConnect, connectionName, connectTimeout, commandTimeout, maxRetriesPerRequest, enableAutoPipelining } = options;
   switch (target.kind) {
     case 'server':
       return new Redis(url, defined(options) as RedisOptions);
@@ -252,6 +258,7 @@ export function createRedisClient(url: string, options: RedisClientOptions = {})
       const clusterOptions: ClusterOptions = {
         lazyConnect,
         enableOfflineQueue,
+        enableAutoPipelining,
         clusterRetryStrategy: retryStrategy,
         redisOptions: defined({
           connectionName,
