@@ -42,7 +42,15 @@ export function createCacheConnection(url: string, role: 'reads' | 'writes' | 's
   const connectionName = `shopgraph:cache:${role}`;
   switch (role) {
     case 'reads':
-      return createRedisClient(url, { connectionName, retryStrategy, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 1000 });
+      // Auto-pipelined: the lookups of the requests read in one turn of the event loop share a write.
+      return createRedisClient(url, {
+        connectionName,
+        retryStrategy,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout: 1000,
+        enableAutoPipelining: true,
+      });
     case 'writes':
       return createRedisClient(url, { connectionName, retryStrategy, maxRetriesPerRequest: 5 });
     case 'subscriber':
