@@ -63,14 +63,10 @@ export async function createGatewayServer(
   logger: Logger = createLogger('gateway', config.logLevel),
 ): Promise<GatewayServer> {
   // Rate limits, persisted queries and ended sessions; commands fail fast when Redis is away
-  // (the first two degrade, bearer tokens are refused, /ready answers 503). Auto-pipelined: under
-  // load the rate limits' lease renewals of many clients go out in one write (a write each was
-  // 8 % of a cache hit's CPU with 2,000 clients).
-  const redis = createRedisClient(config.redisUrl, {
-    maxRetriesPerRequest: 1,
-    commandTimeout: REQUEST_REDIS_COMMAND_TIMEOUT_MS,
-    enableAutoPipelining: true,
-  });
+  // (the first two degrade, bearer tokens are refused, /ready answers 503). Not auto-pipelined: the
+  // entity events of a mutation define their Lua command on it at first use (see
+  // `enableAutoPipelining` in packages/common/src/redis.ts).
+  const redis = createRedisClient(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: REQUEST_REDIS_COMMAND_TIMEOUT_MS });
   reportRedisOutages(redis, logger, 'rate limits, persisted queries, sessions');
   const readiness = new GatewayReadiness({ redis: () => redis.ping() });
   // One access logger for every line the gateway writes per request, in express or at the front door.

@@ -221,6 +221,10 @@ export interface RedisClientOptions {
    * Send the commands issued in one turn of the event loop in one write (ioredis batches them
    * until `setImmediate`). A server answering many requests at once then pays one syscall for
    * all their commands instead of one each, for at most a turn of the loop in latency.
+   * Only for a connection whose commands are all Redis's own: a Lua command defined on it
+   * (`defineCommand`) after ioredis opened the turn's pipeline is missing from that pipeline, and
+   * its replies then throw outside any promise, ending the process (ioredis issue #1931; seen
+   * here as a gateway that died at the first burst of mutations).
    */
   enableAutoPipelining?: boolean;
 }
