@@ -153,9 +153,6 @@ export async function prepareSubscriptions(stage: Stage, size: SubscriptionsSize
     // One client address opens them all here; a person's limits stay the defaults elsewhere.
     SUBSCRIPTIONS_PER_USER: String(size.open * 2),
     SUBSCRIPTIONS_PER_CONNECTION: String(Math.ceil(size.open / size.connections)),
-    // A customer here places and pays orders back to back at machine speed, four messages an order
-    // (two subscribes, two completes): a fast machine passes a person's 200 per 10 s and is closed (4429).
-    SUBSCRIPTIONS_MESSAGES_PER_10S: String(100_000),
   });
   return { size, gateway };
 }
