@@ -14,6 +14,7 @@ import { ErrorCode, isDependencyUnavailable, serviceUnavailable } from './errors
 import { createServiceApp, errorHandler, listen, type ReadinessCheck } from './http.js';
 import { createRedisNonceStore, type NonceStore } from './internal-auth.js';
 import { createAccessLogger, type Logger } from './logger.js';
+import { staticCacheControl } from './static-cache-control.js';
 import { refuseNulCharacters } from './text-input.js';
 import { createRedisClient, reportRedisOutages, REQUEST_REDIS_COMMAND_TIMEOUT_MS } from './redis.js';
 import { graphqlRoute, isGraphQLRequest } from './subgraph-route.js';
@@ -159,10 +160,11 @@ export async function createSubgraphServer<Context extends RequestBase>(
       ApolloServerPluginLandingPageDisabled(),
       // Inline traces are for Apollo's hosted studio; this platform exports its own metrics.
       ApolloServerPluginInlineTraceDisabled(),
+      // The cache-control header from the operation, not per resolved field (./static-cache-control.ts).
       // Without a hint every answer is uncacheable, as the gateway reads an answer without a
-      // cache-control header (gateway/src/upstream/subgraph-response.ts): computing that per
-      // field would wrap every resolver for nothing.
-      ...(hasCacheHints(options.typeDefs) ? [] : [ApolloServerPluginCacheControlDisabled()]),
+      // cache-control header (gateway/src/upstream/subgraph-response.ts).
+      ApolloServerPluginCacheControlDisabled(),
+      ...(hasCacheHints(options.typeDefs) ? [staticCacheControl<Context>()] : []),
       requestLogger(options.logger) as ApolloServerPlugin<Context>,
       refuseNulCharacters<Context>(),
     ],
