@@ -38,7 +38,7 @@ const answer = (res: ServerResponse, status = 200) => {
   res.end(JSON.stringify({ data: { ok: true } }));
 };
 
-/** One turn of the event loop: the agent puts an answered connection back in its pool on the next tick. */
+/** One turn of the event loop: an answered connection is back in its pool on the next one. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 const post = (replayable: boolean, headers: Record<string, string> = {}) =>
@@ -84,7 +84,7 @@ describe('the subgraph client', () => {
     handle = (req, res, nth) => (nth === 2 ? req.socket.destroy() : answer(res));
     await post(false);
     await nextTurn();
-    await expect(post(false)).rejects.toMatchObject({ code: 'ECONNRESET' });
+    await expect(post(false)).rejects.toMatchObject({ code: 'UND_ERR_SOCKET' });
     expect([...connections.values()]).toEqual([2]);
   });
 
