@@ -77,12 +77,19 @@ describe('staticCacheControl', () => {
     ['PRIVATE entities', entities, reps('Order'), 'max-age=30, private'],
     ['entities of two types', entities, reps('Product', 'Order'), 'max-age=30, private'],
     ['entities of a type with no max-age', entities, reps('User'), 'no-store'],
+    ['entities without their variable (refused by the execution, not by the plugin)', entities, {}, 'no-store'],
   ];
 
   it.each(cases)('gives the header Apollo’s per-field plugin gives: %s', async (_, query, variables, expected) => {
     const theirs = await headerOf(apollos, query, variables);
     expect(theirs).toBe(expected);
     expect(await headerOf(ours, query, variables)).toBe(theirs);
+  });
+
+  it('leaves a request it cannot work a policy out for to the execution’s own error', async () => {
+    const answer = await ours.executeOperation({ query: entities, variables: {} });
+    expect(answer.http.status).toBe(400);
+    expect(answer.body).toMatchObject({ singleResult: { errors: [{ extensions: { code: 'BAD_USER_INPUT' } }] } });
   });
 
   it('counts fields the answer did not reach, so it is never laxer than Apollo’s', async () => {

@@ -78,9 +78,15 @@ const ENTITIES = '_entities';
 
 /** The types whose entities `_entities` is asked for, as its `representations` name them. */
 function entityTypesOf(schema: GraphQLSchema, field: GraphQLField<unknown, unknown>, node: FieldNode, variables: Record<string, unknown>) {
-  const { representations } = getArgumentValues(field, node, variables) as { representations?: { __typename?: unknown }[] };
   const types = new Set<GraphQLCompositeType>();
-  for (const representation of representations ?? []) {
+  let representations: unknown;
+  try {
+    ({ representations } = getArgumentValues(field, node, variables));
+  } catch {
+    // Variables the execution will refuse with its own error: none of its entities is answered.
+    return types;
+  }
+  for (const representation of Array.isArray(representations) ? (representations as { __typename?: unknown }[]) : []) {
     const type = typeof representation?.__typename === 'string' ? schema.getType(representation.__typename) : undefined;
     if (type && isCompositeType(type)) types.add(type);
   }
