@@ -67,10 +67,10 @@ export class SubgraphClient {
  */
 const IDLE_MS = 2000;
 
-/** Errors of a call sent on a pooled connection that the subgraph reset before any answer. */
+/** Errors of a call whose connection was reset before any answer: most often a pooled one the subgraph had closed. */
 const staleConnectionErrors = new WeakSet<Error>();
 
-/** Errors of a connection reset before any answer: the call never reached a handler that answered. */
+/** The codes of such a reset, as undici and the socket give them. */
 const RESET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 function send(agent: Agent, target: RequestTarget, headers: Record<string, string>, body: string, deadline: Deadline): Promise<UpstreamAnswer> {
