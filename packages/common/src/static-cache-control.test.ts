@@ -61,7 +61,13 @@ const entities = `query($representations: [_Any!]!) { _entities(representations:
   ... on Order { id total { amount } items { quantity product { id } } }
   ... on User { orders { edges { node { id } } } }
 } }`;
-const reps = (...typenames: string[]) => ({ representations: typenames.map((__typename, i) => ({ __typename, id: `${__typename}${i}` })) });
+const list = (...typenames: string[]) => typenames.map((__typename, i) => ({ __typename, id: `${__typename}${i}` }));
+const reps = (...typenames: string[]) => ({ representations: list(...typenames) });
+// Two entity fetches under other names: the policy depends on which types each variable names.
+const aliased = `query($a: [_Any!]!, $b: [_Any!]!) {
+  one: _entities(representations: $a) { ... on Product { name } }
+  two: _entities(representations: $b) { ... on Order { id } ... on Product { stock } }
+}`;
 
 describe('staticCacheControl', () => {
   const cases: [string, string, Record<string, unknown> | undefined, string][] = [
@@ -78,6 +84,8 @@ describe('staticCacheControl', () => {
     ['entities of two types', entities, reps('Product', 'Order'), 'max-age=30, private'],
     ['entities of a type with no max-age', entities, reps('User'), 'no-store'],
     ['entities without their variable (refused by the execution, not by the plugin)', entities, {}, 'no-store'],
+    ['aliased entity fetches, products then orders', aliased, { a: list('Product'), b: list('Order') }, 'max-age=30, private'],
+    ['the same fetches, orders then products', aliased, { a: list('Order'), b: list('Product') }, 'max-age=5, private'],
   ];
 
   it.each(cases)('gives the header Apollo’s per-field plugin gives: %s', async (_, query, variables, expected) => {

@@ -20,10 +20,11 @@ import {
 /*
  * Apollo Server's cache-control plugin decides a response's `cache-control` per resolved field:
  * it wraps every resolver of the schema (the wrapper, its `willResolveField` and the settling of
- * each result were 8-12 % of a subgraph's CPU on the deep read). A subgraph's hints are all static
- * (`@cacheControl` on types and fields; no resolver sets a dynamic hint, and `_entities` restricts
- * by each representation's type, which its variables name), so the policy is a function of the
- * operation alone, worked out once per document with the same rules and remembered.
+ * each result: the subgraphs spent 15 % less CPU on the deep read without them, measured against
+ * them in one run). A subgraph's hints are all static (`@cacheControl` on types and fields; no
+ * resolver sets a dynamic hint, and `_entities` restricts by each representation's type, which its
+ * variables name), so the policy is a function of the operation alone, worked out once per
+ * document and set of entity types with the same rules, and remembered.
  *
  * It walks every field the operation selects, where Apollo counts the fields it resolved: a field
  * under a null, an empty list or a `@skip` counts here and not there. The answer can only be as
@@ -166,13 +167,22 @@ export function staticCachePolicy(schema: GraphQLSchema, document: DocumentNode,
   return { maxAge: walk.policy.maxAge, scope: walk.policy.scope };
 }
 
-/** What the policy of one document depends on besides it: the operation, and the entity types `_entities` is asked for. */
+/**
+ * What the policy of one document depends on besides it: the operation, and the entity types each
+ * list variable names (`_entities(representations: $representations)`, under whatever name).
+ */
 function variantOf(operation: OperationDefinitionNode, variables: Record<string, unknown>): string {
-  const representations = variables.representations;
-  const typenames = Array.isArray(representations)
-    ? [...new Set(representations.map((r: { __typename?: unknown } | null) => String(r?.__typename)))].sort().join(',')
-    : '';
-  return `${operation.name?.value ?? ''}\n${typenames}`;
+  let variant = operation.name?.value ?? '';
+  for (const [name, value] of Object.entries(variables)) {
+    if (!Array.isArray(value)) continue;
+    const typenames = new Set<string>();
+    for (const item of value) {
+      const typename = (item as { __typename?: unknown } | null)?.__typename;
+      if (typeof typename === 'string') typenames.add(typename);
+    }
+    variant += `\n${name}=${[...typenames].sort().join(',')}`;
+  }
+  return variant;
 }
 
 /** Apollo's header for a policy: `max-age=N, public|private` when cacheable and without errors, else `no-store`. */
